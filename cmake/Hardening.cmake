@@ -1,0 +1,49 @@
+# Hardened build flags (OpenSSF "Compiler Options Hardening Guide for C and C++", GCC 12).
+# Every flag is probed, so the same list works with clang for the fuzz build.
+include(CheckCXXCompilerFlag)
+
+set(DSS_HARDEN_COMPILE
+  -fstack-protector-strong -fstack-clash-protection -fcf-protection=full
+  -ftrivial-auto-var-init=zero -fPIE)
+set(DSS_WARNINGS
+  -Wall -Wextra -Wformat=2 -Wconversion -Wsign-conversion -Wimplicit-fallthrough
+  -Werror=format-security -Wbidi-chars=any)
+
+function(dss_add_supported_flags out_var)
+  set(result "")
+  foreach(flag IN LISTS ARGN)
+    string(MAKE_C_IDENTIFIER "HAVE_FLAG${flag}" var)
+    check_cxx_compiler_flag("${flag}" ${var})
+    if(${var})
+      list(APPEND result "${flag}")
+    endif()
+  endforeach()
+  set(${out_var} "${result}" PARENT_SCOPE)
+endfunction()
+
+dss_add_supported_flags(DSS_COMPILE_FLAGS ${DSS_HARDEN_COMPILE} ${DSS_WARNINGS})
+if(DSS_WERROR)
+  list(APPEND DSS_COMPILE_FLAGS -Werror)
+endif()
+
+# _FORTIFY_SOURCE needs optimisation and conflicts with the sanitizers' interceptors.
+set(DSS_COMPILE_DEFS _GLIBCXX_ASSERTIONS)
+if(NOT DSS_SANITIZE)
+  list(APPEND DSS_COMPILE_FLAGS -O2)
+  list(APPEND DSS_COMPILE_DEFS _FORTIFY_SOURCE=3)
+endif()
+
+set(DSS_LINK_FLAGS -pie -Wl,-z,relro,-z,now,-z,noexecstack)
+
+if(DSS_SANITIZE)
+  list(APPEND DSS_COMPILE_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -O1 -g)
+  list(APPEND DSS_LINK_FLAGS -fsanitize=address,undefined)
+endif()
+
+# dss_target_defaults(target): apply the project's hardening and warnings to one of our targets.
+function(dss_target_defaults target)
+  target_compile_options(${target} PRIVATE ${DSS_COMPILE_FLAGS})
+  target_compile_definitions(${target} PRIVATE ${DSS_COMPILE_DEFS})
+  target_link_options(${target} PRIVATE ${DSS_LINK_FLAGS})
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+endfunction()

@@ -1,0 +1,51 @@
+#include "core/error.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/result.h"
+
+namespace dss {
+
+std::string_view error_code_name(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::kOk: return "ok";
+    case ErrorCode::kInvalidArgument: return "invalid_argument";
+    case ErrorCode::kMalformed: return "malformed";
+    case ErrorCode::kNotFound: return "not_found";
+    case ErrorCode::kIo: return "io";
+    case ErrorCode::kNetwork: return "network";
+    case ErrorCode::kUnauthenticated: return "unauthenticated";
+    case ErrorCode::kPermissionDenied: return "permission_denied";
+    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kAlreadyExists: return "already_exists";
+    case ErrorCode::kFailedPrecondition: return "failed_precondition";
+    case ErrorCode::kUnsigned: return "unsigned";
+    case ErrorCode::kBadVersion: return "bad_version";
+    case ErrorCode::kExpired: return "expired";
+    case ErrorCode::kLengthOrHashMismatch: return "length_or_hash_mismatch";
+    case ErrorCode::kDownloadTooLarge: return "download_too_large";
+    case ErrorCode::kWrongType: return "wrong_type";
+    case ErrorCode::kBadThreshold: return "bad_threshold";
+    case ErrorCode::kRepositoryError: return "repository_error";
+    case ErrorCode::kSlowRetrieval: return "slow_retrieval";
+    case ErrorCode::kTargetNotFound: return "target_not_found";
+    case ErrorCode::kDecryptFailed: return "decrypt_failed";
+  }
+  return "unknown";
+}
+
+std::string Error::to_string() const {
+  std::string out(error_code_name(code));
+  out += ": ";
+  out += message;
+  return out;
+}
+
+void check_failed(const char* expr, const char* file, int line) noexcept {
+  std::fprintf(stderr, "dss: internal invariant broken: %s at %s:%d\n", expr, file, line);
+  std::abort();
+}
+
+}  // namespace dss

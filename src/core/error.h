@@ -1,0 +1,50 @@
+// dss::core error model. One Error type crosses every module boundary, carried by Result<T>.
+// ErrorCode values are fixed and explicit: they appear in CLI exit details, logs and tests,
+// so a value is never reused or renumbered.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dss {
+
+enum class ErrorCode : std::uint16_t {
+  kOk = 0,
+  kInvalidArgument = 1,      // a caller-supplied argument is malformed (CLI flag, option)
+  kMalformed = 2,            // untrusted bytes do not parse or break the schema
+  kNotFound = 3,             // the named thing does not exist
+  kIo = 4,                   // the filesystem failed (read, write, fsync, rename)
+  kNetwork = 5,              // transport failure (connect, TLS, timeout)
+  kUnauthenticated = 6,      // who you are could not be established
+  kPermissionDenied = 7,     // who you are is known, and not allowed
+  kInternal = 8,             // a library call failed unexpectedly
+  kUnsupported = 9,          // well-formed, but a feature we refuse (unknown algorithm, key type)
+  kAlreadyExists = 10,       // refusing to overwrite
+  kFailedPrecondition = 11,  // state does not allow the operation (e.g. not initialised)
+
+  // TUF / trust engine (20..49)
+  kUnsigned = 20,            // signature threshold not met
+  kBadVersion = 21,          // version rollback or version mismatch
+  kExpired = 22,             // metadata expired at the reference time
+  kLengthOrHashMismatch = 23,
+  kDownloadTooLarge = 24,    // endless-data defence tripped
+  kWrongType = 25,           // _type is not the expected role
+  kBadThreshold = 26,        // threshold < 1 or unsatisfiable
+  kRepositoryError = 27,     // other repository misbehaviour (e.g. too many rotations)
+  kSlowRetrieval = 28,       // below minimum average speed
+  kTargetNotFound = 29,      // no delegated role lists the target
+  kDecryptFailed = 30,       // wrong passphrase or tampered key file
+};
+
+std::string_view error_code_name(ErrorCode code) noexcept;
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;  // says what was wrong and, where possible, what to do
+
+  // "code_name: message", for humans.
+  [[nodiscard]] std::string to_string() const;
+};
+
+}  // namespace dss

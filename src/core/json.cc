@@ -1,0 +1,197 @@
+#include "core/json.h"
+
+#include <algorithm>
+
+namespace dss::json {
+
+namespace {
+
+tl::unexpected<Error> malformed(std::string message) {
+  return make_error(ErrorCode::kMalformed, std::move(message));
+}
+
+Status append_impl(std::string& out, Element e, std::size_t depth) {
+  if (depth > kMaxJsonDepth) return malformed("JSON nesting is deeper than 64 levels");
+  switch (e.type()) {
+    case simdjson::dom::element_type::OBJECT: {
+      Object obj = e.get_object().value_unsafe();
+      std::vector<std::pair<std::string_view, Element>> members;
+      members.reserve(obj.size());
+      for (auto field : obj) members.emplace_back(field.key, field.value);
+      std::sort(members.begin(), members.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      out.push_back('{');
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        if (i > 0) {
+          if (members[i].first == members[i - 1].first) {
+            return malformed("JSON object has the key \"" + std::string(members[i].first) +
+                             "\" twice");
+          }
+          out.push_back(',');
+        }
+        append_quoted(out, members[i].first);
+        out.push_back(':');
+        DSS_TRY_STATUS(append_impl(out, members[i].second, depth + 1));
+      }
+      out.push_back('}');
+      return ok();
+    }
+    case simdjson::dom::element_type::ARRAY: {
+      out.push_back('[');
+      bool first = true;
+      const Array arr = e.get_array().value_unsafe();
+      for (auto child : arr) {
+        if (!first) out.push_back(',');
+        first = false;
+        DSS_TRY_STATUS(append_impl(out, child, depth + 1));
+      }
+      out.push_back(']');
+      return ok();
+    }
+    case simdjson::dom::element_type::STRING:
+      append_quoted(out, e.get_string().value_unsafe());
+      return ok();
+    case simdjson::dom::element_type::INT64:
+      out += std::to_string(e.get_int64().value_unsafe());
+      return ok();
+    case simdjson::dom::element_type::UINT64:
+      out += std::to_string(e.get_uint64().value_unsafe());
+      return ok();
+    case simdjson::dom::element_type::DOUBLE:
+      return malformed("JSON contains a floating-point number; canonical JSON allows integers only");
+    case simdjson::dom::element_type::BOOL:
+      out += e.get_bool().value_unsafe() ? "true" : "false";
+      return ok();
+    case simdjson::dom::element_type::NULL_VALUE:
+      out += "null";
+      return ok();
+  }
+  return malformed("unknown JSON value type");
+}
+
+}  // namespace
+
+JsonParser::JsonParser() = default;
+
+Result<Element> JsonParser::parse(std::string& text) {
+  const std::size_t n = text.size();
+  text.append(simdjson::SIMDJSON_PADDING, '\0');
+  auto r = parser_.parse(text.data(), n, false);
+  text.resize(n);
+  if (r.error()) {
+    return malformed(std::string("not valid JSON: ") + simdjson::error_message(r.error()));
+  }
+  return r.value_unsafe();
+}
+
+Result<Element> JsonParser::parse_copy(std::string_view text) {
+  std::string copy;
+  copy.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  copy.assign(text);
+  return parse(copy);
+}
+
+Status append_canonical(std::string& out, Element e) { return append_impl(out, e, 0); }
+
+Result<std::string> canonical(Element e) {
+  std::string out;
+  DSS_TRY_STATUS(append_canonical(out, e));
+  return out;
+}
+
+Result<std::string> canonicalize(std::string_view text) {
+  JsonParser parser;
+  DSS_TRY(Element e, parser.parse_copy(text));
+  return canonical(e);
+}
+
+void append_quoted(std::string& out, std::string_view s) {
+  out.push_back('"');
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '"' || c == '\\') {
+      out.append(s.data() + start, i - start);
+      out.push_back('\\');
+      out.push_back(c);
+      start = i + 1;
+    }
+  }
+  out.append(s.data() + start, s.size() - start);
+  out.push_back('"');
+}
+
+std::string quoted(std::string_view s) {
+  std::string out;
+  append_quoted(out, s);
+  return out;
+}
+
+ObjectBuilder& ObjectBuilder::raw(std::string_view key, std::string fragment) {
+  members_.emplace_back(std::string(key), std::move(fragment));
+  return *this;
+}
+ObjectBuilder& ObjectBuilder::str(std::string_view key, std::string_view value) {
+  return raw(key, quoted(value));
+}
+ObjectBuilder& ObjectBuilder::integer(std::string_view key, std::int64_t value) {
+  return raw(key, std::to_string(value));
+}
+ObjectBuilder& ObjectBuilder::boolean(std::string_view key, bool value) {
+  return raw(key, value ? "true" : "false");
+}
+bool ObjectBuilder::has(std::string_view key) const {
+  return std::any_of(members_.begin(), members_.end(),
+                     [&](const auto& m) { return m.first == key; });
+}
+std::string ObjectBuilder::finish() {
+  std::sort(members_.begin(), members_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out = "{";
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (i > 0) {
+      DSS_CHECK(members_[i].first != members_[i - 1].first);
+      out.push_back(',');
+    }
+    append_quoted(out, members_[i].first);
+    out.push_back(':');
+    out += members_[i].second;
+  }
+  out.push_back('}');
+  members_.clear();
+  return out;
+}
+
+Result<Object> get_object(Element e, std::string_view what) {
+  auto r = e.get_object();
+  if (r.error()) return malformed(std::string(what) + " must be a JSON object");
+  return r.value_unsafe();
+}
+Result<Array> get_array(Element e, std::string_view what) {
+  auto r = e.get_array();
+  if (r.error()) return malformed(std::string(what) + " must be a JSON array");
+  return r.value_unsafe();
+}
+Result<std::string_view> get_string(Element e, std::string_view what) {
+  auto r = e.get_string();
+  if (r.error()) return malformed(std::string(what) + " must be a string");
+  return r.value_unsafe();
+}
+Result<std::int64_t> get_int(Element e, std::string_view what) {
+  if (!e.is_int64()) return malformed(std::string(what) + " must be an integer");
+  return e.get_int64().value_unsafe();
+}
+Result<bool> get_bool(Element e, std::string_view what) {
+  auto r = e.get_bool();
+  if (r.error()) return malformed(std::string(what) + " must be true or false");
+  return r.value_unsafe();
+}
+Result<Element> field(Object o, std::string_view key, std::string_view where) {
+  auto r = o[key];
+  if (r.error()) {
+    return malformed(std::string(where) + " is missing the field \"" + std::string(key) + "\"");
+  }
+  return r.value_unsafe();
+}
+
+}  // namespace dss::json

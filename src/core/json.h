@@ -1,0 +1,77 @@
+// Canonical JSON exactly as TUF signs it (OLPC canonical JSON as securesystemslib implements
+// it): object keys sorted by code point, no insignificant whitespace, strings escape only `"`
+// and `\`, integers only. Floats, duplicate keys, invalid UTF-8 and nesting deeper than
+// kMaxJsonDepth are rejected as kMalformed.
+//
+// Parsing uses simdjson's DOM. Callers that parse many documents keep one JsonParser per
+// thread (it owns reusable buffers); it is not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "core/result.h"
+
+namespace dss::json {
+
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+using Element = simdjson::dom::element;
+using Object = simdjson::dom::object;
+using Array = simdjson::dom::array;
+
+class JsonParser {
+ public:
+  JsonParser();
+  // Parses `text`. The returned element stays valid until the next parse on this parser.
+  // `text` may be modified temporarily (padding is appended and removed); its contents and
+  // size are unchanged on return.
+  Result<Element> parse(std::string& text);
+  // Copying variant for read-only input.
+  Result<Element> parse_copy(std::string_view text);
+
+ private:
+  simdjson::dom::parser parser_;
+};
+
+// Appends the canonical form of `e` to `out`. Fails on floats, duplicate keys, excess depth.
+Status append_canonical(std::string& out, Element e);
+Result<std::string> canonical(Element e);
+// Parses any JSON text and returns its canonical form.
+Result<std::string> canonicalize(std::string_view text);
+
+// Appends a canonical string literal (only `"` and `\` are escaped).
+void append_quoted(std::string& out, std::string_view s);
+
+// Builds a canonical object from members given in any order. Values are canonical fragments.
+class ObjectBuilder {
+ public:
+  ObjectBuilder& raw(std::string_view key, std::string fragment);
+  ObjectBuilder& str(std::string_view key, std::string_view value);
+  ObjectBuilder& integer(std::string_view key, std::int64_t value);
+  ObjectBuilder& boolean(std::string_view key, bool value);
+  [[nodiscard]] bool has(std::string_view key) const;
+  // DSS_CHECKs that no key was added twice (a programming error, not input).
+  [[nodiscard]] std::string finish();
+
+ private:
+  std::vector<std::pair<std::string, std::string>> members_;
+};
+
+std::string quoted(std::string_view s);
+
+// Typed accessors over untrusted documents; the error names the field that was wrong.
+Result<Object> get_object(Element e, std::string_view what);
+Result<Array> get_array(Element e, std::string_view what);
+Result<std::string_view> get_string(Element e, std::string_view what);
+Result<std::int64_t> get_int(Element e, std::string_view what);
+Result<bool> get_bool(Element e, std::string_view what);
+// Field lookup: kMalformed naming `where.key` if missing.
+Result<Element> field(Object o, std::string_view key, std::string_view where);
+
+}  // namespace dss::json
