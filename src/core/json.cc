@@ -162,6 +162,23 @@ std::string ObjectBuilder::finish() {
   return out;
 }
 
+std::string escape_control_characters(std::string_view canonical) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(canonical.size() + 64);
+  for (const char ch : canonical) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20) {
+      out += "\\u00";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0x0F]);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
 Result<Object> get_object(Element e, std::string_view what) {
   auto r = e.get_object();
   if (r.error()) return malformed(std::string(what) + " must be a JSON object");

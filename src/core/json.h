@@ -65,6 +65,11 @@ class ObjectBuilder {
 
 std::string quoted(std::string_view s);
 
+// Canonical JSON may hold raw control characters inside strings (PEM keys carry newlines),
+// which standard JSON parsers refuse. This escapes them as \uXXXX so the result is standard
+// JSON whose canonical form is the input again. Use it for bytes written to files.
+std::string escape_control_characters(std::string_view canonical);
+
 // Typed accessors over untrusted documents; the error names the field that was wrong.
 Result<Object> get_object(Element e, std::string_view what);
 Result<Array> get_array(Element e, std::string_view what);

@@ -1,0 +1,232 @@
+#include "tuf/trusted_set.h"
+
+#include <set>
+
+namespace dss::tuf {
+
+namespace {
+
+tl::unexpected<Error> out_of_order(std::string_view what) {
+  return make_error(ErrorCode::kFailedPrecondition, std::string(what));
+}
+
+Status verify_by_root_role(const Root& root, std::string_view role, const std::string& md_signed,
+                           const std::vector<Signature>& signatures) {
+  const auto it = root.roles.find(std::string(role));
+  if (it == root.roles.end()) {
+    return make_error(ErrorCode::kMalformed, "root does not define the role " + std::string(role));
+  }
+  return verify_threshold(role, root.keys, it->second.keyids, it->second.threshold, md_signed,
+                          signatures);
+}
+
+}  // namespace
+
+Status verify_threshold(std::string_view role, const std::map<std::string, crypto::PublicKey>& keys,
+                        const std::vector<std::string>& keyids, std::int64_t threshold,
+                        std::string_view md_signed, const std::vector<Signature>& signatures) {
+  if (threshold < 1) {
+    return make_error(ErrorCode::kBadThreshold, "role " + std::string(role) +
+                                                    " has a threshold below 1");
+  }
+  std::set<std::string, std::less<>> counted;  // key fingerprints, not key ids
+  for (const std::string& keyid : keyids) {
+    const auto key = keys.find(keyid);
+    if (key == keys.end() || counted.contains(key->second.fingerprint())) continue;
+    for (const Signature& sig : signatures) {
+      if (sig.keyid != keyid) continue;
+      if (key->second.verify(as_bytes(md_signed), sig.sig)) {
+        counted.insert(key->second.fingerprint());
+        break;
+      }
+    }
+  }
+  if (static_cast<std::int64_t>(counted.size()) < threshold) {
+    return make_error(ErrorCode::kUnsigned,
+                      std::string(role) + " metadata has valid signatures from " +
+                          std::to_string(counted.size()) + " distinct trusted key(s); " +
+                          std::to_string(threshold) + " are required");
+  }
+  return ok();
+}
+
+Result<TrustedSet> TrustedSet::create(std::string_view root_bytes, UnixSeconds reference_time) {
+  MetadataParser parser;
+  DSS_TRY(Metadata<Root> md, parser.root(root_bytes));
+  DSS_TRY_STATUS(verify_by_root_role(md.signed_, "root", md.signed_canonical, md.signatures));
+  return TrustedSet(std::move(md.signed_), reference_time);
+}
+
+Status TrustedSet::update_root(std::string_view bytes) {
+  if (timestamp_) return out_of_order("root cannot be updated after timestamp");
+  MetadataParser parser;
+  DSS_TRY(Metadata<Root> md, parser.root(bytes));
+  // §5.3.4: signed by a threshold of keys from the trusted root, and (§5.3.5) of its own.
+  DSS_TRY_STATUS(verify_by_root_role(root_, "root", md.signed_canonical, md.signatures));
+  DSS_TRY_STATUS(verify_by_root_role(md.signed_, "root", md.signed_canonical, md.signatures));
+  // §5.3.5: the version must be exactly N+1 (also catches a file name/content mismatch).
+  if (md.signed_.version != root_.version + 1) {
+    return make_error(ErrorCode::kBadVersion,
+                      "expected root version " + std::to_string(root_.version + 1) + ", got " +
+                          std::to_string(md.signed_.version));
+  }
+  root_ = std::move(md.signed_);
+  return ok();
+}
+
+Result<TimestampUpdate> TrustedSet::update_timestamp(std::string_view bytes) {
+  if (snapshot_) return out_of_order("timestamp cannot be updated after snapshot");
+  // §5.3.10: a root that has expired means a freeze attack (or a provider that stopped
+  // signing); either way nothing further may be trusted.
+  if (root_.is_expired(reference_time_)) {
+    return make_error(ErrorCode::kExpired, "the final root metadata (version " +
+                                               std::to_string(root_.version) + ") expired at " +
+                                               format_utc_timestamp(root_.expires));
+  }
+  MetadataParser parser;
+  DSS_TRY(Metadata<Timestamp> md, parser.timestamp(bytes));
+  DSS_TRY_STATUS(verify_by_root_role(root_, "timestamp", md.signed_canonical, md.signatures));
+  if (timestamp_) {
+    // §5.4.3: rollback of the timestamp itself, and (§5.4.3.2) of the snapshot it names.
+    if (md.signed_.version < timestamp_->version) {
+      return make_error(ErrorCode::kBadVersion,
+                        "timestamp version " + std::to_string(md.signed_.version) +
+                            " is older than the trusted version " +
+                            std::to_string(timestamp_->version) + " (rollback attack)");
+    }
+    if (md.signed_.version == timestamp_->version) return TimestampUpdate::kUnchanged;
+    if (md.signed_.snapshot_meta.version < timestamp_->snapshot_meta.version) {
+      return make_error(ErrorCode::kBadVersion,
+                        "timestamp names snapshot version " +
+                            std::to_string(md.signed_.snapshot_meta.version) +
+                            ", older than the trusted " +
+                            std::to_string(timestamp_->snapshot_meta.version) +
+                            " (rollback attack)");
+    }
+  }
+  timestamp_ = std::move(md.signed_);
+  DSS_TRY_STATUS(check_final_timestamp());
+  return TimestampUpdate::kUpdated;
+}
+
+Status TrustedSet::check_final_timestamp() const {
+  // §5.4.4: freeze attack.
+  if (timestamp_->is_expired(reference_time_)) {
+    return make_error(ErrorCode::kExpired, "timestamp metadata (version " +
+                                               std::to_string(timestamp_->version) +
+                                               ") expired at " +
+                                               format_utc_timestamp(timestamp_->expires));
+  }
+  return ok();
+}
+
+Status TrustedSet::update_snapshot(std::string_view bytes, Provenance provenance) {
+  if (!timestamp_) return out_of_order("snapshot cannot be loaded before timestamp");
+  if (!targets_.empty()) return out_of_order("snapshot cannot be updated after targets");
+  DSS_TRY_STATUS(check_final_timestamp());
+  const MetaFile& expected = timestamp_->snapshot_meta;
+  if (provenance == Provenance::kRepository) {
+    // §5.5.2: the snapshot the timestamp names, byte for byte (mix-and-match defence).
+    DSS_TRY_STATUS(verify_length_and_hashes(as_bytes(bytes), expected.length, expected.hashes,
+                                            "snapshot metadata"));
+  }
+  MetadataParser parser;
+  DSS_TRY(Metadata<Snapshot> md, parser.snapshot(bytes));
+  DSS_TRY_STATUS(verify_by_root_role(root_, "snapshot", md.signed_canonical, md.signatures));
+  if (snapshot_) {
+    // §5.5.5: no targets metadata may disappear or roll back.
+    for (const auto& [name, old_meta] : snapshot_->meta) {
+      const auto it = md.signed_.meta.find(name);
+      if (it == md.signed_.meta.end()) {
+        return make_error(ErrorCode::kRepositoryError,
+                          "new snapshot no longer lists " + name + " (rollback attack)");
+      }
+      if (it->second.version < old_meta.version) {
+        return make_error(ErrorCode::kBadVersion,
+                          "new snapshot lists " + name + " version " +
+                              std::to_string(it->second.version) + ", older than the trusted " +
+                              std::to_string(old_meta.version) + " (rollback attack)");
+      }
+    }
+  }
+  snapshot_ = std::move(md.signed_);
+  return check_final_snapshot();
+}
+
+Status TrustedSet::check_final_snapshot() const {
+  // §5.5.6: freeze attack; §5.5.3: the version the timestamp names.
+  if (snapshot_->is_expired(reference_time_)) {
+    return make_error(ErrorCode::kExpired, "snapshot metadata (version " +
+                                               std::to_string(snapshot_->version) +
+                                               ") expired at " +
+                                               format_utc_timestamp(snapshot_->expires));
+  }
+  if (snapshot_->version != timestamp_->snapshot_meta.version) {
+    return make_error(ErrorCode::kBadVersion,
+                      "snapshot version " + std::to_string(snapshot_->version) +
+                          " is not the version " +
+                          std::to_string(timestamp_->snapshot_meta.version) +
+                          " that timestamp names");
+  }
+  return ok();
+}
+
+Status TrustedSet::update_targets(std::string_view bytes) {
+  return update_delegated_targets(bytes, "targets", "root");
+}
+
+Status TrustedSet::update_delegated_targets(std::string_view bytes, std::string_view role,
+                                            std::string_view delegator) {
+  if (!snapshot_) return out_of_order("targets cannot be loaded before snapshot");
+  DSS_TRY_STATUS(check_final_snapshot());
+  const std::string meta_name = std::string(role) + ".json";
+  const auto meta = snapshot_->meta.find(meta_name);
+  if (meta == snapshot_->meta.end()) {
+    return make_error(ErrorCode::kRepositoryError,
+                      "snapshot does not list " + meta_name + "; the role cannot be trusted");
+  }
+  // §5.6.2: the file the snapshot names (mix-and-match defence).
+  DSS_TRY_STATUS(verify_length_and_hashes(as_bytes(bytes), meta->second.length,
+                                          meta->second.hashes, meta_name));
+  MetadataParser parser;
+  DSS_TRY(Metadata<Targets> md, parser.targets(bytes));
+  // §5.6.3: signed by the delegator's threshold of the keys it lists for this role.
+  if (delegator == "root") {
+    DSS_TRY_STATUS(verify_by_root_role(root_, "targets", md.signed_canonical, md.signatures));
+  } else {
+    const Targets* parent = targets(delegator);
+    if (parent == nullptr) return out_of_order("delegator role is not loaded");
+    const DelegatedRole* found = nullptr;
+    if (parent->delegations) {
+      for (const DelegatedRole& r : parent->delegations->roles) {
+        if (r.name == role) found = &r;
+      }
+    }
+    if (found == nullptr) {
+      return make_error(ErrorCode::kRepositoryError, std::string(delegator) +
+                                                         " does not delegate to " +
+                                                         std::string(role));
+    }
+    DSS_TRY_STATUS(verify_threshold(role, parent->delegations->keys, found->keyids,
+                                    found->threshold, md.signed_canonical, md.signatures));
+  }
+  // §5.6.4: the version the snapshot names; §5.6.5: freeze attack.
+  if (md.signed_.version != meta->second.version) {
+    return make_error(ErrorCode::kBadVersion,
+                      meta_name + " has version " + std::to_string(md.signed_.version) +
+                          "; snapshot names version " + std::to_string(meta->second.version));
+  }
+  if (md.signed_.is_expired(reference_time_)) {
+    return make_error(ErrorCode::kExpired, meta_name + " expired at " +
+                                               format_utc_timestamp(md.signed_.expires));
+  }
+  targets_.insert_or_assign(std::string(role), std::move(md.signed_));
+  return ok();
+}
+
+const Targets* TrustedSet::targets(std::string_view role) const {
+  const auto it = targets_.find(role);
+  return it == targets_.end() ? nullptr : &it->second;
+}
+
+}  // namespace dss::tuf

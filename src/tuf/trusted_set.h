@@ -1,0 +1,78 @@
+// The trusted metadata set: accepts or rejects metadata *bytes* following the TUF 1.0.x
+// detailed client workflow (spec §5.2–§5.6), and holds what it has accepted. It does no I/O
+// and reads no clock: the reference time is fixed at construction. The updater (src/client)
+// decides what to load and from where.
+//
+// Loading order is enforced: root* → timestamp → snapshot → targets → delegated targets.
+// An intermediate timestamp or snapshot that is expired (or, for snapshot, not the version the
+// timestamp names) is kept for rollback protection but reported as an error, so the caller
+// neither persists it nor proceeds with it, as in python-tuf.
+//
+// Not thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tuf/metadata.h"
+
+namespace dss::tuf {
+
+// Bound on root rotations per refresh (spec §5.3.3 suggests a fixed maximum).
+inline constexpr std::int64_t kMaxRootRotations = 256;
+
+enum class TimestampUpdate { kUpdated, kUnchanged };
+// Where snapshot bytes come from. Bytes from the local store were verified when they were
+// stored; their hashes may no longer match a newer timestamp, which is not an attack.
+enum class Provenance { kRepository, kLocalStore };
+
+class TrustedSet {
+ public:
+  // §5.2: `root_bytes` is the trusted root; it must be signed by its own root threshold.
+  // Its expiry is not checked here (§5.3.10 checks the final root).
+  static Result<TrustedSet> create(std::string_view root_bytes, UnixSeconds reference_time);
+
+  // §5.3: the next root, version N+1, signed by the current and by its own root threshold.
+  Status update_root(std::string_view bytes);
+  // §5.4 (after §5.3.10's freeze check on the final root). kUnchanged when the version equals
+  // the trusted one: the trusted timestamp stays and nothing needs storing.
+  Result<TimestampUpdate> update_timestamp(std::string_view bytes);
+  // §5.5.
+  Status update_snapshot(std::string_view bytes, Provenance provenance);
+  // §5.6 for top-level targets (delegated by root).
+  Status update_targets(std::string_view bytes);
+  // §5.6 for a delegated role, verified with the keys its delegator lists.
+  Status update_delegated_targets(std::string_view bytes, std::string_view role,
+                                  std::string_view delegator);
+
+  [[nodiscard]] const Root& root() const { return root_; }
+  [[nodiscard]] const Timestamp* timestamp() const { return timestamp_ ? &*timestamp_ : nullptr; }
+  [[nodiscard]] const Snapshot* snapshot() const { return snapshot_ ? &*snapshot_ : nullptr; }
+  // "targets" or a delegated role name; nullptr when not loaded.
+  [[nodiscard]] const Targets* targets(std::string_view role) const;
+  [[nodiscard]] UnixSeconds reference_time() const { return reference_time_; }
+
+ private:
+  TrustedSet(Root root, UnixSeconds reference_time)
+      : root_(std::move(root)), reference_time_(reference_time) {}
+  Status check_final_timestamp() const;
+  Status check_final_snapshot() const;
+
+  Root root_;
+  UnixSeconds reference_time_;
+  std::optional<Timestamp> timestamp_;
+  std::optional<Snapshot> snapshot_;
+  std::map<std::string, Targets, std::less<>> targets_;
+};
+
+// Counts valid signatures over `md_signed` by distinct keys among `keyids` (keys looked up in
+// `keys`); duplicate signatures and several key ids for the same key count once; invalid,
+// unknown-key and empty signatures are ignored. kUnsigned below `threshold`.
+Status verify_threshold(std::string_view role, const std::map<std::string, crypto::PublicKey>& keys,
+                        const std::vector<std::string>& keyids, std::int64_t threshold,
+                        std::string_view md_signed, const std::vector<Signature>& signatures);
+
+}  // namespace dss::tuf
