@@ -40,6 +40,11 @@ if(DSS_SANITIZE)
   list(APPEND DSS_LINK_FLAGS -fsanitize=address,undefined)
 endif()
 
+if(DSS_FUZZ)
+  # Coverage instrumentation for every library the fuzz targets link.
+  list(APPEND DSS_COMPILE_FLAGS -fsanitize=fuzzer-no-link)
+endif()
+
 # dss_target_defaults(target): apply the project's hardening and warnings to one of our targets.
 function(dss_target_defaults target)
   target_compile_options(${target} PRIVATE ${DSS_COMPILE_FLAGS})

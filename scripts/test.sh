@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs what is missing, builds DSS with warnings as errors, and runs every test.
+#   scripts/test.sh             hardened release build (build/)
+#   scripts/test.sh --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/)
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/bootstrap.sh
+
+mode="${1:-}"
+jobs="$(nproc 2>/dev/null || echo 2)"
+case "$mode" in
+  "")
+    dir=build
+    cmake -S . -B "$dir" -G Ninja -DDSS_WERROR=ON >/dev/null
+    ;;
+  --sanitize)
+    dir=build-asan
+    cmake -S . -B "$dir" -G Ninja -DDSS_WERROR=ON -DDSS_SANITIZE=ON -DDSS_BENCH=OFF >/dev/null
+    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    ;;
+  *)
+    echo "usage: scripts/test.sh [--sanitize]" >&2
+    exit 2
+    ;;
+esac
+cmake --build "$dir" -j "$jobs"
+cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 300
