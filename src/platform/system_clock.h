@@ -1,0 +1,13 @@
+// The system clock, read through libc (so `faketime` can shift it in tests).
+#pragma once
+
+#include "core/clock.h"
+
+namespace dss::platform {
+
+class SystemClock final : public Clock {
+ public:
+  [[nodiscard]] UnixSeconds now() const override;
+};
+
+}  // namespace dss::platform
