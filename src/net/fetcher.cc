@@ -1,0 +1,159 @@
+#include "net/fetcher.h"
+
+#include <curl/curl.h>
+
+#include <iostream>
+#include <mutex>
+
+namespace dss::net {
+
+Result<Bytes> Fetcher::fetch(std::string_view url, std::uint64_t max_length) {
+  ++requests_;
+  Bytes body;
+  bool too_large = false;
+  Status status = fetch_chunks(url, [&](ByteView chunk) {
+    if (body.size() + chunk.size() > max_length) {
+      too_large = true;
+      return false;
+    }
+    body.insert(body.end(), chunk.begin(), chunk.end());
+    return true;
+  });
+  if (too_large) {
+    return make_error(ErrorCode::kDownloadTooLarge,
+                      std::string(url) + " sent more than the allowed " +
+                          std::to_string(max_length) + " bytes (endless-data defence)");
+  }
+  if (!status) return tl::unexpected(std::move(status).error());
+  return body;
+}
+
+namespace {
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct WriteContext {
+  const std::function<bool(ByteView)>* sink;
+  CURL* easy;
+  bool aborted = false;
+};
+
+std::size_t on_write(char* data, std::size_t size, std::size_t nmemb, void* user) {
+  auto* ctx = static_cast<WriteContext*>(user);
+  const std::size_t n = size * nmemb;
+  long status = 0;
+  curl_easy_getinfo(ctx->easy, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 200) return n;  // an error page is not the file; discard it
+  if (!(*ctx->sink)(ByteView(reinterpret_cast<const std::uint8_t*>(data), n))) {
+    ctx->aborted = true;
+    return 0;  // makes libcurl abort with CURLE_WRITE_ERROR
+  }
+  return n;
+}
+
+// Scheme and host checks, before any connection is made.
+Status check_url(std::string_view url, const FetchOptions& o, bool& plain_http) {
+  CURLU* u = curl_url();
+  const std::string s(url);
+  std::string scheme, host;
+  if (curl_url_set(u, CURLUPART_URL, s.c_str(), CURLU_PATH_AS_IS) == CURLUE_OK) {
+    char* part = nullptr;
+    if (curl_url_get(u, CURLUPART_SCHEME, &part, 0) == CURLUE_OK) scheme = part;
+    curl_free(part);
+    part = nullptr;
+    if (curl_url_get(u, CURLUPART_HOST, &part, 0) == CURLUE_OK) host = part;
+    curl_free(part);
+  }
+  curl_url_cleanup(u);
+  if (scheme.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "\"" + s + "\" is not a valid URL");
+  }
+  plain_http = scheme == "http";
+  if (scheme == "https") return ok();
+  if (!plain_http) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "URL scheme \"" + scheme + "\" is not allowed; use https://");
+  }
+  const bool loopback = host == "127.0.0.1" || host == "[::1]" || host == "::1" ||
+                        host == "localhost";
+  if (!o.unsafe_allow_plain_http_loopback) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "plain http:// is refused (" + s + "); use https://. Only for local "
+                      "testing, unsafe_allow_plain_http_loopback permits http:// to loopback");
+  }
+  if (!loopback) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "plain http:// is allowed only to loopback, not to \"" + host + "\"");
+  }
+  return ok();
+}
+
+}  // namespace
+
+struct CurlFetcher::Impl {
+  CURL* easy = nullptr;
+};
+
+CurlFetcher::CurlFetcher(FetchOptions options)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
+  global_init();
+  impl_->easy = curl_easy_init();
+}
+
+CurlFetcher::~CurlFetcher() {
+  if (impl_->easy != nullptr) curl_easy_cleanup(impl_->easy);
+}
+
+Status CurlFetcher::fetch_chunks(std::string_view url, const std::function<bool(ByteView)>& sink) {
+  CURL* c = impl_->easy;
+  if (c == nullptr) return make_error(ErrorCode::kInternal, "libcurl could not be initialised");
+  bool plain_http = false;
+  DSS_TRY_STATUS(check_url(url, options_, plain_http));
+  if (plain_http) {
+    std::cerr << "WARNING: unsafe_allow_plain_http_loopback: fetching " << url
+              << " without TLS\n";
+  }
+  const std::string s(url);
+  WriteContext ctx{&sink, c};
+  curl_easy_reset(c);
+  curl_easy_setopt(c, CURLOPT_URL, s.c_str());
+  curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, plain_http ? "http" : "https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(c, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(options_.total_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes_per_second);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.low_speed_window.count()));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &ctx);
+  curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "dss-tuf-client/0.1");
+  const CURLcode rc = curl_easy_perform(c);
+  if (ctx.aborted) return ok();  // the caller's limit tripped; it reports that
+  if (rc == CURLE_OPERATION_TIMEDOUT) {
+    return make_error(ErrorCode::kSlowRetrieval,
+                      s + ": transfer too slow or stalled (slow-retrieval defence)");
+  }
+  if (rc != CURLE_OK) {
+    return make_error(ErrorCode::kNetwork, s + ": " + curl_easy_strerror(rc));
+  }
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  if (status == 404 || status == 403) {
+    return make_error(ErrorCode::kNotFound, s + ": HTTP " + std::to_string(status));
+  }
+  if (status != 200) {
+    return make_error(ErrorCode::kNetwork, s + ": HTTP status " + std::to_string(status));
+  }
+  return ok();
+}
+
+}  // namespace dss::net

@@ -1,0 +1,70 @@
+// The one-method fetcher of the TUF client (STYLE §9): bytes at a URL, bounded.
+//
+// Fetcher::fetch is non-virtual: it is the single place where the length limit is enforced
+// (the endless-data defence), whatever the transport. Implementations only stream chunks.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.h"
+#include "core/result.h"
+
+namespace dss::net {
+
+class Fetcher {
+ public:
+  virtual ~Fetcher() = default;
+
+  // Reads at most `max_length` bytes; more is kDownloadTooLarge. HTTP 404 and 403 are
+  // kNotFound; another HTTP status is kNetwork; a stalled or too slow transfer is
+  // kSlowRetrieval; connection and TLS failures are kNetwork.
+  Result<Bytes> fetch(std::string_view url, std::uint64_t max_length);
+
+  // Number of fetch() calls so far.
+  [[nodiscard]] std::uint64_t requests() const { return requests_; }
+
+ protected:
+  // Streams the body into `sink`; `sink` returns false to abort the transfer, after which the
+  // implementation returns promptly (its status is then ignored).
+  virtual Status fetch_chunks(std::string_view url, const std::function<bool(ByteView)>& sink) = 0;
+
+ private:
+  std::uint64_t requests_ = 0;
+};
+
+struct FetchOptions {
+  std::chrono::seconds connect_timeout{10};
+  std::chrono::seconds total_timeout{300};
+  // Slow-retrieval defence: abort if the average speed stays below this over the window.
+  long low_speed_bytes_per_second = 1024;
+  std::chrono::seconds low_speed_window{15};
+  std::string ca_file;  // extra CA bundle (PEM) to trust; empty = the system store
+  // Plain http:// to 127.0.0.1, ::1 or localhost only. Metadata is still verified, but the
+  // transport is then unauthenticated and unencrypted; a warning is printed on every request.
+  bool unsafe_allow_plain_http_loopback = false;
+};
+
+// HTTPS through libcurl: peer and host verification always on, no redirects, connection reuse.
+// Not thread-safe (one easy handle).
+class CurlFetcher final : public Fetcher {
+ public:
+  explicit CurlFetcher(FetchOptions options = {});
+  ~CurlFetcher() override;
+  CurlFetcher(const CurlFetcher&) = delete;
+  CurlFetcher& operator=(const CurlFetcher&) = delete;
+
+ protected:
+  Status fetch_chunks(std::string_view url, const std::function<bool(ByteView)>& sink) override;
+
+ private:
+  struct Impl;
+  FetchOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dss::net
