@@ -1,0 +1,53 @@
+// A small static-file HTTPS server (Boost.Beast): serves a directory read-only over TLS 1.2+,
+// GET and HEAD only. Used by `dss repo serve` and brought up for real (port 0) by end-to-end
+// tests and benchmarks. Request paths are percent-decoded; "." and ".." segments, symlinks out
+// of the root and anything that is not a regular file are refused. Files are read fresh on
+// each request, so a test can tamper with them between requests.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace dss::httpd {
+
+// Writes an ECDSA P-256 self-signed certificate for localhost, 127.0.0.1 and ::1, valid for
+// 30 days, and its private key (0600). The certificate is its own trust anchor: clients pass
+// it as their CA file.
+Status generate_self_signed_cert(const std::filesystem::path& cert_pem,
+                                 const std::filesystem::path& key_pem);
+
+class StaticHttpsServer {
+ public:
+  struct Options {
+    std::filesystem::path root;
+    std::filesystem::path cert_pem;
+    std::filesystem::path key_pem;
+    std::string bind = "127.0.0.1";
+    std::uint16_t port = 0;  // 0: any free port
+  };
+
+  // Starts serving on a background thread.
+  static Result<std::unique_ptr<StaticHttpsServer>> start(Options options);
+  ~StaticHttpsServer();
+  StaticHttpsServer(const StaticHttpsServer&) = delete;
+  StaticHttpsServer& operator=(const StaticHttpsServer&) = delete;
+
+  [[nodiscard]] std::uint16_t port() const;
+  [[nodiscard]] std::uint64_t requests_served() const;
+  // Request targets in the order they arrived (tests check what was fetched).
+  [[nodiscard]] std::vector<std::string> request_log() const;
+  void stop();
+
+  struct Impl;
+
+ private:
+  explicit StaticHttpsServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dss::httpd
