@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -152,6 +153,13 @@ struct StaticHttpsServer::Impl {
     std::string decoded;
     if (target.empty() || target.front() != '/' || !percent_decode(target.substr(1), decoded)) {
       return simple(http::status::bad_request, "bad request path");
+    }
+    if (!options.only_under.empty()) {
+      const std::string top = decoded.substr(0, decoded.find('/'));
+      if (std::find(options.only_under.begin(), options.only_under.end(), top) ==
+          options.only_under.end()) {
+        return simple(http::status::not_found, "not found");
+      }
     }
     std::filesystem::path rel;
     std::size_t start = 0;

@@ -1,0 +1,48 @@
+// The single `dss` binary. Invoked as `dss-tuf-client` (a link), it speaks the TUF
+// conformance client protocol; otherwise it dispatches subcommands.
+#include <CLI/CLI.hpp>
+
+#include <cstring>
+#include <iostream>
+#include <string_view>
+
+#include "cli/repo_commands.h"
+#include "cli/tuf_client.h"
+
+namespace {
+
+std::string_view program_name(const char* argv0) {
+  std::string_view s(argv0 == nullptr ? "" : argv0);
+  const auto slash = s.rfind('/');
+  return slash == std::string_view::npos ? s : s.substr(slash + 1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (program_name(argv[0]) == "dss-tuf-client") return dss::cli::tuf_client_main(argc, argv);
+  if (argc > 1 && std::strcmp(argv[1], "tuf-client") == 0) {
+    return dss::cli::tuf_client_main(argc - 1, argv + 1);
+  }
+
+  CLI::App app{"DSS (Default-Secure Software): publish, serve and verify signed software, "
+               "security policy and configuration with The Update Framework (TUF).",
+               "dss"};
+  app.require_subcommand(1);
+  app.add_subcommand("tuf-client",
+                     "TUF client speaking the conformance protocol (same as dss-tuf-client); "
+                     "run `dss tuf-client --help`");
+  auto* version = app.add_subcommand("version", "Print the DSS version");
+  auto* repo = app.add_subcommand("repo", "Provider tooling: keys, signing and the TUF repository");
+  dss::cli::RepoCommands repo_commands(*repo);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  }
+  if (version->parsed()) {
+    std::cout << "dss " << DSS_VERSION << "\n";
+    return 0;
+  }
+  return repo_commands.run();
+}
