@@ -54,12 +54,16 @@ std::size_t on_write(char* data, std::size_t size, std::size_t nmemb, void* user
   return n;
 }
 
+// File names are appended verbatim; a space (legal in target names) is sent as %20, as
+// Python clients do. Nothing else is re-encoded or normalised.
+constexpr unsigned kUrlFlags = CURLU_PATH_AS_IS | CURLU_ALLOW_SPACE | CURLU_URLENCODE;
+
 // Scheme and host checks, before any connection is made.
 Status check_url(std::string_view url, const FetchOptions& o, bool& plain_http) {
   CURLU* u = curl_url();
   const std::string s(url);
   std::string scheme, host;
-  if (curl_url_set(u, CURLUPART_URL, s.c_str(), CURLU_PATH_AS_IS) == CURLUE_OK) {
+  if (curl_url_set(u, CURLUPART_URL, s.c_str(), kUrlFlags) == CURLUE_OK) {
     char* part = nullptr;
     if (curl_url_get(u, CURLUPART_SCHEME, &part, 0) == CURLUE_OK) scheme = part;
     curl_free(part);
@@ -119,7 +123,12 @@ Status CurlFetcher::fetch_chunks(std::string_view url, const std::function<bool(
   const std::string s(url);
   WriteContext ctx{&sink, c};
   curl_easy_reset(c);
-  curl_easy_setopt(c, CURLOPT_URL, s.c_str());
+  CURLU* parsed = curl_url();
+  if (parsed == nullptr || curl_url_set(parsed, CURLUPART_URL, s.c_str(), kUrlFlags) != CURLUE_OK) {
+    curl_url_cleanup(parsed);
+    return make_error(ErrorCode::kInvalidArgument, "\"" + s + "\" is not a valid URL");
+  }
+  curl_easy_setopt(c, CURLOPT_CURLU, parsed);
   curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, plain_http ? "http" : "https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -137,6 +146,8 @@ Status CurlFetcher::fetch_chunks(std::string_view url, const std::function<bool(
   curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "dss-tuf-client/0.1");
   const CURLcode rc = curl_easy_perform(c);
+  curl_easy_setopt(c, CURLOPT_CURLU, nullptr);
+  curl_url_cleanup(parsed);
   if (ctx.aborted) return ok();  // the caller's limit tripped; it reports that
   if (rc == CURLE_OPERATION_TIMEDOUT) {
     return make_error(ErrorCode::kSlowRetrieval,

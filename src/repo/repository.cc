@@ -104,8 +104,10 @@ Result<Settings> parse_settings(std::string_view text) {
   return s;
 }
 
+// Clients request N.<percent-encoded role>.json; a static web server decodes that to the
+// literal role name, so that is the name on disk. Role names are checked to be safe file names.
 std::string versioned_name(std::int64_t version, std::string_view role) {
-  return std::to_string(version) + "." + percent_encode(role) + ".json";
+  return std::to_string(version) + "." + std::string(role) + ".json";
 }
 
 Result<std::string> read_metadata(const fs::path& path) {
@@ -539,7 +541,10 @@ Status validate_role_name(const std::string& name) {
     return invalid("\"" + name + "\" is a top-level role; choose another name for the delegation");
   }
   for (const char c : name) {
-    if (static_cast<unsigned char>(c) < 0x20) return invalid("role name contains a control character");
+    if (static_cast<unsigned char>(c) < 0x20 || c == '/' || c == '\\') {
+      return invalid("role name \"" + name + "\" contains \"/\", \"\\\" or a control character; "
+                     "the name becomes a file name in the repository");
+    }
   }
   return ok();
 }

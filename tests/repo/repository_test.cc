@@ -282,15 +282,18 @@ TEST_F(RepoTest, DelegatedRoleIsCreatedSignedAndVerified) {
   init_repo();
   DelegateOptions d;
   d.dir = dir / "repo";
-  d.name = "team/a b";
+  d.name = "team a?b";
   d.paths = {"team/*"};
   auto r = delegate(d, secrets(), kNow);
   ASSERT_TRUE(r) << r.error().to_string();
-  ASSERT_EQ(add("team/tool.bin", "delegated", "team/a b"), ErrorCode::kOk);
+  ASSERT_EQ(add("team/tool.bin", "delegated", "team a?b"), ErrorCode::kOk);
   EXPECT_TRUE(problems().empty());
-  EXPECT_TRUE(fs::exists(dir / "repo" / "metadata" / "2.team%2Fa%20b.json"));
-  d.name = "snapshot";
-  EXPECT_EQ(delegate(d, secrets(), kNow).error().code, ErrorCode::kInvalidArgument);
+  // On disk under the name a static server maps the client's quoted request to.
+  EXPECT_TRUE(fs::exists(dir / "repo" / "metadata" / "2.team a?b.json"));
+  for (const std::string bad : {"snapshot", "../x", "a/b", ""}) {
+    d.name = bad;
+    EXPECT_EQ(delegate(d, secrets(), kNow).error().code, ErrorCode::kInvalidArgument) << bad;
+  }
 }
 
 TEST_F(RepoTest, ThresholdSigningWithSignAndMerge) {
