@@ -21,6 +21,9 @@ Updater::Updater(UpdaterConfig config, net::Fetcher& fetcher, MetadataStore& sto
 
 Status Updater::refresh() {
   trusted_.reset();
+  refreshed_ = false;
+  timestamp_unchanged_ = false;
+  snapshot_from_store_ = false;
   DSS_TRY(std::optional<std::string> root, store_.load("root", config_.max_root_length));
   if (!root) {
     return make_error(ErrorCode::kFailedPrecondition,
@@ -32,8 +35,15 @@ Status Updater::refresh() {
   DSS_TRY_STATUS(load_root());
   DSS_TRY_STATUS(load_timestamp());
   DSS_TRY_STATUS(load_snapshot());
-  DSS_TRY(const tuf::Targets* targets, load_targets("targets", "root"));
-  (void)targets;
+  // Nothing changed since the last refresh: the stored targets.json is the one this snapshot
+  // names and was verified when stored, so it is not re-read here; it is loaded (and its
+  // expiry checked) when a target is looked up. This keeps a no-change refresh to one small
+  // download and one small signature check, however large targets.json is.
+  if (!(timestamp_unchanged_ && snapshot_from_store_)) {
+    DSS_TRY(const tuf::Targets* targets, load_targets("targets", "root"));
+    (void)targets;
+  }
+  refreshed_ = true;
   return ok();
 }
 
@@ -69,13 +79,17 @@ Status Updater::load_timestamp() {
   if (local && *local) ignore_error(trusted_->update_timestamp(**local));  // may be stale
   DSS_TRY(Bytes bytes, fetch_metadata("timestamp", std::nullopt, config_.max_timestamp_length));
   DSS_TRY(tuf::TimestampUpdate update, trusted_->update_timestamp(view(bytes)));
-  if (update == tuf::TimestampUpdate::kUnchanged) return ok();
+  if (update == tuf::TimestampUpdate::kUnchanged) {
+    timestamp_unchanged_ = true;
+    return ok();
+  }
   return store_.store("timestamp", view(bytes));
 }
 
 Status Updater::load_snapshot() {
   auto local = store_.load("snapshot", config_.max_snapshot_length);
   if (local && *local && trusted_->update_snapshot(**local, tuf::Provenance::kLocalStore)) {
+    snapshot_from_store_ = true;
     return ok();  // still the snapshot the timestamp names: nothing to fetch
   }
   const tuf::MetaFile& meta = trusted_->timestamp()->snapshot_meta;
@@ -109,7 +123,7 @@ Result<const tuf::Targets*> Updater::load_targets(const std::string& role,
 }
 
 Result<TargetInfo> Updater::get_target_info(std::string_view target_path) {
-  if (!trusted_ || trusted_->targets("targets") == nullptr) DSS_TRY_STATUS(refresh());
+  if (!refreshed_) DSS_TRY_STATUS(refresh());
   // §5.6.7: pre-order depth-first search; a visited set defeats cycles and diamonds, and at
   // most max_delegations roles are visited.
   std::vector<std::pair<std::string, std::string>> to_visit{{"targets", "root"}};
@@ -158,7 +172,7 @@ Result<bool> Updater::is_cached(const TargetInfo& target, const std::filesystem:
 }
 
 Status Updater::download_target(const TargetInfo& target, const std::filesystem::path& file) {
-  if (!trusted_) return make_error(ErrorCode::kFailedPrecondition, "refresh before downloading");
+  if (!refreshed_) return make_error(ErrorCode::kFailedPrecondition, "refresh before downloading");
   // Every listed algorithm must be one we can check, or the target cannot be verified.
   for (const auto& [name, digest] : target.file.hashes) {
     DSS_TRY_STATUS(crypto::hash_algorithm_from_name(name));

@@ -43,7 +43,8 @@ class Updater {
 
   // §5.2–§5.6 for the top-level roles. Before any request, the stored root must parse and be
   // signed by its own threshold. On error the stored state is as it was, except for newer
-  // roots and timestamps that were fully verified before the failure.
+  // roots and timestamps that were fully verified before the failure. When the timestamp is
+  // unchanged, the stored targets.json is not re-read (see updater.cc); lookups load it.
   Status refresh();
 
   // Finds `target_path` by searching delegations (refreshing first if needed).
@@ -71,6 +72,9 @@ class Updater {
   MetadataStore& store_;
   const Clock& clock_;
   std::unique_ptr<tuf::TrustedSet> trusted_;
+  bool refreshed_ = false;
+  bool timestamp_unchanged_ = false;
+  bool snapshot_from_store_ = false;
 };
 
 }  // namespace dss::client

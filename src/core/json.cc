@@ -15,12 +15,37 @@ Status append_impl(std::string& out, Element e, std::size_t depth) {
   switch (e.type()) {
     case simdjson::dom::element_type::OBJECT: {
       Object obj = e.get_object().value_unsafe();
+      // Fast path: members already in strictly increasing order (what canonical writers,
+      // including `dss repo`, produce) are emitted as they are, without sorting.
+      bool sorted = true;
+      std::string_view prev;
+      bool first = true;
+      for (auto field : obj) {
+        if (!first && !(prev < field.key)) {
+          sorted = false;
+          break;
+        }
+        prev = field.key;
+        first = false;
+      }
+      out.push_back('{');
+      if (sorted) {
+        first = true;
+        for (auto field : obj) {
+          if (!first) out.push_back(',');
+          first = false;
+          append_quoted(out, field.key);
+          out.push_back(':');
+          DSS_TRY_STATUS(append_impl(out, field.value, depth + 1));
+        }
+        out.push_back('}');
+        return ok();
+      }
       std::vector<std::pair<std::string_view, Element>> members;
       members.reserve(obj.size());
       for (auto field : obj) members.emplace_back(field.key, field.value);
       std::sort(members.begin(), members.end(),
                 [](const auto& a, const auto& b) { return a.first < b.first; });
-      out.push_back('{');
       for (std::size_t i = 0; i < members.size(); ++i) {
         if (i > 0) {
           if (members[i].first == members[i - 1].first) {

@@ -7,19 +7,32 @@
 
 namespace dss::net {
 
+bool Fetcher::announce_length(std::uint64_t length) {
+  if (body_ == nullptr) return true;
+  if (length > max_length_) {
+    too_large_ = true;
+    return false;
+  }
+  body_->reserve(static_cast<std::size_t>(length));
+  return true;
+}
+
 Result<Bytes> Fetcher::fetch(std::string_view url, std::uint64_t max_length) {
   ++requests_;
   Bytes body;
-  bool too_large = false;
+  body_ = &body;
+  max_length_ = max_length;
+  too_large_ = false;
   Status status = fetch_chunks(url, [&](ByteView chunk) {
     if (body.size() + chunk.size() > max_length) {
-      too_large = true;
+      too_large_ = true;
       return false;
     }
     body.insert(body.end(), chunk.begin(), chunk.end());
     return true;
   });
-  if (too_large) {
+  body_ = nullptr;
+  if (too_large_) {
     return make_error(ErrorCode::kDownloadTooLarge,
                       std::string(url) + " sent more than the allowed " +
                           std::to_string(max_length) + " bytes (endless-data defence)");
@@ -38,6 +51,8 @@ void global_init() {
 struct WriteContext {
   const std::function<bool(ByteView)>* sink;
   CURL* easy;
+  std::function<bool(std::uint64_t)> announce;
+  bool started = false;
   bool aborted = false;
 };
 
@@ -47,6 +62,15 @@ std::size_t on_write(char* data, std::size_t size, std::size_t nmemb, void* user
   long status = 0;
   curl_easy_getinfo(ctx->easy, CURLINFO_RESPONSE_CODE, &status);
   if (status != 200) return n;  // an error page is not the file; discard it
+  if (!ctx->started) {
+    ctx->started = true;
+    curl_off_t length = -1;
+    if (curl_easy_getinfo(ctx->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
+        length >= 0 && !ctx->announce(static_cast<std::uint64_t>(length))) {
+      ctx->aborted = true;
+      return 0;
+    }
+  }
   if (!(*ctx->sink)(ByteView(reinterpret_cast<const std::uint8_t*>(data), n))) {
     ctx->aborted = true;
     return 0;  // makes libcurl abort with CURLE_WRITE_ERROR
@@ -121,7 +145,7 @@ Status CurlFetcher::fetch_chunks(std::string_view url, const std::function<bool(
               << " without TLS\n";
   }
   const std::string s(url);
-  WriteContext ctx{&sink, c};
+  WriteContext ctx{&sink, c, [this](std::uint64_t n) { return announce_length(n); }};
   curl_easy_reset(c);
   CURLU* parsed = curl_url();
   if (parsed == nullptr || curl_url_set(parsed, CURLUPART_URL, s.c_str(), kUrlFlags) != CURLUE_OK) {

@@ -32,9 +32,16 @@ class Fetcher {
   // Streams the body into `sink`; `sink` returns false to abort the transfer, after which the
   // implementation returns promptly (its status is then ignored).
   virtual Status fetch_chunks(std::string_view url, const std::function<bool(ByteView)>& sink) = 0;
+  // Implementations that learn the body length in advance (Content-Length) report it: a body
+  // announced above the limit is refused before it is read (returns false: abort), otherwise
+  // the buffer is sized once.
+  bool announce_length(std::uint64_t length);
 
  private:
   std::uint64_t requests_ = 0;
+  Bytes* body_ = nullptr;
+  std::uint64_t max_length_ = 0;
+  bool too_large_ = false;
 };
 
 struct FetchOptions {

@@ -73,7 +73,7 @@ Result<Hashes> parse_hashes(Element e, const std::string& what, bool require_non
   DSS_TRY(Object o, json::get_object(e, what));
   Hashes out;
   for (auto member : o) {
-    DSS_TRY(std::string_view digest, json::get_string(member.value, join(what, member.key)));
+    DSS_TRY(std::string_view digest, json::get_string(member.value, what));
     out.emplace(std::string(member.key), std::string(digest));
   }
   if (require_nonempty && out.empty()) return malformed(what + " must list at least one hash");
@@ -601,9 +601,14 @@ Result<Metadata<Targets>> MetadataParser::targets(std::string_view bytes) {
       DSS_TRY(Object targets, json::get_object(v, "signed.targets"));
       auto hint = t.targets.end();
       for (auto member : targets) {
-        DSS_TRY(TargetFile tf, parse_target_file(member.value, "signed.targets[\"" +
-                                                                   std::string(member.key) + "\"]"));
-        hint = t.targets.emplace_hint(hint, std::string(member.key), std::move(tf));
+        // The full path of the entry is spelled out only if it is wrong (100,000 targets
+        // should not cost 100,000 error strings).
+        auto tf = parse_target_file(member.value, "target");
+        if (!tf) {
+          return make_error(tf.error().code, "signed.targets[\"" + std::string(member.key) +
+                                                 "\"]: " + tf.error().message);
+        }
+        hint = t.targets.emplace_hint(hint, std::string(member.key), std::move(*tf));
       }
       has_targets = true;
     } else if (key == "delegations") {

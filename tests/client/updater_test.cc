@@ -320,6 +320,15 @@ TEST_F(UpdaterTest, FreezeAttackExpiredTargetsIsRejected) {
   EXPECT_FALSE(store.files.contains("targets"));
 }
 
+TEST_F(UpdaterTest, ExpiredTargetsIsCaughtAtLookupWhenNothingElseChanged) {
+  repo.targets.expires = clock.now() + 10;
+  repo.targets.version += 1;
+  repo.update_snapshot();
+  ASSERT_EQ(refresh(), ErrorCode::kOk);
+  clock.advance(60);
+  EXPECT_EQ(download("anything"), ErrorCode::kExpired);
+}
+
 TEST_F(UpdaterTest, FreezeAttackExpiredFinalRootIsRejected) {
   repo.root.expires = clock.now() - 1;
   repo.publish_root();
