@@ -11,6 +11,7 @@ void ensure_sodium_initialised() {
 }
 
 std::string hex_encode(ByteView data) {
+  if (data.empty()) return {};
   std::string out(data.size() * 2 + 1, '\0');
   sodium_bin2hex(out.data(), out.size(), data.data(), data.size());
   out.pop_back();
@@ -21,6 +22,7 @@ Result<Bytes> hex_decode(std::string_view hex) {
   if (hex.size() % 2 != 0) {
     return make_error(ErrorCode::kMalformed, "hex string has an odd number of characters");
   }
+  if (hex.empty()) return Bytes{};
   Bytes out(hex.size() / 2);
   std::size_t written = 0;
   const char* end = nullptr;
@@ -32,6 +34,7 @@ Result<Bytes> hex_decode(std::string_view hex) {
 }
 
 std::string base64_encode(ByteView data) {
+  if (data.empty()) return {};
   const std::size_t len = sodium_base64_ENCODED_LEN(data.size(), sodium_base64_VARIANT_ORIGINAL);
   std::string out(len, '\0');
   sodium_bin2base64(out.data(), len, data.data(), data.size(), sodium_base64_VARIANT_ORIGINAL);

@@ -14,6 +14,12 @@ TEST(Hex, RoundTripsAndRejectsOddOrNonHex) {
   EXPECT_EQ(hex_decode("zz").error().code, ErrorCode::kMalformed);
 }
 
+TEST(Hex, EmptyIsEmpty) {
+  EXPECT_EQ(hex_encode(Bytes{}), "");
+  EXPECT_TRUE(hex_decode("")->empty());
+  EXPECT_EQ(base64_encode(Bytes{}), "");
+}
+
 TEST(Base64, RoundTripsAndRejectsGarbage) {
   const Bytes b{'h', 'i', '!', 0};
   EXPECT_EQ(*base64_decode(base64_encode(b)), b);
