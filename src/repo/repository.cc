@@ -410,13 +410,15 @@ Result<Outcome> commit(Edit& e, const Secrets& secrets, UnixSeconds now, Report&
     m.hashes["sha256"] = crypto::sha256_hex(bytes);
     snap.meta[role + ".json"] = m;
   }
-  const std::string snap_signed = tuf::to_signed_json(snap);
-  DSS_TRY(std::vector<tuf::Signature> snap_sigs,
-          collect_signatures(e, "snapshot",
-                             {st.root.signed_.roles.at("snapshot").keyids.begin(),
-                              st.root.signed_.roles.at("snapshot").keyids.end()},
-                             snap_signed, secrets));
-  const std::string snap_bytes = envelope_of(snap_signed, snap_sigs);
+  // The online roles are signed by every key root lists for them.
+  const auto sign_online = [&](const std::string& role, const std::string& signed_bytes)
+      -> Result<std::string> {
+    const auto& ids = st.root.signed_.roles.at(role).keyids;
+    DSS_TRY(std::vector<tuf::Signature> sigs,
+            collect_signatures(e, role, {ids.begin(), ids.end()}, signed_bytes, secrets));
+    return envelope_of(signed_bytes, sigs);
+  };
+  DSS_TRY(const std::string snap_bytes, sign_online("snapshot", tuf::to_signed_json(snap)));
   add_file(versioned_name(snap.version, "snapshot"), snap_bytes);
   tuf::Timestamp& ts = st.timestamp.signed_;
   if (!e.old_root_bytes.empty()) ts.version += 1;
@@ -425,13 +427,7 @@ Result<Outcome> commit(Edit& e, const Secrets& secrets, UnixSeconds now, Report&
   ts.snapshot_meta.version = snap.version;
   ts.snapshot_meta.length = snap_bytes.size();
   ts.snapshot_meta.hashes["sha256"] = crypto::sha256_hex(snap_bytes);
-  const std::string ts_signed = tuf::to_signed_json(ts);
-  DSS_TRY(std::vector<tuf::Signature> ts_sigs,
-          collect_signatures(e, "timestamp",
-                             {st.root.signed_.roles.at("timestamp").keyids.begin(),
-                              st.root.signed_.roles.at("timestamp").keyids.end()},
-                             ts_signed, secrets));
-  const std::string ts_bytes = envelope_of(ts_signed, ts_sigs);
+  DSS_TRY(const std::string ts_bytes, sign_online("timestamp", tuf::to_signed_json(ts)));
   report.lines.push_back("snapshot: version " + std::to_string(snap.version) +
                          "; timestamp: version " + std::to_string(ts.version) + ", expires " +
                          format_utc_timestamp(ts.expires));

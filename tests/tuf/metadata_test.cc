@@ -119,16 +119,21 @@ TEST(Hashes, LengthAndEveryHashMustMatch) {
             ErrorCode::kUnsupported);
 }
 
+// A root in which one key holds every role.
+Root single_key_root(const crypto::PrivateKey& key) {
+  Root root;
+  root.expires = 2'000'000'000;
+  root.keys.emplace(key.public_key().keyid(), key.public_key());
+  for (const char* r : {"root", "timestamp", "snapshot", "targets"}) {
+    root.roles[r] = RoleKeys{{key.public_key().keyid()}, 1, {}};
+  }
+  return root;
+}
+
 TEST(TrustedSet, RootMustBeSignedByItsOwnThreshold) {
   auto key = crypto::PrivateKey::generate(crypto::KeyScheme::kEd25519);
   ASSERT_TRUE(key);
-  Root root;
-  root.expires = 2'000'000'000;
-  root.keys.emplace(key->public_key().keyid(), key->public_key());
-  for (const char* r : {"root", "timestamp", "snapshot", "targets"}) {
-    root.roles[r] = RoleKeys{{key->public_key().keyid()}, 1, {}};
-  }
-  const std::string signed_json = to_signed_json(root);
+  const std::string signed_json = to_signed_json(single_key_root(*key));
   EXPECT_EQ(TrustedSet::create(to_envelope_json(signed_json, {}), 0).error().code,
             ErrorCode::kUnsigned);
   auto sig = key->sign(as_bytes(signed_json));
@@ -143,13 +148,7 @@ TEST(TrustedSet, RootMustBeSignedByItsOwnThreshold) {
 TEST(TrustedSet, PemKeyWithEscapedNewlinesRoundTrips) {
   auto key = crypto::PrivateKey::generate(crypto::KeyScheme::kEcdsaP256);
   ASSERT_TRUE(key);
-  Root root;
-  root.expires = 2'000'000'000;
-  root.keys.emplace(key->public_key().keyid(), key->public_key());
-  for (const char* r : {"root", "timestamp", "snapshot", "targets"}) {
-    root.roles[r] = RoleKeys{{key->public_key().keyid()}, 1, {}};
-  }
-  const std::string signed_json = to_signed_json(root);
+  const std::string signed_json = to_signed_json(single_key_root(*key));
   auto sig = key->sign(as_bytes(signed_json));
   const std::string file = to_envelope_json(signed_json, {Signature{key->public_key().keyid(), *sig}});
   EXPECT_EQ(file.find('\n'), std::string::npos);  // standard JSON on disk
