@@ -234,6 +234,31 @@ void refresh_benchmark(int n_targets, const std::string& client) {
                   static_cast<unsigned long long>(requests));
     }
   }
+  // In-process cold refresh: CPU of the calling thread (user + system), to separate the
+  // client's own work from process start-up.
+  double cold_inproc_best = 1e9;
+  {
+    net::FetchOptions fo;
+    fo.ca_file = cert.string();
+    platform::SystemClock clock;
+    client::UpdaterConfig config;
+    config.metadata_base_url = murl;
+    for (int i = 0; i < 3; ++i) {
+      const fs::path d = dir / "inproc-cold";
+      fs::remove_all(d);
+      auto store = client::DirectoryMetadataStore::open(d);
+      if (!store || !store->store("root", root_bytes)) std::exit(1);
+      net::CurlFetcher fetcher(fo);
+      client::Updater updater(config, fetcher, *store, clock);
+      timespec a{}, b{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+      if (!updater.refresh()) std::exit(1);
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+      cold_inproc_best = std::min(cold_inproc_best,
+                                  static_cast<double>(b.tv_sec - a.tv_sec) +
+                                      static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e9);
+    }
+  }
   // In-process no-change refresh: CPU of the calling thread only (the server runs on another).
   double inproc_best = 1e9;
   std::uint64_t inproc_requests = 0;
@@ -262,7 +287,9 @@ void refresh_benchmark(int n_targets, const std::string& client) {
   std::printf("baseline simdjson parse + sha256:      %8.1f ms\n", baseline * 1e3);
   std::printf("cold refresh (wall, process):          %8.1f ms  = %.2fx baseline (goal <= 4x)\n",
               cold_best * 1e3, cold_best / baseline);
-  std::printf("cold refresh CPU:                      %8.1f ms\n", cold_cpu * 1e3);
+  std::printf("cold refresh CPU (process):            %8.1f ms\n", cold_cpu * 1e3);
+  std::printf("cold refresh CPU (in-process thread):  %8.1f ms  = %.2fx baseline\n",
+              cold_inproc_best * 1e3, cold_inproc_best / baseline);
   std::printf("no-change refresh CPU (process):       %8.2f ms  (empty process: %.2f ms; goal < 5 ms)\n",
               nochange_cpu_best * 1e3, empty.cpu_seconds * 1e3);
   std::printf("no-change refresh CPU (in-process):    %8.2f ms  (%llu requests; goal < 5 ms)\n",

@@ -599,7 +599,6 @@ Result<Metadata<Targets>> MetadataParser::targets(std::string_view bytes) {
   DSS_TRY_STATUS(parse_signed(o, t, [&](std::string_view key, Element v) -> Result<bool> {
     if (key == "targets") {
       DSS_TRY(Object targets, json::get_object(v, "signed.targets"));
-      auto hint = t.targets.end();
       for (auto member : targets) {
         // The full path of the entry is spelled out only if it is wrong (100,000 targets
         // should not cost 100,000 error strings).
@@ -608,7 +607,7 @@ Result<Metadata<Targets>> MetadataParser::targets(std::string_view bytes) {
           return make_error(tf.error().code, "signed.targets[\"" + std::string(member.key) +
                                                  "\"]: " + tf.error().message);
         }
-        hint = t.targets.emplace_hint(hint, std::string(member.key), std::move(*tf));
+        t.targets.emplace_hint(t.targets.end(), std::string(member.key), std::move(*tf));
       }
       has_targets = true;
     } else if (key == "delegations") {
