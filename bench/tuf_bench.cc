@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -212,7 +213,11 @@ void refresh_benchmark(int n_targets, const std::string& client) {
       std::cerr << "init failed\n";
       std::exit(1);
     }
-    const ChildResult cold = run_child({client, "--ca-file", cert.string(), "--metadata-url", murl,
+    // Peak RSS through GNU time: a child forked from this (large) process would inherit its
+    // high-water mark, so the client is started from the small `time` process instead.
+    const fs::path rss_file = dir / "rss.txt";
+    const ChildResult cold = run_child({"/usr/bin/time", "-f", "%M", "-o", rss_file.string(), client,
+                                        "--ca-file", cert.string(), "--metadata-url", murl,
                                         "--metadata-dir", client_dir.string(), "refresh"});
     if (cold.status != 0) {
       std::cerr << "cold refresh failed\n";
@@ -222,7 +227,12 @@ void refresh_benchmark(int n_targets, const std::string& client) {
       cold_best = cold.wall_seconds;
       cold_cpu = cold.cpu_seconds;
     }
-    rss = std::max(rss, cold.max_rss_kib);
+    {
+      std::ifstream in(rss_file);
+      long kib = 0;
+      in >> kib;
+      rss = std::max(rss, kib);
+    }
     const std::uint64_t before = (*server)->requests_served();
     const ChildResult warm = run_child({client, "--ca-file", cert.string(), "--metadata-url", murl,
                                         "--metadata-dir", client_dir.string(), "refresh"});

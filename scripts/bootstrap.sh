@@ -11,7 +11,7 @@ PACKAGES="
   libsimdjson-dev nlohmann-json3-dev libexpected-dev libcli11-dev
   libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  faketime curl ca-certificates openssl
+  faketime time curl ca-certificates openssl
 "
 
 missing=""

@@ -104,9 +104,16 @@ Status Updater::load_snapshot() {
 Result<const tuf::Targets*> Updater::load_targets(const std::string& role,
                                                   const std::string& delegator) {
   if (const tuf::Targets* loaded = trusted_->targets(role)) return loaded;
+  // Targets metadata can be large: it is handed to the trusted set, which keeps the accepted
+  // bytes (no parsed copy of every target) and is what gets stored.
   auto local = store_.load(role, config_.max_targets_length);
-  if (local && *local && trusted_->update_delegated_targets(**local, role, delegator)) {
-    return trusted_->targets(role);
+  if (local && *local) {
+    const std::string& text = **local;
+    Bytes bytes(text.begin(), text.end());
+    local = std::optional<std::string>();  // free the text before parsing
+    if (trusted_->update_delegated_targets(std::move(bytes), role, delegator)) {
+      return trusted_->targets(role);
+    }
   }
   const auto meta = trusted_->snapshot()->meta.find(role + ".json");
   if (meta == trusted_->snapshot()->meta.end()) {
@@ -117,8 +124,8 @@ Result<const tuf::Targets*> Updater::load_targets(const std::string& role,
   std::optional<std::int64_t> version;
   if (trusted_->root().consistent_snapshot) version = meta->second.version;
   DSS_TRY(Bytes bytes, fetch_metadata(role, version, max));
-  DSS_TRY_STATUS(trusted_->update_delegated_targets(view(bytes), role, delegator));
-  DSS_TRY_STATUS(store_.store(role, view(bytes)));
+  DSS_TRY_STATUS(trusted_->update_delegated_targets(std::move(bytes), role, delegator));
+  DSS_TRY_STATUS(store_.store(role, trusted_->raw_targets(role)));
   return trusted_->targets(role);
 }
 
@@ -134,10 +141,8 @@ Result<TargetInfo> Updater::get_target_info(std::string_view target_path) {
     to_visit.pop_back();
     if (visited.contains(role)) continue;
     DSS_TRY(const tuf::Targets* targets, load_targets(role, delegator));
-    if (const auto it = targets->targets.find(std::string(target_path));
-        it != targets->targets.end()) {
-      return TargetInfo{it->first, it->second};
-    }
+    DSS_TRY(std::optional<tuf::TargetFile> found, trusted_->find_target(role, target_path));
+    if (found) return TargetInfo{std::string(target_path), std::move(*found)};
     visited.insert(role);
     --budget;
     if (!targets->delegations) continue;

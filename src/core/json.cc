@@ -10,7 +10,56 @@ tl::unexpected<Error> malformed(std::string message) {
   return make_error(ErrorCode::kMalformed, std::move(message));
 }
 
-Status append_impl(std::string& out, Element e, std::size_t depth) {
+// A canonical-JSON sink that compares with expected text instead of building a string.
+class CompareSink {
+ public:
+  explicit CompareSink(std::string_view expected) : expected_(expected) {}
+  void push_back(char c) {
+    if (equal_ && pos_ < expected_.size() && expected_[pos_] == c) {
+      ++pos_;
+    } else {
+      equal_ = false;
+    }
+  }
+  void append(const char* data, std::size_t n) {
+    if (equal_ && expected_.size() - pos_ >= n &&
+        std::char_traits<char>::compare(expected_.data() + pos_, data, n) == 0) {
+      pos_ += n;
+    } else {
+      equal_ = false;
+    }
+  }
+  CompareSink& operator+=(std::string_view s) {
+    append(s.data(), s.size());
+    return *this;
+  }
+  [[nodiscard]] bool matched() const { return equal_ && pos_ == expected_.size(); }
+
+ private:
+  std::string_view expected_;
+  std::size_t pos_ = 0;
+  bool equal_ = true;
+};
+
+template <typename Out>
+void quoted_to(Out& out, std::string_view s) {
+  out.push_back('"');
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '"' || c == '\\') {
+      out.append(s.data() + start, i - start);
+      out.push_back('\\');
+      out.push_back(c);
+      start = i + 1;
+    }
+  }
+  out.append(s.data() + start, s.size() - start);
+  out.push_back('"');
+}
+
+template <typename Out>
+Status append_impl(Out& out, Element e, std::size_t depth) {
   if (depth > kMaxJsonDepth) return malformed("JSON nesting is deeper than 64 levels");
   switch (e.type()) {
     case simdjson::dom::element_type::OBJECT: {
@@ -34,7 +83,7 @@ Status append_impl(std::string& out, Element e, std::size_t depth) {
         for (auto field : obj) {
           if (!first) out.push_back(',');
           first = false;
-          append_quoted(out, field.key);
+          quoted_to(out, field.key);
           out.push_back(':');
           DSS_TRY_STATUS(append_impl(out, field.value, depth + 1));
         }
@@ -54,7 +103,7 @@ Status append_impl(std::string& out, Element e, std::size_t depth) {
           }
           out.push_back(',');
         }
-        append_quoted(out, members[i].first);
+        quoted_to(out, members[i].first);
         out.push_back(':');
         DSS_TRY_STATUS(append_impl(out, members[i].second, depth + 1));
       }
@@ -74,7 +123,7 @@ Status append_impl(std::string& out, Element e, std::size_t depth) {
       return ok();
     }
     case simdjson::dom::element_type::STRING:
-      append_quoted(out, e.get_string().value_unsafe());
+      quoted_to(out, e.get_string().value_unsafe());
       return ok();
     case simdjson::dom::element_type::INT64:
       out += std::to_string(e.get_int64().value_unsafe());
@@ -98,6 +147,17 @@ Status append_impl(std::string& out, Element e, std::size_t depth) {
 
 JsonParser::JsonParser() = default;
 
+Result<Element> JsonParser::parse_in_place(Bytes& buffer) {
+  const std::size_t n = buffer.size();
+  buffer.resize(n + simdjson::SIMDJSON_PADDING, 0);
+  auto r = parser_.parse(reinterpret_cast<const char*>(buffer.data()), n, false);
+  buffer.resize(n);  // shrinking keeps the allocation, so the padding stays readable
+  if (r.error()) {
+    return malformed(std::string("not valid JSON: ") + simdjson::error_message(r.error()));
+  }
+  return r.value_unsafe();
+}
+
 Result<Element> JsonParser::parse(std::string& text) {
   const std::size_t n = text.size();
   text.append(simdjson::SIMDJSON_PADDING, '\0');
@@ -118,6 +178,12 @@ Result<Element> JsonParser::parse_copy(std::string_view text) {
 
 Status append_canonical(std::string& out, Element e) { return append_impl(out, e, 0); }
 
+Result<bool> is_canonical_form_of(Element e, std::string_view text) {
+  CompareSink sink(text);
+  DSS_TRY_STATUS(append_impl(sink, e, 0));
+  return sink.matched();
+}
+
 Result<std::string> canonical(Element e) {
   std::string out;
   DSS_TRY_STATUS(append_canonical(out, e));
@@ -130,21 +196,7 @@ Result<std::string> canonicalize(std::string_view text) {
   return canonical(e);
 }
 
-void append_quoted(std::string& out, std::string_view s) {
-  out.push_back('"');
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '"' || c == '\\') {
-      out.append(s.data() + start, i - start);
-      out.push_back('\\');
-      out.push_back(c);
-      start = i + 1;
-    }
-  }
-  out.append(s.data() + start, s.size() - start);
-  out.push_back('"');
-}
+void append_quoted(std::string& out, std::string_view s) { quoted_to(out, s); }
 
 std::string quoted(std::string_view s) {
   std::string out;

@@ -15,6 +15,7 @@
 
 #include <simdjson.h>
 
+#include "core/bytes.h"
 #include "core/result.h"
 
 namespace dss::json {
@@ -34,6 +35,9 @@ class JsonParser {
   Result<Element> parse(std::string& text);
   // Copying variant for read-only input.
   Result<Element> parse_copy(std::string_view text);
+  // Parses `buffer` without copying it: padding is appended in place and the size restored.
+  // The buffer must not be modified while the returned element is in use.
+  Result<Element> parse_in_place(Bytes& buffer);
 
  private:
   simdjson::dom::parser parser_;
@@ -42,6 +46,9 @@ class JsonParser {
 // Appends the canonical form of `e` to `out`. Fails on floats, duplicate keys, excess depth.
 Status append_canonical(std::string& out, Element e);
 Result<std::string> canonical(Element e);
+// Whether `text` is byte for byte the canonical form of `e`, computed without building it.
+// Errors as append_canonical.
+Result<bool> is_canonical_form_of(Element e, std::string_view text);
 // Parses any JSON text and returns its canonical form.
 Result<std::string> canonicalize(std::string_view text);
 

@@ -13,7 +13,8 @@ bool Fetcher::announce_length(std::uint64_t length) {
     too_large_ = true;
     return false;
   }
-  body_->reserve(static_cast<std::size_t>(length));
+  // Room for a JSON parser's padding too, so metadata is parsed without another copy.
+  body_->reserve(static_cast<std::size_t>(length) + 64);
   return true;
 }
 

@@ -473,9 +473,14 @@ bool path_matches_pattern(std::string_view target_path, std::string_view pattern
 
 template <typename T>
 Result<Object> MetadataParser::envelope(std::string_view bytes, RoleType expected,
-                                        Metadata<T>& out) {
-  buffer_.assign(bytes);
-  DSS_TRY(Element doc, parser_.parse(buffer_));
+                                        Metadata<T>& out, Bytes* in_place) {
+  Element doc;
+  if (in_place != nullptr) {
+    DSS_TRY(doc, parser_.parse_in_place(*in_place));
+  } else {
+    buffer_.assign(bytes);
+    DSS_TRY(doc, parser_.parse(buffer_));
+  }
   DSS_TRY(Object top, json::get_object(doc, "metadata"));
   DSS_TRY(Element signed_el, json::field(top, "signed", "metadata"));
   DSS_TRY(Element sigs_el, json::field(top, "signatures", "metadata"));
@@ -505,10 +510,62 @@ Result<Object> MetadataParser::envelope(std::string_view bytes, RoleType expecte
     auto sig = hex_decode(sig_hex);
     out.signatures.push_back(Signature{std::string(keyid), sig ? std::move(*sig) : Bytes{}});
   }
+  if (in_place != nullptr) {
+    // Canonical writers (dss repo among them) put "signed" last: its value then runs from
+    // after the first `"signed":` to the envelope's closing brace. Whatever the candidate, it
+    // is used only if it is exactly the canonical form, so a wrong guess costs a copy, no more.
+    const std::size_t key = bytes.find("\"signed\":");
+    const std::size_t close = bytes.find_last_not_of(" \t\r\n");
+    if (key != std::string_view::npos && close != std::string_view::npos && close > key + 9 &&
+        bytes[close] == '}') {
+      const std::size_t start = key + 9;
+      DSS_TRY(bool same, json::is_canonical_form_of(signed_el, bytes.substr(start, close - start)));
+      if (same) {
+        out.message_in_source = true;
+        out.raw_offset = start;
+        out.raw_length = close - start;
+        return signed_obj;
+      }
+    }
+  }
   out.signed_canonical.reserve(bytes.size());
   DSS_TRY_STATUS(json::append_canonical(out.signed_canonical, signed_el));
   return signed_obj;
 }
+
+namespace {
+
+// The checks parse_target_file makes, without storing anything.
+Status check_target_file(Element e) {
+  auto obj = e.get_object();
+  if (obj.error()) return malformed("target entry must be a JSON object");
+  bool has_length = false, has_hashes = false;
+  for (auto m : obj.value_unsafe()) {
+    if (m.key == "length") {
+      if (!m.value.is_int64() || m.value.get_int64().value_unsafe() < 0) {
+        return malformed("target length must be a non-negative integer");
+      }
+      has_length = true;
+    } else if (m.key == "hashes") {
+      auto hashes = m.value.get_object();
+      if (hashes.error()) return malformed("target hashes must be a JSON object");
+      std::size_t n = 0;
+      for (auto h : hashes.value_unsafe()) {
+        if (!h.value.is_string()) return malformed("target hash values must be strings");
+        ++n;
+      }
+      if (n == 0) return malformed("target hashes must list at least one hash");
+      has_hashes = true;
+    } else if (m.key == "custom") {
+      if (!m.value.is_object()) return malformed("target custom must be a JSON object");
+    }
+  }
+  if (!has_length) return malformed("target entry is missing the field \"length\"");
+  if (!has_hashes) return malformed("target entry is missing the field \"hashes\"");
+  return ok();
+}
+
+}  // namespace
 
 Result<Metadata<Root>> MetadataParser::root(std::string_view bytes) {
   Metadata<Root> md;
@@ -592,14 +649,48 @@ Result<Metadata<Snapshot>> MetadataParser::snapshot(std::string_view bytes) {
 }
 
 Result<Metadata<Targets>> MetadataParser::targets(std::string_view bytes) {
+  lean_ = false;
+  return targets_impl(bytes, nullptr);
+}
+
+Result<Metadata<Targets>> MetadataParser::targets_lean(Bytes& bytes) {
+  lean_ = true;
+  auto r = targets_impl(as_chars(bytes), &bytes);
+  lean_ = false;
+  return r;
+}
+
+Result<std::optional<TargetFile>> MetadataParser::find_target(Bytes& bytes, std::string_view path) {
+  DSS_TRY(Element doc, parser_.parse_in_place(bytes));
+  DSS_TRY(Object top, json::get_object(doc, "metadata"));
+  DSS_TRY(Element signed_el, json::field(top, "signed", "metadata"));
+  DSS_TRY(Object signed_obj, json::get_object(signed_el, "signed"));
+  DSS_TRY(Element targets_el, json::field(signed_obj, "targets", "signed"));
+  DSS_TRY(Object targets, json::get_object(targets_el, "signed.targets"));
+  for (auto member : targets) {
+    if (member.key != path) continue;
+    DSS_TRY(TargetFile tf, parse_target_file(member.value, "target"));
+    return std::optional<TargetFile>(std::move(tf));
+  }
+  return std::optional<TargetFile>();
+}
+
+Result<Metadata<Targets>> MetadataParser::targets_impl(std::string_view bytes, Bytes* in_place) {
   Metadata<Targets> md;
-  DSS_TRY(Object o, envelope(bytes, RoleType::kTargets, md));
+  DSS_TRY(Object o, envelope(bytes, RoleType::kTargets, md, in_place));
   Targets& t = md.signed_;
   bool has_targets = false;
   DSS_TRY_STATUS(parse_signed(o, t, [&](std::string_view key, Element v) -> Result<bool> {
     if (key == "targets") {
       DSS_TRY(Object targets, json::get_object(v, "signed.targets"));
       for (auto member : targets) {
+        if (lean_) {
+          if (Status c = check_target_file(member.value); !c) {
+            return make_error(c.error().code, "signed.targets[\"" + std::string(member.key) +
+                                                  "\"]: " + c.error().message);
+          }
+          continue;
+        }
         // The full path of the entry is spelled out only if it is wrong (100,000 targets
         // should not cost 100,000 error strings).
         auto tf = parse_target_file(member.value, "target");

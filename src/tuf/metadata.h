@@ -129,6 +129,17 @@ struct Metadata {
   T signed_;
   std::string signed_canonical;
   std::vector<Signature> signatures;
+  // Set by the in-place parsers when the file's "signed" part already is canonical JSON: the
+  // bytes to verify are then source[raw_offset, raw_offset + raw_length) and signed_canonical
+  // is left empty (no copy of a large file).
+  bool message_in_source = false;
+  std::size_t raw_offset = 0;
+  std::size_t raw_length = 0;
+
+  [[nodiscard]] std::string_view message(std::string_view source) const {
+    return message_in_source ? source.substr(raw_offset, raw_length)
+                             : std::string_view(signed_canonical);
+  }
 };
 
 // Parses untrusted metadata bytes. A "_type" other than the requested role is kWrongType;
@@ -140,13 +151,23 @@ class MetadataParser {
   Result<Metadata<Timestamp>> timestamp(std::string_view bytes);
   Result<Metadata<Snapshot>> snapshot(std::string_view bytes);
   Result<Metadata<Targets>> targets(std::string_view bytes);
+  // For large targets metadata: parses `bytes` in place, checks every target entry as
+  // strictly as targets() but does not store them (signed_.targets stays empty; look targets
+  // up with find_target), and does not copy the signed bytes when they are already canonical.
+  Result<Metadata<Targets>> targets_lean(Bytes& bytes);
+  // Looks one target up in targets metadata `bytes` (parsed in place). nullopt if not listed.
+  Result<std::optional<TargetFile>> find_target(Bytes& bytes, std::string_view path);
 
  private:
   // Parses the envelope and returns the "signed" object, filling everything but signed_.
+  // With `in_place`, parses that buffer (which holds `bytes`) without copying it.
   template <typename T>
-  Result<json::Object> envelope(std::string_view bytes, RoleType expected, Metadata<T>& out);
+  Result<json::Object> envelope(std::string_view bytes, RoleType expected, Metadata<T>& out,
+                                Bytes* in_place = nullptr);
+  Result<Metadata<Targets>> targets_impl(std::string_view bytes, Bytes* in_place);
   json::JsonParser parser_;
   std::string buffer_;
+  bool lean_ = false;
 };
 
 // Serialisers produce the canonical JSON of a "signed" object, unknown fields included.

@@ -175,8 +175,7 @@ Status TrustedSet::update_targets(std::string_view bytes) {
   return update_delegated_targets(bytes, "targets", "root");
 }
 
-Status TrustedSet::update_delegated_targets(std::string_view bytes, std::string_view role,
-                                            std::string_view delegator) {
+Result<const MetaFile*> TrustedSet::targets_meta(std::string_view role) const {
   if (!snapshot_) return out_of_order("targets cannot be loaded before snapshot");
   DSS_TRY_STATUS(check_final_snapshot());
   const std::string meta_name = std::string(role) + ".json";
@@ -185,14 +184,51 @@ Status TrustedSet::update_delegated_targets(std::string_view bytes, std::string_
     return make_error(ErrorCode::kRepositoryError,
                       "snapshot does not list " + meta_name + "; the role cannot be trusted");
   }
+  return &meta->second;
+}
+
+Status TrustedSet::update_delegated_targets(std::string_view bytes, std::string_view role,
+                                            std::string_view delegator) {
+  DSS_TRY(const MetaFile* meta, targets_meta(role));
   // §5.6.2: the file the snapshot names (mix-and-match defence).
-  DSS_TRY_STATUS(verify_length_and_hashes(as_bytes(bytes), meta->second.length,
-                                          meta->second.hashes, meta_name));
+  DSS_TRY_STATUS(verify_length_and_hashes(as_bytes(bytes), meta->length, meta->hashes,
+                                          std::string(role) + ".json"));
   MetadataParser parser;
   DSS_TRY(Metadata<Targets> md, parser.targets(bytes));
+  DSS_TRY_STATUS(accept_targets(role, delegator, *meta, md, md.message(bytes)));
+  raw_targets_.erase(std::string(role));
+  return ok();
+}
+
+Status TrustedSet::update_targets(Bytes bytes) {
+  return update_delegated_targets(std::move(bytes), "targets", "root");
+}
+
+Status TrustedSet::update_delegated_targets(Bytes bytes, std::string_view role,
+                                            std::string_view delegator) {
+  DSS_TRY(const MetaFile* meta, targets_meta(role));
+  DSS_TRY_STATUS(verify_length_and_hashes(bytes, meta->length, meta->hashes,
+                                          std::string(role) + ".json"));
+  Metadata<Targets> md;
+  {
+    MetadataParser parser;  // its buffers are freed before the bytes are kept
+    DSS_TRY(md, parser.targets_lean(bytes));
+  }
+  DSS_TRY_STATUS(accept_targets(role, delegator, *meta, md, md.message(as_chars(bytes))));
+  md.signed_canonical = std::string();
+  raw_targets_.insert_or_assign(std::string(role), std::move(bytes));
+  return ok();
+}
+
+Status TrustedSet::accept_targets(std::string_view role, std::string_view delegator,
+                                  const MetaFile& meta, Metadata<Targets>& md,
+                                  std::string_view message) {
+  const std::string meta_name = std::string(role) + ".json";
   // §5.6.3: signed by the delegator's threshold of the keys it lists for this role.
   if (delegator == "root") {
-    DSS_TRY_STATUS(verify_by_root_role(root_, "targets", md.signed_canonical, md.signatures));
+    const auto it = root_.roles.find("targets");
+    DSS_TRY_STATUS(verify_threshold("targets", root_.keys, it->second.keyids, it->second.threshold,
+                                    message, md.signatures));
   } else {
     const Targets* parent = targets(delegator);
     if (parent == nullptr) return out_of_order("delegator role is not loaded");
@@ -208,13 +244,13 @@ Status TrustedSet::update_delegated_targets(std::string_view bytes, std::string_
                                                          std::string(role));
     }
     DSS_TRY_STATUS(verify_threshold(role, parent->delegations->keys, found->keyids,
-                                    found->threshold, md.signed_canonical, md.signatures));
+                                    found->threshold, message, md.signatures));
   }
   // §5.6.4: the version the snapshot names; §5.6.5: freeze attack.
-  if (md.signed_.version != meta->second.version) {
+  if (md.signed_.version != meta.version) {
     return make_error(ErrorCode::kBadVersion,
                       meta_name + " has version " + std::to_string(md.signed_.version) +
-                          "; snapshot names version " + std::to_string(meta->second.version));
+                          "; snapshot names version " + std::to_string(meta.version));
   }
   if (md.signed_.is_expired(reference_time_)) {
     return make_error(ErrorCode::kExpired, meta_name + " expired at " +
@@ -222,6 +258,25 @@ Status TrustedSet::update_delegated_targets(std::string_view bytes, std::string_
   }
   targets_.insert_or_assign(std::string(role), std::move(md.signed_));
   return ok();
+}
+
+Result<std::optional<TargetFile>> TrustedSet::find_target(std::string_view role,
+                                                          std::string_view path) const {
+  const Targets* t = targets(role);
+  if (t == nullptr) return out_of_order("targets role is not loaded");
+  const auto raw = raw_targets_.find(role);
+  if (raw == raw_targets_.end()) {
+    const auto it = t->targets.find(std::string(path));
+    if (it == t->targets.end()) return std::optional<TargetFile>();
+    return std::optional<TargetFile>(it->second);
+  }
+  MetadataParser parser;
+  return parser.find_target(raw->second, path);
+}
+
+std::string_view TrustedSet::raw_targets(std::string_view role) const {
+  const auto raw = raw_targets_.find(role);
+  return raw == raw_targets_.end() ? std::string_view() : as_chars(raw->second);
 }
 
 const Targets* TrustedSet::targets(std::string_view role) const {

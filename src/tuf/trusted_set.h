@@ -47,6 +47,16 @@ class TrustedSet {
   // §5.6 for a delegated role, verified with the keys its delegator lists.
   Status update_delegated_targets(std::string_view bytes, std::string_view role,
                                   std::string_view delegator);
+  // The same checks for large metadata: the set takes the bytes, keeps them instead of a
+  // parsed list of targets (look targets up with find_target), and parses them in place.
+  // On success raw_targets(role) is the accepted file, exactly as received.
+  Status update_targets(Bytes bytes);
+  Status update_delegated_targets(Bytes bytes, std::string_view role, std::string_view delegator);
+
+  // The target `path` as listed by the loaded role `role`; nullopt if not listed.
+  Result<std::optional<TargetFile>> find_target(std::string_view role, std::string_view path) const;
+  // The accepted file of a role loaded through the Bytes overloads (empty otherwise).
+  [[nodiscard]] std::string_view raw_targets(std::string_view role) const;
 
   [[nodiscard]] const Root& root() const { return root_; }
   [[nodiscard]] const Timestamp* timestamp() const { return timestamp_ ? &*timestamp_ : nullptr; }
@@ -60,12 +70,16 @@ class TrustedSet {
       : root_(std::move(root)), reference_time_(reference_time) {}
   Status check_final_timestamp() const;
   Status check_final_snapshot() const;
+  Result<const MetaFile*> targets_meta(std::string_view role) const;
+  Status accept_targets(std::string_view role, std::string_view delegator, const MetaFile& meta,
+                        Metadata<Targets>& md, std::string_view message);
 
   Root root_;
   UnixSeconds reference_time_;
   std::optional<Timestamp> timestamp_;
   std::optional<Snapshot> snapshot_;
   std::map<std::string, Targets, std::less<>> targets_;
+  mutable std::map<std::string, Bytes, std::less<>> raw_targets_;  // parsed in place on lookup
 };
 
 // Counts valid signatures over `md_signed` by distinct keys among `keyids` (keys looked up in

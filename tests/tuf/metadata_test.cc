@@ -157,3 +157,49 @@ TEST(TrustedSet, PemKeyWithEscapedNewlinesRoundTrips) {
 
 }  // namespace
 }  // namespace dss::tuf
+
+namespace dss::tuf {
+namespace {
+
+TEST(LeanTargets, CanonicalFileIsVerifiedWithoutACopy) {
+  Bytes bytes;
+  const std::string file = to_envelope_json(*json::canonicalize(kTargets), {});
+  bytes.assign(file.begin(), file.end());
+  MetadataParser p;
+  auto md = p.targets_lean(bytes);
+  ASSERT_TRUE(md) << md.error().to_string();
+  EXPECT_TRUE(md->message_in_source);
+  EXPECT_TRUE(md->signed_canonical.empty());
+  EXPECT_EQ(md->message(as_chars(bytes)), *json::canonicalize(kTargets));
+  EXPECT_TRUE(md->signed_.targets.empty());
+  ASSERT_TRUE(md->signed_.delegations);
+  EXPECT_EQ(md->signed_.delegations->roles.size(), 1u);
+  auto found = p.find_target(bytes, "a b/c.txt");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->length, 5u);
+  EXPECT_FALSE(*p.find_target(bytes, "nope"));
+  EXPECT_EQ(as_chars(bytes), file);  // the buffer is unchanged
+}
+
+TEST(LeanTargets, NonCanonicalFileFallsBackToTheCanonicalForm) {
+  const std::string file = std::string("{\n  \"signed\": ") + kTargets + ",\n  \"signatures\": []\n}\n";
+  Bytes bytes(file.begin(), file.end());
+  MetadataParser p;
+  auto md = p.targets_lean(bytes);
+  ASSERT_TRUE(md);
+  EXPECT_FALSE(md->message_in_source);
+  EXPECT_EQ(md->message(as_chars(bytes)), *json::canonicalize(kTargets));
+}
+
+TEST(LeanTargets, MalformedEntryIsRejectedAsStrictlyAsTheFullParser) {
+  std::string bad = kTargets;
+  bad.replace(bad.find("\"length\":5"), 10, "\"length\":-5");
+  const std::string file = to_envelope_json(*json::canonicalize(bad), {});
+  Bytes bytes(file.begin(), file.end());
+  MetadataParser p;
+  EXPECT_EQ(p.targets_lean(bytes).error().code, ErrorCode::kMalformed);
+  EXPECT_EQ(p.targets(file).error().code, ErrorCode::kMalformed);
+}
+
+}  // namespace
+}  // namespace dss::tuf
