@@ -5,7 +5,7 @@
 //      against a plain simdjson parse plus a SHA-256 of the same targets.json.
 //   2. Signature verification rate per key type, DSS's PublicKey::verify against the raw
 //      libsodium / OpenSSL call with a pre-parsed key.
-// Usage: dss_bench [--targets N] [--dss PATH_TO_dss-tuf-client]
+// Usage: dss_bench [--targets N] [--dss PATH_TO_dss-tuf-client] [--keep DIR]
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -103,8 +103,11 @@ ChildResult run_child(const std::vector<std::string>& args) {
 
 ChildResult run_true() { return run_child({"/bin/true"}); }
 
-void refresh_benchmark(int n_targets, const std::string& client) {
-  const fs::path dir = fs::temp_directory_path() / ("dss-bench-" + std::to_string(getpid()));
+void refresh_benchmark(int n_targets, const std::string& client, const std::string& keep) {
+  // --keep DIR leaves the generated repository in DIR for profiling by hand.
+  const fs::path dir = keep.empty()
+                           ? fs::temp_directory_path() / ("dss-bench-" + std::to_string(getpid()))
+                           : fs::path(keep);
   fs::remove_all(dir);
   fs::create_directories(dir / "repo" / "metadata");
   const fs::path md = dir / "repo" / "metadata";
@@ -307,7 +310,7 @@ void refresh_benchmark(int n_targets, const std::string& client) {
   std::printf("cold refresh peak RSS:                 %8.1f MiB = %.2fx file size (goal <= 3x)\n",
               static_cast<double>(rss) / 1024.0, static_cast<double>(rss) / 1024.0 / mib);
   (*server)->stop();
-  fs::remove_all(dir);
+  if (keep.empty()) fs::remove_all(dir);
 }
 
 // ---- signature verification rates ----------------------------------------------------------
@@ -398,15 +401,17 @@ void verify_benchmark() {
 int main(int argc, char** argv) {
   int n_targets = 100000;
   std::string client;
+  std::string keep;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--targets") == 0) n_targets = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--dss") == 0) client = argv[i + 1];
+    if (std::strcmp(argv[i], "--keep") == 0) keep = argv[i + 1];
   }
   if (client.empty()) {
     client = (fs::path(argv[0]).parent_path().parent_path() / "src" / "cli" / "dss-tuf-client").string();
   }
   if (sodium_init() < 0) return 1;
   verify_benchmark();
-  refresh_benchmark(n_targets, client);
+  refresh_benchmark(n_targets, client, keep);
   return 0;
 }
