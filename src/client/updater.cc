@@ -109,7 +109,9 @@ Result<const tuf::Targets*> Updater::load_targets(const std::string& role,
   auto local = store_.load(role, config_.max_targets_length);
   if (local && *local) {
     const std::string& text = **local;
-    Bytes bytes(text.begin(), text.end());
+    Bytes bytes;
+    bytes.reserve(text.size() + 64);  // room for the parser's padding: no second copy
+    bytes.assign(text.begin(), text.end());
     local = std::optional<std::string>();  // free the text before parsing
     if (trusted_->update_delegated_targets(std::move(bytes), role, delegator)) {
       return trusted_->targets(role);

@@ -36,7 +36,8 @@ class JsonParser {
   // Copying variant for read-only input.
   Result<Element> parse_copy(std::string_view text);
   // Parses `buffer` without copying it: padding is appended in place and the size restored.
-  // The buffer must not be modified while the returned element is in use.
+  // If `buffer` lacks spare capacity for the padding it is reallocated, so views into it taken
+  // before the call are invalid after it. Reserve size + 64 bytes to avoid that copy.
   Result<Element> parse_in_place(Bytes& buffer);
 
  private:

@@ -477,6 +477,7 @@ Result<Object> MetadataParser::envelope(std::string_view bytes, RoleType expecte
   Element doc;
   if (in_place != nullptr) {
     DSS_TRY(doc, parser_.parse_in_place(*in_place));
+    bytes = as_chars(*in_place);  // padding may have moved the buffer
   } else {
     buffer_.assign(bytes);
     DSS_TRY(doc, parser_.parse(buffer_));
