@@ -351,6 +351,28 @@ TEST_F(RepoTest, SignatureForDifferentMetadataIsRefusedByMerge) {
             ErrorCode::kFailedPrecondition);
 }
 
+TEST_F(RepoTest, HostileSignatureFilesAreRefusedAndChangeNothing) {
+  init_repo();
+  const auto before = metadata_files();
+  const std::vector<std::string> hostile{"", "{", "[]", "{\"format\":\"dss-signature-v1\"}",
+                                         std::string(100000, '{')};
+  for (const std::string& bad : hostile) {
+    const fs::path f = write_file("sig.json", bad);
+    auto r = merge(dir / "repo", {f}, secrets(), kNow);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kMalformed);
+  }
+  EXPECT_EQ(metadata_files(), before);
+}
+
+TEST_F(RepoTest, CorruptSettingsFileIsReportedClearly) {
+  init_repo();
+  std::ofstream(dir / "repo" / "repository.json") << "{\"format\":1}";
+  auto r = status(dir / "repo", kNow);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kMalformed);
+}
+
 TEST_F(RepoTest, StatusWarnsLoudlyBeforeRootExpires) {
   init_repo();
   auto fine = status(dir / "repo", kNow);
