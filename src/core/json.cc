@@ -154,6 +154,102 @@ Status append_impl(Out& out, Element e, std::size_t depth) {
 
 }  // namespace
 
+namespace {
+
+// Recursive-descent check that the text is already canonical (see json.h).
+class CanonicalScanner {
+ public:
+  explicit CanonicalScanner(std::string_view t) : t_(t) {}
+  bool run() { return value(0) && p_ == t_.size(); }
+
+ private:
+  bool value(std::size_t depth) {
+    if (depth > kMaxJsonDepth || p_ >= t_.size()) return false;
+    switch (t_[p_]) {
+      case '{': return object(depth);
+      case '[': return array(depth);
+      case '"': return string(nullptr);
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return literal("null");
+      default: return integer();
+    }
+  }
+  bool object(std::size_t depth) {
+    ++p_;
+    if (p_ < t_.size() && t_[p_] == '}') return ++p_, true;
+    std::string_view prev;
+    bool first = true;
+    while (true) {
+      std::string_view key;
+      if (p_ >= t_.size() || t_[p_] != '"' || !string(&key)) return false;
+      // Keys are compared as written; a key with an escape could sort differently unescaped.
+      if (key.find('\\') != std::string_view::npos) return false;
+      if (!first && !(prev < key)) return false;
+      prev = key;
+      first = false;
+      if (p_ >= t_.size() || t_[p_] != ':') return false;
+      ++p_;
+      if (!value(depth + 1)) return false;
+      if (p_ >= t_.size()) return false;
+      if (t_[p_] == '}') return ++p_, true;
+      if (t_[p_] != ',') return false;
+      ++p_;
+    }
+  }
+  bool array(std::size_t depth) {
+    ++p_;
+    if (p_ < t_.size() && t_[p_] == ']') return ++p_, true;
+    while (true) {
+      if (!value(depth + 1) || p_ >= t_.size()) return false;
+      if (t_[p_] == ']') return ++p_, true;
+      if (t_[p_] != ',') return false;
+      ++p_;
+    }
+  }
+  bool string(std::string_view* contents) {
+    const std::size_t start = ++p_;
+    while (p_ < t_.size()) {
+      const auto c = static_cast<unsigned char>(t_[p_]);
+      if (c == '"') {
+        if (contents != nullptr) *contents = t_.substr(start, p_ - start);
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (p_ + 1 >= t_.size() || (t_[p_ + 1] != '"' && t_[p_ + 1] != '\\')) return false;
+        p_ += 2;
+        continue;
+      }
+      ++p_;
+    }
+    return false;
+  }
+  bool literal(std::string_view word) {
+    if (t_.substr(p_, word.size()) != word) return false;
+    p_ += word.size();
+    return true;
+  }
+  bool integer() {
+    const std::size_t start = p_;
+    if (p_ < t_.size() && t_[p_] == '-') ++p_;
+    const std::size_t digits = p_;
+    while (p_ < t_.size() && t_[p_] >= '0' && t_[p_] <= '9') ++p_;
+    const std::size_t n = p_ - digits;
+    if (n == 0 || n > 18) return false;
+    if (t_[digits] == '0' && (n > 1 || digits != start)) return false;  // leading zero, "-0"
+    return true;
+  }
+
+  std::string_view t_;
+  std::size_t p_ = 0;
+};
+
+}  // namespace
+
+bool is_canonical_text(std::string_view text) { return CanonicalScanner(text).run(); }
+
 JsonParser::JsonParser() = default;
 
 Result<Element> JsonParser::parse_in_place(Bytes& buffer) {

@@ -53,6 +53,12 @@ Result<bool> is_canonical_form_of(Element e, std::string_view text);
 // Parses any JSON text and returns its canonical form.
 Result<std::string> canonicalize(std::string_view text);
 
+// True only if `text` is valid JSON that is byte for byte its own canonical form (no
+// whitespace, keys strictly increasing, strings escaping only `"` and `\`, integers without
+// sign or leading zeros beyond canonical form, at most 18 digits, depth <= 64). False means
+// "not shown": callers then parse and canonicalise. Expects valid UTF-8 (checked elsewhere).
+bool is_canonical_text(std::string_view text);
+
 // Appends a canonical string literal (only `"` and `\` are escaped).
 void append_quoted(std::string& out, std::string_view s);
 

@@ -654,7 +654,148 @@ Result<Metadata<Targets>> MetadataParser::targets(std::string_view bytes) {
   return targets_impl(bytes, nullptr);
 }
 
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// The fast path of targets_lean for canonical files: simdjson On-Demand (no DOM, so no copy
+// of every string) plus a scan proving the "signed" text is its own canonical form. It
+// returns nullopt whenever anything is unusual, and the caller then takes the DOM path, which
+// gives the precise error: this path can only accept, never judge.
+std::optional<Metadata<Targets>> targets_ondemand(Bytes& bytes) {
+  const std::size_t n = bytes.size();
+  bytes.resize(n + simdjson::SIMDJSON_PADDING, 0);
+  bytes.resize(n);
+  od::parser parser;
+  simdjson::padded_string_view view(reinterpret_cast<const char*>(bytes.data()), n,
+                                    bytes.capacity());
+  od::document doc;
+  if (parser.iterate(view).get(doc)) return std::nullopt;
+  od::object top;
+  if (doc.get_object().get(top)) return std::nullopt;
+  Metadata<Targets> md;
+  bool has_signed = false, has_sigs = false;
+  std::string_view signed_raw;
+  for (auto field : top) {
+    od::raw_json_string key;
+    if (field.key().get(key)) return std::nullopt;
+    if (key == "signatures") {
+      if (has_sigs) return std::nullopt;
+      od::array sigs;
+      if (field.value().get_array().get(sigs)) return std::nullopt;
+      for (auto sig_value : sigs) {
+        od::object sig_obj;
+        if (sig_value.get_object().get(sig_obj)) return std::nullopt;
+        std::string_view keyid, sig_hex;
+        if (sig_obj.find_field_unordered("keyid").get_string().get(keyid)) return std::nullopt;
+        if (sig_obj.find_field_unordered("sig").get_string().get(sig_hex)) return std::nullopt;
+        auto sig = hex_decode(sig_hex);
+        md.signatures.push_back(Signature{std::string(keyid), sig ? std::move(*sig) : Bytes{}});
+      }
+      has_sigs = true;
+    } else if (key == "signed") {
+      if (has_signed) return std::nullopt;
+      od::object signed_obj;
+      if (field.value().get_object().get(signed_obj)) return std::nullopt;
+      if (signed_obj.raw_json().get(signed_raw)) return std::nullopt;
+      has_signed = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!has_signed || !has_sigs || !json::is_canonical_text(signed_raw)) return std::nullopt;
+  md.message_in_source = true;
+  md.raw_offset = static_cast<std::size_t>(signed_raw.data() - reinterpret_cast<const char*>(bytes.data()));
+  md.raw_length = signed_raw.size();
+
+  // Second pass over "signed": typed fields, and every target entry checked.
+  if (doc.rewind(), doc.get_object().get(top)) return std::nullopt;
+  od::object s;
+  if (top.find_field_unordered("signed").get_object().get(s)) return std::nullopt;
+  Targets& t = md.signed_;
+  bool has_type = false, has_version = false, has_expires = false, has_spec = false,
+       has_targets = false;
+  for (auto field : s) {
+    od::raw_json_string key;
+    if (field.key().get(key)) return std::nullopt;
+    od::value v = field.value();
+    if (key == "_type") {
+      std::string_view type;
+      if (v.get_string().get(type) || type != "targets") return std::nullopt;
+      has_type = true;
+    } else if (key == "version") {
+      std::int64_t version = 0;
+      if (v.get_int64().get(version) || version < 1) return std::nullopt;
+      t.version = version;
+      has_version = true;
+    } else if (key == "expires") {
+      std::string_view text;
+      if (v.get_string().get(text)) return std::nullopt;
+      auto when = parse_utc_timestamp(text);
+      if (!when) return std::nullopt;
+      t.expires = *when;
+      has_expires = true;
+    } else if (key == "spec_version") {
+      std::string_view text;
+      if (v.get_string().get(text) || !check_spec_version(text)) return std::nullopt;
+      t.spec_version = text;
+      has_spec = true;
+    } else if (key == "targets") {
+      od::object targets;
+      if (v.get_object().get(targets)) return std::nullopt;
+      for (auto entry : targets) {
+        od::object tf;
+        if (entry.value().get_object().get(tf)) return std::nullopt;
+        bool has_length = false, has_hashes = false;
+        for (auto m : tf) {
+          od::raw_json_string mk;
+          if (m.key().get(mk)) return std::nullopt;
+          od::value mv = m.value();
+          if (mk == "length") {
+            std::int64_t length = 0;
+            if (mv.get_int64().get(length) || length < 0) return std::nullopt;
+            has_length = true;
+          } else if (mk == "hashes") {
+            od::object hashes;
+            if (mv.get_object().get(hashes)) return std::nullopt;
+            std::size_t count = 0;
+            for (auto h : hashes) {
+              od::json_type type;
+              if (h.value().type().get(type) || type != od::json_type::string) return std::nullopt;
+              ++count;
+            }
+            if (count == 0) return std::nullopt;
+            has_hashes = true;
+          } else if (mk == "custom") {
+            od::json_type type;
+            if (mv.type().get(type) || type != od::json_type::object) return std::nullopt;
+          }
+        }
+        if (!has_length || !has_hashes) return std::nullopt;
+      }
+      has_targets = true;
+    } else if (key == "delegations") {
+      // Small: parsed fully, with every rule of the DOM path.
+      od::object d;
+      std::string_view raw;
+      if (v.get_object().get(d) || d.raw_json().get(raw)) return std::nullopt;
+      json::JsonParser small;
+      auto e = small.parse_copy(raw);
+      if (!e) return std::nullopt;
+      auto parsed = parse_delegations(*e, "signed.delegations");
+      if (!parsed) return std::nullopt;
+      t.delegations = std::move(*parsed);
+    }
+    // Other members are legal and kept only by the DOM path (the client never writes back).
+  }
+  if (!has_type || !has_version || !has_expires || !has_spec || !has_targets) return std::nullopt;
+  return md;
+}
+
+}  // namespace
+
 Result<Metadata<Targets>> MetadataParser::targets_lean(Bytes& bytes) {
+  if (auto fast = targets_ondemand(bytes)) return std::move(*fast);
   lean_ = true;
   auto r = targets_impl(as_chars(bytes), &bytes);
   lean_ = false;

@@ -66,6 +66,20 @@ TEST(CanonicalJson, ObjectBuilderSortsMembers) {
   EXPECT_EQ(b.finish(), R"({"_type":"root","consistent_snapshot":true,"version":3})");
 }
 
+TEST(CanonicalText, RecognisesExactlyTheCanonicalForm) {
+  for (const char* doc : {R"({"b":1,"a":[true,false,null,-5,0]})", R"({"k":"a\"b\\c"})",
+                          R"([{"z":{}},[],"x"])", "{}", "12"}) {
+    const std::string c = canon(doc);
+    EXPECT_TRUE(is_canonical_text(c)) << c;
+  }
+  for (const char* text :
+       {R"({"a":1, "b":2})", R"({"b":1,"a":2})", R"({"a":1,"a":2})", R"(["\n"])",
+        R"(["\u0041"])", "[1.0]", "[1e3]", "[01]", "[-0]", "[1234567890123456789]", R"({"a":1)",
+        "[1,]", "tru", R"(["a"] )"}) {
+    EXPECT_FALSE(is_canonical_text(text)) << text;
+  }
+}
+
 TEST(TypedAccess, WrongTypeNamesTheField) {
   JsonParser p;
   auto doc = p.parse_copy(R"({"version":"3"})");
