@@ -28,6 +28,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (const auto& role : t->signed_.delegations->roles) (void)role.is_delegated_path("a/b.c");
     }
   }
+  // The lean (On-Demand) path may accept only what the full parser accepts, with the same
+  // signed bytes.
+  {
+    dss::Bytes owned(bytes.begin(), bytes.end());
+    dss::tuf::MetadataParser lean_parser;
+    auto lean = lean_parser.targets_lean(owned);
+    if (lean) {
+      auto full = parser.targets(bytes);
+      if (!full || lean->message(bytes) != full->signed_canonical ||
+          lean->signed_.version != full->signed_.version) {
+        __builtin_trap();
+      }
+    }
+  }
   (void)parser.timestamp(bytes);
   (void)parser.snapshot(bytes);
   (void)dss::tuf::TrustedSet::create(bytes, 0);

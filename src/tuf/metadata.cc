@@ -663,6 +663,9 @@ namespace od = simdjson::ondemand;
 // returns nullopt whenever anything is unusual, and the caller then takes the DOM path, which
 // gives the precise error: this path can only accept, never judge.
 std::optional<Metadata<Targets>> targets_ondemand(Bytes& bytes) {
+  // The whole file must be canonical text: that proves it is well-formed JSON throughout
+  // (On-Demand validates only what it reads) with no duplicate keys anywhere.
+  if (!json::is_canonical_text(as_chars(bytes))) return std::nullopt;
   const std::size_t n = bytes.size();
   bytes.resize(n + simdjson::SIMDJSON_PADDING, 0);
   bytes.resize(n);
@@ -703,7 +706,7 @@ std::optional<Metadata<Targets>> targets_ondemand(Bytes& bytes) {
       return std::nullopt;
     }
   }
-  if (!has_signed || !has_sigs || !json::is_canonical_text(signed_raw)) return std::nullopt;
+  if (!has_signed || !has_sigs) return std::nullopt;
   md.message_in_source = true;
   md.raw_offset = static_cast<std::size_t>(signed_raw.data() - reinterpret_cast<const char*>(bytes.data()));
   md.raw_length = signed_raw.size();

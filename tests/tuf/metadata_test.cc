@@ -191,6 +191,15 @@ TEST(LeanTargets, NonCanonicalFileFallsBackToTheCanonicalForm) {
   EXPECT_EQ(md->message(as_chars(bytes)), *json::canonicalize(kTargets));
 }
 
+TEST(LeanTargets, MalformedEnvelopeOutsideSignedIsRejected) {
+  // Found by the fuzzer: On-Demand alone skips over a broken signature object.
+  const std::string file = std::string(R"({"signatures":[{"keyid":"a","sig":"00":{}}],"signed":)") +
+                           *json::canonicalize(kTargets) + "}";
+  Bytes bytes(file.begin(), file.end());
+  MetadataParser p;
+  EXPECT_EQ(p.targets_lean(bytes).error().code, ErrorCode::kMalformed);
+}
+
 TEST(LeanTargets, MalformedEntryIsRejectedAsStrictlyAsTheFullParser) {
   std::string bad = kTargets;
   bad.replace(bad.find("\"length\":5"), 10, "\"length\":-5");
