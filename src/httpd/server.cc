@@ -136,7 +136,7 @@ struct StaticHttpsServer::Impl {
     log.push_back(std::move(target));
   }
 
-  http::message_generator respond(const http::request<http::empty_body>& req) {
+  http::message_generator respond(const http::request<http::string_body>& req) {
     const auto simple = [&](http::status status, std::string_view text) {
       http::response<http::string_body> res{status, req.version()};
       res.set(http::field::content_type, "text/plain");
@@ -225,6 +225,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read() {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
+    parser_->body_limit(4096);  // GET and HEAD carry no body; others only get a 405
     beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -234,7 +235,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void respond() {
-    const http::request<http::empty_body> req = parser_->release();
+    const http::request<http::string_body> req = parser_->release();
     server_.record(std::string(req.target()));
     const bool keep_alive = req.keep_alive();
     beast::async_write(stream_, server_.respond(req),
@@ -255,7 +256,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::ssl_stream<beast::tcp_stream> stream_;
   StaticHttpsServer::Impl& server_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::empty_body>> parser_;
+  std::optional<http::request_parser<http::string_body>> parser_;
 };
 
 void accept_loop(StaticHttpsServer::Impl& server) {

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <curl/curl.h>
+
 #include "fakes/print_error_code.h"
 #include "httpd/server.h"
 #include "net/fetcher.h"
@@ -109,6 +111,43 @@ TEST_F(HttpsFetchTest, ServerLogsRequestsInOrder) {
   ASSERT_EQ(log.size(), before + 2);
   EXPECT_EQ(log[before], "/hello.json");
   EXPECT_EQ(log[before + 1], "/x.json");
+}
+
+// Raw libcurl request to the test server, for what the fetcher never sends.
+long raw_status(const std::string& url, const std::string& ca, bool post,
+                const std::string& header = "") {
+  CURL* c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_CAINFO, ca.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char*, std::size_t s, std::size_t n, void*) {
+    return s * n;
+  });
+  if (post) curl_easy_setopt(c, CURLOPT_POSTFIELDS, "x=1");
+  curl_slist* headers = nullptr;
+  if (!header.empty()) {
+    headers = curl_slist_append(headers, header.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  }
+  long status = 0;
+  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(c);
+  return status;
+}
+
+TEST_F(HttpsFetchTest, ServerRefusesMethodsOtherThanGetAndHead) {
+  EXPECT_EQ(raw_status(url("/hello.json"), (dir_ / "cert.pem").string(), true), 405);
+  EXPECT_EQ(raw_status(url("/hello.json"), (dir_ / "cert.pem").string(), false), 200);
+}
+
+TEST_F(HttpsFetchTest, ServerRefusesOversizedHeaders) {
+  // 64 KiB of header: the server closes the connection instead of buffering it.
+  const long status = raw_status(url("/hello.json"), (dir_ / "cert.pem").string(), false,
+                                 "X-Big: " + std::string(64 * 1024, 'a'));
+  EXPECT_NE(status, 200);
+  // And it still serves the next client.
+  CurlFetcher f(trusting());
+  EXPECT_TRUE(f.fetch(url("/hello.json"), 1024));
 }
 
 TEST(PlainHttp, RefusedWithoutTheUnsafeOption) {
