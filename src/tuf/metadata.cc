@@ -939,9 +939,10 @@ std::string to_envelope_json(std::string_view signed_json, const std::vector<Sig
     out += sb.finish();
   }
   out += "],\"signed\":";
-  out += json::escape_control_characters(signed_json);
+  out += signed_json;
   out += '}';
-  return out;
+  // Key ids are untrusted strings too: escape control characters anywhere in the envelope.
+  return json::escape_control_characters(out);
 }
 
 }  // namespace dss::tuf

@@ -24,6 +24,20 @@ TEST(Metadata, UnknownFieldsSurviveAReadWriteRoundTrip) {
   EXPECT_NE(md->signed_canonical.find("x-role"), std::string::npos);
 }
 
+TEST(Metadata, ControlCharacterInASignatureKeyIdIsEscapedWhenWritten) {
+  // Found by the fuzzer: a key id holding a backspace was written raw, which no JSON parser
+  // accepts, so a file the client stored could not be read back.
+  auto md = MetadataParser{}.targets(envelope(kTargets));
+  ASSERT_TRUE(md.has_value());
+  const std::string file =
+      to_envelope_json(md->signed_canonical, {Signature{std::string("ab\bcd\x01", 5), {1, 2}}});
+  EXPECT_EQ(file.find('\b'), std::string::npos);
+  auto again = MetadataParser{}.targets(file);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  ASSERT_EQ(again->signatures.size(), 1U);
+  EXPECT_EQ(again->signatures[0].keyid, std::string("ab\bcd\x01", 5));
+}
+
 TEST(Metadata, SignedBytesAreTheCanonicalFormOfWhatWasReceived) {
   MetadataParser p;
   std::string pretty = std::string("{\n  \"signatures\": [],\n  \"signed\": ") + kTargets + "\n}";
