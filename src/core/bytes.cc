@@ -72,6 +72,10 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   }
   return *this;
 }
+void secure_zero(void* data, std::size_t size) {
+  if (size != 0) sodium_memzero(data, size);
+}
+
 void SecretBytes::wipe() {
   if (!data_.empty()) sodium_memzero(data_.data(), data_.size());
 }

@@ -58,6 +58,10 @@ class SecretBytes {
   std::vector<std::uint8_t> data_;
 };
 
+// Overwrites memory with zeros in a way the compiler may not elide (for temporary copies of
+// secrets that cannot live in SecretBytes).
+void secure_zero(void* data, std::size_t size);
+
 // libsodium must be initialised once before use; safe to call repeatedly and from any thread.
 void ensure_sodium_initialised();
 

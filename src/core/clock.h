@@ -18,6 +18,9 @@ class Clock {
  public:
   virtual ~Clock() = default;
   [[nodiscard]] virtual UnixSeconds now() const = 0;
+  // Milliseconds since the epoch, for audit timestamps. Clocks without finer resolution scale
+  // their seconds.
+  [[nodiscard]] virtual std::int64_t now_ms() const { return now() * 1000; }
 };
 
 // Strict "YYYY-MM-DDTHH:MM:SSZ" (the TUF `expires` format). Anything else is kMalformed.

@@ -32,6 +32,13 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kSlowRetrieval: return "slow_retrieval";
     case ErrorCode::kTargetNotFound: return "target_not_found";
     case ErrorCode::kDecryptFailed: return "decrypt_failed";
+    case ErrorCode::kLogEntryCorrupted: return "log_entry_corrupted";
+    case ErrorCode::kLogTruncated: return "log_truncated";
+    case ErrorCode::kLogReordered: return "log_reordered";
+    case ErrorCode::kLogForked: return "log_forked";
+    case ErrorCode::kBadCheckpointSignature: return "bad_checkpoint_signature";
+    case ErrorCode::kBadProof: return "bad_proof";
+    case ErrorCode::kAuditUnavailable: return "audit_unavailable";
   }
   return "unknown";
 }

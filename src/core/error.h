@@ -35,6 +35,15 @@ enum class ErrorCode : std::uint16_t {
   kSlowRetrieval = 28,       // below minimum average speed
   kTargetNotFound = 29,      // no delegated role lists the target
   kDecryptFailed = 30,       // wrong passphrase or tampered key file
+
+  // Tamper-evident log (50..69)
+  kLogEntryCorrupted = 50,       // an entry's bytes no longer match the hash chain
+  kLogTruncated = 51,            // entries are missing at the end (or a record is cut short)
+  kLogReordered = 52,            // an entry sits at a position other than the one it was given
+  kLogForked = 53,               // the history no longer extends a signed checkpoint
+  kBadCheckpointSignature = 54,  // a checkpoint is not signed by the log's key
+  kBadProof = 55,                // an inclusion or consistency proof does not verify
+  kAuditUnavailable = 56,        // an audited action could not be recorded, so it was refused
 };
 
 std::string_view error_code_name(ErrorCode code) noexcept;

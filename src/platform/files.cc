@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,33 +17,6 @@ namespace dss::platform {
 
 namespace {
 
-tl::unexpected<Error> io_error(std::string_view what, const std::filesystem::path& path) {
-  return make_error(ErrorCode::kIo, std::string(what) + " " + path.string() + ": " +
-                                        std::strerror(errno));
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
-Status fsync_dir(const std::filesystem::path& dir) {
-  Fd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return io_error("cannot open directory", dir);
-  if (::fsync(fd.get()) != 0) return io_error("cannot fsync directory", dir);
-  return ok();
-}
-
 std::string random_suffix() {
   ensure_sodium_initialised();
   std::uint8_t b[6];
@@ -53,6 +27,66 @@ std::string random_suffix() {
 }  // namespace
 
 UnixSeconds SystemClock::now() const { return static_cast<UnixSeconds>(::time(nullptr)); }
+
+std::int64_t SystemClock::now_ms() const {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+tl::unexpected<Error> io_error(std::string_view what, const std::filesystem::path& path) {
+  return make_error(ErrorCode::kIo, std::string(what) + " " + path.string() + ": " +
+                                        std::strerror(errno));
+}
+
+Fd::~Fd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+Fd& Fd::operator=(Fd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+Status fsync_dir(const std::filesystem::path& dir) {
+  Fd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return io_error("cannot open directory", dir);
+  if (::fsync(fd.get()) != 0) return io_error("cannot fsync directory", dir);
+  return ok();
+}
+
+Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return make_error(ErrorCode::kNotFound, path.string() + " does not exist");
+    return io_error("cannot open", path);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return io_error("cannot stat", path);
+  MappedFile m;
+  m.size_ = static_cast<std::size_t>(st.st_size);
+  if (m.size_ == 0) return m;
+  void* p = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (p == MAP_FAILED) return io_error("cannot map", path);
+  ::madvise(p, m.size_, MADV_SEQUENTIAL);
+  m.data_ = static_cast<const std::uint8_t*>(p);
+  return m;
+}
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+}
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
 
 Result<Bytes> read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/bytes.h"
 #include "core/result.h"
@@ -32,6 +33,45 @@ Status ensure_private_dir(const std::filesystem::path& dir);
 
 // Unlinks `path` and fsyncs its directory; a missing file is fine.
 Status remove_file_durable(const std::filesystem::path& path);
+
+// An owned file descriptor, closed on destruction.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd();
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  [[nodiscard]] int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_ = -1;
+};
+
+// kIo naming `what`, `path` and errno's text.
+tl::unexpected<Error> io_error(std::string_view what, const std::filesystem::path& path);
+// Makes a directory's entries (new, renamed or removed files) durable.
+Status fsync_dir(const std::filesystem::path& dir);
+
+// A read-only private mapping of a whole file (empty files map to an empty view).
+class MappedFile {
+ public:
+  static Result<MappedFile> open(const std::filesystem::path& path);
+  MappedFile() = default;
+  ~MappedFile();
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  [[nodiscard]] ByteView view() const { return {data_, size_}; }
+
+ private:
+  const std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
 
 // Exclusive advisory lock on `<dir>/.lock`, held for the object's lifetime.
 class DirLock {

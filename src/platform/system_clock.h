@@ -8,6 +8,7 @@ namespace dss::platform {
 class SystemClock final : public Clock {
  public:
   [[nodiscard]] UnixSeconds now() const override;
+  [[nodiscard]] std::int64_t now_ms() const override;
 };
 
 }  // namespace dss::platform
