@@ -12,6 +12,7 @@ PACKAGES="
   libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   faketime time curl ca-certificates openssl
+  rsyslog rsyslog-gnutls
 "
 
 missing=""
