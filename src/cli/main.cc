@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "cli/audit_commands.h"
 #include "cli/repo_commands.h"
 #include "cli/tuf_client.h"
 
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "Print the DSS version");
   auto* repo = app.add_subcommand("repo", "Provider tooling: keys, signing and the TUF repository");
   dss::cli::RepoCommands repo_commands(*repo);
+  auto* audit = app.add_subcommand(
+      "audit", "The tamper-evident audit log: verify it offline, checkpoint, query, export");
+  dss::cli::AuditCommands audit_commands(*audit);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -44,5 +48,6 @@ int main(int argc, char** argv) {
     std::cout << "dss " << DSS_VERSION << "\n";
     return 0;
   }
+  if (audit->parsed()) return audit_commands.run();
   return repo_commands.run();
 }

@@ -243,7 +243,9 @@ Status Log::recover() {
                         "the log's segments are gone, but " + std::to_string(state.size) +
                             " entries were recorded; run dss audit verify");
     }
-    next_index_ = durable_ = 0;
+    next_index_ = 0;
+    written_ = 0;
+    durable_ = 0;
     return start_segment(0);
   }
   for (const auto& s : *segments) segment_paths_[s.first_index] = s.path;
@@ -325,7 +327,9 @@ Status Log::recover() {
       segment_created_ms_ = header->created_ms;
     }
   }
-  next_index_ = durable_ = index;
+  next_index_ = index;
+  written_ = index;
+  durable_ = index;
   return ok();
 }
 
@@ -348,13 +352,14 @@ Status Log::start_segment(std::uint64_t first_index) {
   return ok();
 }
 
+bool Log::segment_full() const {
+  return segment_bytes_ > kSegmentHeaderBytes &&
+         (segment_bytes_ >= options_.segment_max_bytes ||
+          clock_.now_ms() - segment_created_ms_ >= options_.segment_max_age_ms);
+}
+
 Status Log::write_batch(std::span<const ByteView> entries, std::uint64_t first_index) {
-  const std::int64_t now = clock_.now_ms();
-  if (segment_bytes_ > kSegmentHeaderBytes &&
-      (segment_bytes_ >= options_.segment_max_bytes ||
-       now - segment_created_ms_ >= options_.segment_max_age_ms)) {
-    DSS_TRY_STATUS(start_segment(first_index));
-  }
+  if (segment_full()) DSS_TRY_STATUS(start_segment(first_index));
   buffer_.clear();
   Bytes offsets;
   offsets.reserve(entries.size() * 8);
@@ -374,7 +379,6 @@ Status Log::write_batch(std::span<const ByteView> entries, std::uint64_t first_i
   }
   const fs::path seg_path = dir_ / "segments" / segment_file_name(segment_first_);
   DSS_TRY_STATUS(pwrite_all(segment_.get(), buffer_, segment_bytes_, seg_path));
-  if (::fdatasync(segment_.get()) != 0) return platform::io_error("cannot sync", seg_path);
   segment_bytes_ += buffer_.size();
   for (unsigned level = 0; level < kMaxLevels; ++level) {
     const auto& [start, bytes] = derived[level];
@@ -403,36 +407,90 @@ Result<std::uint64_t> Log::append_batch(std::span<const ByteView> entries) {
   const std::uint64_t first = next_index_;
   next_index_ += entries.size();
   queue_.insert(queue_.end(), entries.begin(), entries.end());
+  queued_.store(queue_.size(), std::memory_order_relaxed);
   const std::uint64_t end = first + entries.size();
-  while (durable_ < end && !broken_) {
-    if (flushing_) {
-      cv_.wait(l);
+  appenders_.fetch_add(1, std::memory_order_relaxed);
+  // Sleeps until the next batch ends (or the log breaks), without the lock.
+  auto wait_for_batch = [&] {
+    const std::uint64_t generation = wake_generation_.load();
+    l.unlock();
+    wake_generation_.wait(generation);
+    l.lock();
+  };
+  auto wake_all = [&] {
+    wake_generation_.fetch_add(1);
+    wake_generation_.notify_all();
+  };
+  while (durable_.load() < end && !broken_) {
+    if (writing_ || queue_.empty() || syncs_in_flight_ >= kMaxSyncsInFlight ||
+        (syncs_in_flight_ > 0 && segment_full())) {
+      // Our entries are queued behind a batch being written, or written and being synced.
+      // With dozens of appenders, waking them all through the mutex would cost more than the
+      // fdatasync: they wait on a counter and leave without the lock when they are durable.
+      const std::uint64_t generation = wake_generation_.load();
+      l.unlock();
+      wake_generation_.wait(generation);
+      if (durable_.load() >= end) {
+        appenders_.fetch_sub(1, std::memory_order_relaxed);
+        return first;
+      }
+      l.lock();
       continue;
     }
-    // Lead: write everything queued so far in one batch.
-    flushing_ = true;
+    // Lead the next batch. Give the appenders that are on their way a moment to queue their
+    // entries, so batches stay large under load.
+    writing_ = true;
+    l.unlock();
+    const auto gather_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+    while (queued_.load(std::memory_order_relaxed) < appenders_.load(std::memory_order_relaxed) &&
+           std::chrono::steady_clock::now() < gather_until) {
+      std::this_thread::yield();
+    }
+    l.lock();
     std::vector<ByteView> batch;
     batch.swap(queue_);
-    const std::uint64_t batch_first = durable_;
+    queued_.store(0, std::memory_order_relaxed);
+    const std::uint64_t batch_first = written_;
     l.unlock();
+    // Write to the page cache (one batch at a time, in index order)...
     Status s = write_batch(batch, batch_first);
     l.lock();
-    flushing_ = false;
-    if (s) {
-      durable_ += batch.size();
-    } else {
+    writing_ = false;
+    if (!s) {
       broken_ = Error{s.error().code, s.error().message + " (the log refuses further entries)"};
+      wake_all();
+      break;
     }
-    cv_.notify_all();
+    written_ = batch_first + batch.size();
+    const std::uint64_t seq = next_sync_seq_++;
+    ++syncs_in_flight_;
+    const int fd = segment_.get();
+    const fs::path seg_path = dir_ / "segments" / segment_file_name(segment_first_);
+    wake_all();  // the next batch may be written while this one syncs
+    l.unlock();
+    // ...then make it durable. fdatasync covers every page written to the file before it, so
+    // syncs overlap with the next batch's write; they complete strictly in order.
+    const bool synced = ::fdatasync(fd) == 0;
+    const int sync_errno = errno;
+    l.lock();
+    while (done_sync_seq_ != seq) wait_for_batch();
+    if (!synced && !broken_) {
+      errno = sync_errno;
+      const Error e = platform::io_error("cannot sync", seg_path).value();
+      broken_ = Error{e.code, e.message + " (the log refuses further entries)"};
+    }
+    if (!broken_) durable_.store(batch_first + batch.size());
+    batches_.fetch_add(1, std::memory_order_relaxed);
+    done_sync_seq_ = seq + 1;
+    --syncs_in_flight_;
+    wake_all();
   }
-  if (durable_ < end) return tl::unexpected(*broken_);
+  appenders_.fetch_sub(1, std::memory_order_relaxed);
+  if (durable_.load() < end) return tl::unexpected(*broken_);
   return first;
 }
 
-std::uint64_t Log::size() const {
-  std::lock_guard l(mu_);
-  return durable_;
-}
+std::uint64_t Log::size() const { return durable_.load(); }
 
 Result<Hash> Log::root_at(std::uint64_t size) const {
   if (size > this->size()) {
@@ -511,24 +569,30 @@ Status Log::persist_state_locked() {
     }
   }
   if (::fdatasync(offsets_.get()) != 0) return platform::io_error("cannot sync", dir_ / "offsets");
-  const State s{durable_, chain_, segment_first_, segment_bytes_};
+  const State s{durable_.load(), chain_, segment_first_, segment_bytes_};
   return platform::write_file_atomic(dir_ / "state", encode_state(s));
 }
 
 Result<std::string> Log::checkpoint() {
   std::lock_guard cl(checkpoint_mu_);
   std::unique_lock l(mu_);
-  cv_.wait(l, [&] { return !flushing_; });
+  while (writing_ || syncs_in_flight_ > 0) {
+    l.unlock();
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+    l.lock();
+  }
   if (broken_) return tl::unexpected(*broken_);
-  flushing_ = true;  // hold writers while the state is made durable
-  const std::uint64_t size = durable_;
+  writing_ = true;  // hold writers while the state is made durable
+  const std::uint64_t size = durable_.load();
   const Hash root = range_.root();
   l.unlock();
   Status s = persist_state_locked();
   l.lock();
-  flushing_ = false;
-  cv_.notify_all();
+  writing_ = false;
   l.unlock();
+  // Appenders that queued meanwhile are waiting: wake them so one of them leads.
+  wake_generation_.fetch_add(1);
+  wake_generation_.notify_all();
   DSS_TRY_STATUS(s);
 
   Checkpoint c;

@@ -20,6 +20,7 @@
 // Thread-safety: every public method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -66,6 +67,8 @@ class Log {
   Result<std::uint64_t> append_batch(std::span<const ByteView> entries);
 
   [[nodiscard]] std::uint64_t size() const;  // durable entries
+  // Batches written since open (appends / batches = the group-commit batch size).
+  [[nodiscard]] std::uint64_t batches() const { return batches_.load(); }
   [[nodiscard]] Result<Hash> root_at(std::uint64_t size) const;
   [[nodiscard]] Result<Bytes> read(std::uint64_t index) const;
   [[nodiscard]] Result<std::vector<Hash>> inclusion_proof(std::uint64_t index,
@@ -93,6 +96,8 @@ class Log {
   Status recover();
   Status open_level(unsigned level);
   Status start_segment(std::uint64_t first_index);
+  [[nodiscard]] bool segment_full() const;
+  // Writes a batch to the page cache (segment and derived files); the caller syncs it.
   Status write_batch(std::span<const ByteView> entries, std::uint64_t first_index);
   Status persist_state_locked();
   Result<int> segment_fd_for(std::uint64_t index) const;
@@ -106,14 +111,22 @@ class Log {
 
   // Group commit.
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::vector<ByteView> queue_;
   std::uint64_t next_index_ = 0;
-  std::uint64_t durable_ = 0;
-  bool flushing_ = false;
+  std::atomic<std::size_t> appenders_{0};  // callers inside append_batch
+  std::atomic<std::size_t> queued_{0};     // queue_.size(), readable without the lock
+  bool writing_ = false;             // a thread is writing a batch (or a checkpoint holds writers)
+  std::uint64_t written_ = 0;        // entries written to the page cache
+  int syncs_in_flight_ = 0;
+  std::uint64_t next_sync_seq_ = 0;  // syncs complete in this order
+  std::uint64_t done_sync_seq_ = 0;
+  static constexpr int kMaxSyncsInFlight = 2;
+  std::atomic<std::uint64_t> durable_{0};
+  std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::uint64_t> wake_generation_{0};  // bumped whenever a batch ends
   std::optional<Error> broken_;
 
-  // Writer state, touched only by the thread that holds flushing_.
+  // Writer state, touched only by the thread that holds writing_.
   CompactRange range_;
   Hash chain_{};
   platform::Fd segment_;
