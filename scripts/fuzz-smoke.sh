@@ -11,8 +11,10 @@ if ! command -v clang++ >/dev/null 2>&1; then
 fi
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DDSS_FUZZ=ON -DDSS_TESTS=OFF \
   -DDSS_BENCH=OFF -DDSS_SANITIZE=ON >/dev/null
-cmake --build build-fuzz --target metadata_fuzz canonical_json_fuzz
-for target in metadata_fuzz canonical_json_fuzz; do
+targets="metadata_fuzz canonical_json_fuzz note_fuzz"
+# shellcheck disable=SC2086
+cmake --build build-fuzz --target $targets
+for target in $targets; do
   work="build-fuzz/corpus-$target"
   mkdir -p "$work"
   echo "fuzz-smoke: $target for ${seconds}s"

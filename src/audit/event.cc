@@ -370,6 +370,7 @@ Result<Event> from_json(std::string_view line) {
     }
     ms = ms * 10 + (time[i] - '0');
   }
+  if (*secs < 0) return make_error(ErrorCode::kMalformed, "audit event time is before 1970");
   e.time_ms = *secs * 1000 + ms;
   if (outcome != "success" && outcome != "failure") {
     return make_error(ErrorCode::kMalformed, "audit event outcome is not success or failure");
