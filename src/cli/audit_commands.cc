@@ -139,6 +139,18 @@ int AuditCommands::run() {
     }
     return 0;
   }
+  // Bad filters are refused before the log is opened (opening it records an event).
+  audit::Query q;
+  if (!s_->from.empty()) {
+    auto t = parse_time(s_->from);
+    if (!t) return fail(t.error());
+    q.from_ms = *t;
+  }
+  if (!s_->to.empty()) {
+    auto t = parse_time(s_->to);
+    if (!t) return fail(t.error());
+    q.to_ms = *t;
+  }
   // The remaining commands open the log for writing (they append and sign).
   audit::AuditLogOptions options;
   options.product_version = DSS_VERSION;
@@ -152,17 +164,6 @@ int AuditCommands::run() {
     return 0;
   }
   if (s_->query->parsed()) {
-    audit::Query q;
-    if (!s_->from.empty()) {
-      auto t = parse_time(s_->from);
-      if (!t) return fail(t.error());
-      q.from_ms = *t;
-    }
-    if (!s_->to.empty()) {
-      auto t = parse_time(s_->to);
-      if (!t) return fail(t.error());
-      q.to_ms = *t;
-    }
     q.actor_id = s_->actor;
     q.action = s_->action;
     if (!s_->outcome.empty()) {

@@ -291,5 +291,27 @@ TEST_F(EndToEnd, FreezeAttackTimestampExpiresUnderFaketime) {
   EXPECT_EQ(snapshot_dir(d), before);
 }
 
+TEST(AuditCli, VerifyExitsWithTheCodeOfTheDamageFound) {
+  const std::string dss = std::string(DSS_CLI_DIR) + "/dss";
+  const fs::path dir = fs::temp_directory_path() / ("dss-audit-cli-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  ASSERT_EQ(run({dss, "audit", "checkpoint", dir.string()}), 0);
+  ASSERT_EQ(run({dss, "audit", "query", dir.string(), "--action", "log."}), 0);
+  ASSERT_EQ(run({dss, "audit", "export", dir.string()}), 0);
+  EXPECT_FALSE(fs::is_empty(dir / "export"));
+  const std::string key = read_all(dir / "log.vkey");
+  write_all(dir / "vkey.copy", key);
+  ASSERT_EQ(run({dss, "audit", "verify", dir.string(), "--key", (dir / "vkey.copy").string()}), 0);
+  // Alter one byte of the first entry: exit status 50 (log_entry_corrupted).
+  const fs::path seg = dir / "segments" / "00000000000000000000.seg";
+  std::string bytes = read_all(seg);
+  bytes[64 + 12 + 3] ^= 1;
+  write_all(seg, bytes);
+  EXPECT_EQ(run({dss, "audit", "verify", dir.string(), "--key", (dir / "vkey.copy").string()}),
+            static_cast<int>(ErrorCode::kLogEntryCorrupted));
+  EXPECT_EQ(run({dss, "audit", "query", dir.string(), "--from", "yesterday"}), 1);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace dss
