@@ -44,14 +44,7 @@ std::string openssl_error() {
   return buf;
 }
 
-std::string utc_day(std::int64_t unix_ms) {
-  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-  return buf;
-}
+std::string utc_day(std::int64_t unix_ms) { return format_time_ms(unix_ms).substr(0, 10); }
 
 bool is_ip_address(const std::string& host) {
   in6_addr a6{};

@@ -57,14 +57,23 @@ Status fsync_dir(const std::filesystem::path& dir) {
   return ok();
 }
 
-Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+namespace {
+// Opens `path` for reading and stats it: kNotFound if missing.
+Status open_for_reading(const std::filesystem::path& path, Fd& fd, struct stat& st) {
+  fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return make_error(ErrorCode::kNotFound, path.string() + " does not exist");
     return io_error("cannot open", path);
   }
-  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return io_error("cannot stat", path);
+  return ok();
+}
+}  // namespace
+
+Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
+  Fd fd;
+  struct stat st {};
+  DSS_TRY_STATUS(open_for_reading(path, fd, st));
   MappedFile m;
   m.size_ = static_cast<std::size_t>(st.st_size);
   if (m.size_ == 0) return m;
@@ -89,13 +98,9 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 }
 
 Result<Bytes> read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return make_error(ErrorCode::kNotFound, path.string() + " does not exist");
-    return io_error("cannot open", path);
-  }
+  Fd fd;
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return io_error("cannot stat", path);
+  DSS_TRY_STATUS(open_for_reading(path, fd, st));
   if (!S_ISREG(st.st_mode)) {
     return make_error(ErrorCode::kIo, path.string() + " is not a regular file");
   }
