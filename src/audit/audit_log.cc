@@ -1,5 +1,7 @@
 #include "audit/audit_log.h"
 
+#include "audit/exporter.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -53,6 +55,14 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::path& di
   start.action = "log.start";
   start.object = dir.string();
   DSS_TRY_STATUS(audit->record(std::move(start)));
+  if (audit->options_.export_ocsf_files) {
+    audit->file_export_ = std::make_unique<Exporter>(
+        *audit, std::make_unique<FileSink>(dir / "export", ExportFormat::kOcsf),
+        dir / "export-ocsf.cursor");
+    if (audit->options_.export_interval.count() > 0) {
+      audit->file_export_->start(audit->options_.export_interval, std::chrono::minutes(1));
+    }
+  }
   if (interval.count() > 0) {
     audit->log_->start_periodic_checkpoints(interval, [warn = audit->options_.warn](const Error& e) {
       warn("the audit log could not issue a checkpoint: " + e.message);
@@ -66,6 +76,11 @@ AuditLog::~AuditLog() {
   stop.action = "log.stop";
   (void)record(std::move(stop));
   (void)log_->checkpoint();
+  if (file_export_) {
+    auto exported = file_export_->run_once();
+    if (!exported) options_.warn("the audit log's OCSF export is behind: " + exported.error().message);
+    file_export_.reset();
+  }
 }
 
 Status AuditLog::record(Event event) {
@@ -86,6 +101,13 @@ Status AuditLog::record(Event event) {
   return make_error(ErrorCode::kAuditUnavailable,
                     "the action was refused because it could not be recorded in the audit log (" +
                         index.error().message + ")");
+}
+
+Result<std::uint64_t> AuditLog::flush_export() {
+  if (!file_export_) {
+    return make_error(ErrorCode::kFailedPrecondition, "the built-in OCSF export is off");
+  }
+  return file_export_->run_once();
 }
 
 Result<Page> AuditLog::query(const Query& q) const {
@@ -126,7 +148,16 @@ Result<Page> AuditLog::query(const Query& q) const {
     if (matches(*e, q)) page.items.push_back({i, std::move(*e)});
   }
   if (i < size) page.next_cursor = i;
+  // Attach the latest checkpoint, issuing one on demand if it does not cover the page.
   auto note = log_->latest_checkpoint();
+  if (!page.items.empty()) {
+    std::optional<tlog::Checkpoint> c;
+    if (note) {
+      auto opened = tlog::open_checkpoint(*note, log_->verifier());
+      if (opened) c = *opened;
+    }
+    if (!c || c->size <= page.items.back().index) note = log_->checkpoint();
+  }
   if (note) page.checkpoint = std::move(*note);
   return page;
 }

@@ -32,6 +32,10 @@ struct AuditLogOptions {
   std::function<void(const std::string&)> warn;
   // Checkpoints are issued this often while events arrive (and on demand).
   std::chrono::milliseconds checkpoint_interval{std::chrono::seconds(60)};
+  // SIEM export on by default: OCSF JSON Lines in <dir>/export/ocsf-YYYY-MM-DD.jsonl, kept up
+  // to date in the background. An interval of 0 exports only when the log closes.
+  bool export_ocsf_files = true;
+  std::chrono::milliseconds export_interval{std::chrono::seconds(1)};
 };
 
 struct Query {
@@ -54,6 +58,8 @@ struct Page {
   std::string checkpoint;                    // the latest signed checkpoint note
 };
 
+class Exporter;
+
 class AuditLog {
  public:
   static Result<std::unique_ptr<AuditLog>> open(const std::filesystem::path& dir,
@@ -67,6 +73,8 @@ class AuditLog {
   // (the caller must then refuse the action), kInvalidArgument for an event outside the schema.
   Status record(Event event);
   Result<Page> query(const Query& q) const;
+  // Brings the built-in OCSF file export up to date now; returns how many events it wrote.
+  Result<std::uint64_t> flush_export();
 
   [[nodiscard]] tlog::Log& log() { return *log_; }
   [[nodiscard]] const tlog::Log& log() const { return *log_; }
@@ -76,6 +84,7 @@ class AuditLog {
   const Clock& clock_;
   AuditLogOptions options_;
   std::unique_ptr<tlog::Log> log_;
+  std::unique_ptr<Exporter> file_export_;
 };
 
 }  // namespace dss::audit

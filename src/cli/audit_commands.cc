@@ -7,6 +7,7 @@
 
 #include "audit/audit_log.h"
 #include "audit/exporter.h"
+#include "crypto/hash.h"
 #include "platform/files.h"
 #include "platform/system_clock.h"
 #include "tlog/verify.h"
@@ -182,9 +183,21 @@ int AuditCommands::run() {
   if (s_->exporter->parsed()) {
     auto format = audit::export_format_from_name(s_->format);
     if (!format) return fail(format.error());
-    const fs::path out = s_->out.empty() ? fs::path(s_->dir) / "export" : fs::path(s_->out);
+    const fs::path default_out = fs::path(s_->dir) / "export";
+    if (*format == audit::ExportFormat::kOcsf && (s_->out.empty() || fs::path(s_->out) == default_out)) {
+      // The built-in export (on by default) owns this directory and its cursor.
+      auto n = (*log)->flush_export();
+      if (!n) return fail(n.error());
+      std::cout << "exported " << *n << " events to " << default_out.string() << "\n";
+      return 0;
+    }
+    const fs::path out = s_->out.empty() ? default_out : fs::path(s_->out);
+    // One cursor per destination, so exports to different places do not interfere.
+    const std::string cursor = "export-" + s_->format + "-" +
+                               crypto::sha256_hex(fs::absolute(out).string()).substr(0, 12) +
+                               ".cursor";
     audit::Exporter exporter(**log, std::make_unique<audit::FileSink>(out, *format),
-                             fs::path(s_->dir) / ("export-" + s_->format + ".cursor"));
+                             fs::path(s_->dir) / cursor);
     auto n = exporter.run_once();
     if (!n) return fail(n.error());
     std::cout << "exported " << *n << " events to " << out.string() << "\n";

@@ -231,6 +231,17 @@ TEST_F(AuditLogTest, FileExportIsOcsfJsonLinesAndResumesFromItsCursor) {
   EXPECT_EQ(lines, 7U);
 }
 
+TEST_F(AuditLogTest, OcsfExportIsOnByDefaultWithNoConfiguration) {
+  {
+    auto audit = open();
+    ASSERT_TRUE(audit->record(event("user.create", "owner-1", Outcome::kSuccess)));
+  }
+  std::ifstream in(dir.path() / "audit" / "export" / "ocsf-2027-01-15.jsonl");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"type_uid\":300101"), std::string::npos);  // Account Change: Create
+  EXPECT_NE(text.find("\"dss_action\":\"log.stop\""), std::string::npos);  // up to the last
+}
+
 TEST_F(AuditLogTest, SecretsUsedInTheTestNeverReachTheLogOrItsExports) {
   const std::string password = random_secret();
   const std::string session_token = random_secret();
