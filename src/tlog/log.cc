@@ -412,7 +412,7 @@ Result<std::uint64_t> Log::append_batch(std::span<const ByteView> entries) {
   appenders_.fetch_add(1, std::memory_order_relaxed);
   // Sleeps until the next batch ends (or the log breaks), without the lock.
   auto wait_for_batch = [&] {
-    const std::uint64_t generation = wake_generation_.load();
+    const std::uint32_t generation = wake_generation_.load();
     l.unlock();
     wake_generation_.wait(generation);
     l.lock();
@@ -427,7 +427,7 @@ Result<std::uint64_t> Log::append_batch(std::span<const ByteView> entries) {
       // Our entries are queued behind a batch being written, or written and being synced.
       // With dozens of appenders, waking them all through the mutex would cost more than the
       // fdatasync: they wait on a counter and leave without the lock when they are durable.
-      const std::uint64_t generation = wake_generation_.load();
+      const std::uint32_t generation = wake_generation_.load();
       l.unlock();
       wake_generation_.wait(generation);
       if (durable_.load() >= end) {

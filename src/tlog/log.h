@@ -123,7 +123,8 @@ class Log {
   static constexpr int kMaxSyncsInFlight = 2;
   std::atomic<std::uint64_t> durable_{0};
   std::atomic<std::uint64_t> batches_{0};
-  std::atomic<std::uint64_t> wake_generation_{0};  // bumped whenever a batch ends
+  // Bumped whenever a batch ends. 32 bits: libstdc++ waits on it with a bare futex.
+  std::atomic<std::uint32_t> wake_generation_{0};
   std::optional<Error> broken_;
 
   // Writer state, touched only by the thread that holds writing_.
