@@ -32,6 +32,11 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kSlowRetrieval: return "slow_retrieval";
     case ErrorCode::kTargetNotFound: return "target_not_found";
     case ErrorCode::kDecryptFailed: return "decrypt_failed";
+    case ErrorCode::kUnknownSetting: return "unknown_setting";
+    case ErrorCode::kBelowFloor: return "below_floor";
+    case ErrorCode::kAcknowledgementRequired: return "acknowledgement_required";
+    case ErrorCode::kDomainCheckFailed: return "domain_check_failed";
+    case ErrorCode::kInvalidValue: return "invalid_value";
   }
   return "unknown";
 }

@@ -35,6 +35,13 @@ enum class ErrorCode : std::uint16_t {
   kSlowRetrieval = 28,       // below minimum average speed
   kTargetNotFound = 29,      // no delegated role lists the target
   kDecryptFailed = 30,       // wrong passphrase or tampered key file
+
+  // Settings engine (70..89)
+  kUnknownSetting = 70,           // no declaration has this key (or no template this name)
+  kBelowFloor = 71,               // the value is looser than the floor the provider's policy pins
+  kAcknowledgementRequired = 72,  // a loosening without the exact confirmation phrase
+  kDomainCheckFailed = 73,        // a hard requirement of the security domain is not met
+  kInvalidValue = 74,             // wrong type or outside the declared allowed values
 };
 
 std::string_view error_code_name(ErrorCode code) noexcept;
