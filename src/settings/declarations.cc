@@ -198,7 +198,7 @@ std::vector<Declaration> build_table() {
       "How far, at most, the system clock may be from true time, as the operating system "
       "estimates it.",
       "Larger clock errors let recently expired signatures and sessions keep working.",
-      kOwnerOnly));
+      kOwnerOnly, /*floor=*/false));  // a fact of the local machine the provider cannot know
   t.push_back(boolean(
       "domain.refuse_root", true,
       "Whether DSS refuses to run as the all-powerful administrator account (root).",
@@ -220,7 +220,7 @@ std::vector<Declaration> build_table() {
       "How much free disk space DSS requires in its state folder before it starts (0 turns the "
       "check off).",
       "A full disk can stop audit records and updates from being written, silently.",
-      kOwnerOnly));
+      kOwnerOnly, /*floor=*/false));  // disk sizes are local
   return t;
 }
 
