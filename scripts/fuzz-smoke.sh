@@ -11,8 +11,8 @@ if ! command -v clang++ >/dev/null 2>&1; then
 fi
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DDSS_FUZZ=ON -DDSS_TESTS=OFF \
   -DDSS_BENCH=OFF -DDSS_SANITIZE=ON >/dev/null
-cmake --build build-fuzz --target metadata_fuzz canonical_json_fuzz
-for target in metadata_fuzz canonical_json_fuzz; do
+cmake --build build-fuzz --target metadata_fuzz canonical_json_fuzz settings_fuzz
+for target in metadata_fuzz canonical_json_fuzz settings_fuzz; do
   work="build-fuzz/corpus-$target"
   mkdir -p "$work"
   echo "fuzz-smoke: $target for ${seconds}s"
