@@ -48,33 +48,36 @@ Declaration integer(std::string_view key, std::int64_t secure_default, std::int6
   return d;
 }
 
+// A choice (values listed strictest first) or a set (allowed members); the caller sets the
+// default (assigning it here trips a GCC 12 maybe-uninitialized false positive).
+Declaration listed(Kind kind, std::string_view key, std::vector<std::string_view> allowed,
+                   std::string_view description,
+                   std::string_view risk, RoleSet roles, bool floor) {
+  Declaration d;
+  d.key = key;
+  d.kind = kind;
+  d.description = description;
+  d.risk = risk;
+  d.allowed = std::move(allowed);
+  d.may_change = roles;
+  d.policy_may_pin_floor = floor;
+  return d;
+}
+
 Declaration choice(std::string_view key, std::string_view secure_default,
                    std::vector<std::string_view> strictest_first, std::string_view description,
                    std::string_view risk, RoleSet roles, bool floor = true) {
-  Declaration d;
-  d.key = key;
-  d.kind = Kind::kChoice;
-  d.description = description;
-  d.risk = risk;
+  Declaration d = listed(Kind::kChoice, key, std::move(strictest_first), description, risk,
+                         roles, floor);
   d.secure_default = std::string(secure_default);
-  d.allowed = std::move(strictest_first);
-  d.may_change = roles;
-  d.policy_may_pin_floor = floor;
   return d;
 }
 
 Declaration member_set(std::string_view key, Members secure_default,
                        std::vector<std::string_view> allowed, std::string_view description,
                        std::string_view risk, RoleSet roles, bool floor = true) {
-  Declaration d;
-  d.key = key;
-  d.kind = Kind::kSet;
-  d.description = description;
-  d.risk = risk;
+  Declaration d = listed(Kind::kSet, key, std::move(allowed), description, risk, roles, floor);
   d.secure_default = std::move(secure_default);
-  d.allowed = std::move(allowed);
-  d.may_change = roles;
-  d.policy_may_pin_floor = floor;
   return d;
 }
 

@@ -31,6 +31,12 @@ CheckResult start(std::string id, std::string requirement, std::string governed_
   return r;
 }
 
+// The governing setting was loosened by an owner: the check is not enforced.
+void waived(CheckResult& r, std::string why) {
+  r.status = CheckStatus::kLoosened;
+  r.finding = "not checked: " + std::move(why);
+}
+
 void fail(CheckResult& r, std::string finding, std::string fix) {
   if (r.status == CheckStatus::kFail) {
     r.finding += "; " + finding;
@@ -100,8 +106,7 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
                           "domain.require_tls");
     const std::string min = std::get<std::string>(find(all, "tls.min_version").value);
     if (!bool_setting(all, "domain.require_tls")) {
-      r.status = CheckStatus::kLoosened;
-      r.finding = "not checked: an owner turned this requirement off";
+      waived(r, "an owner turned this requirement off");
     } else {
       auto supported = probe.tls_supports(min);
       if (!supported || !*supported) {
@@ -122,8 +127,7 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
                           "domain.require_clock_sync");
     const std::int64_t max_s = int_setting(all, "domain.clock_max_error_seconds");
     if (!bool_setting(all, "domain.require_clock_sync")) {
-      r.status = CheckStatus::kLoosened;
-      r.finding = "not checked: an owner turned this requirement off";
+      waived(r, "an owner turned this requirement off");
     } else if (auto c = probe.clock(); !c) {
       fail(r, "the clock's state could not be read (" + c.error().message + ")",
            "make sure a time service runs: timedatectl set-ntp true, or install chrony");
@@ -148,8 +152,7 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
     CheckResult r = start("not-root", "DSS does not run as the administrator account (root)",
                           "domain.refuse_root");
     if (!bool_setting(all, "domain.refuse_root")) {
-      r.status = CheckStatus::kLoosened;
-      r.finding = "not checked: an owner allowed running as root";
+      waived(r, "an owner allowed running as root");
     } else if (probe.effective_uid() == 0) {
       fail(r, "running as root",
            "run DSS as its own service account: useradd --system dss, and User=dss in the "
@@ -166,8 +169,7 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
                           "key files unreadable by others",
                           "domain.require_private_directories");
     if (!bool_setting(all, "domain.require_private_directories")) {
-      r.status = CheckStatus::kLoosened;
-      r.finding = "not checked: an owner turned this requirement off";
+      waived(r, "an owner turned this requirement off");
     } else {
       check_dir(probe, r, paths.state_dir, "the state folder");
       if (!paths.key_dir.empty()) {
@@ -192,8 +194,7 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
     CheckResult r = start("os", "the operating system and kernel still receive security fixes",
                           "domain.require_supported_os");
     if (!bool_setting(all, "domain.require_supported_os")) {
-      r.status = CheckStatus::kLoosened;
-      r.finding = "not checked: an owner allowed unsupported systems";
+      waived(r, "an owner allowed unsupported systems");
     } else if (auto os = probe.os(); !os) {
       fail(r, "the operating system could not be identified (" + os.error().message + ")",
            "make sure /etc/os-release exists");
@@ -227,8 +228,7 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
                           "domain.min_free_disk_mb");
     const std::int64_t min_mb = int_setting(all, "domain.min_free_disk_mb");
     if (min_mb == 0) {
-      r.status = CheckStatus::kLoosened;
-      r.finding = "not checked: an owner set the minimum to 0";
+      waived(r, "an owner set the minimum to 0");
     } else if (auto free = probe.free_bytes(paths.state_dir); !free) {
       fail(r, "free space in " + paths.state_dir + " could not be read (" + free.error().message +
                   ")",

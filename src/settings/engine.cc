@@ -266,32 +266,32 @@ Result<PolicyOutcome> SettingsEngine::apply_policy_bundle(std::string_view verif
                 std::to_string(bundle->bundle_version) + " (was: " + lv.reason + ")";
   }
   outcome.changes = diff(state, next);
-  SettingsAuditEvent event;
-  event.time = clock_.now();
-  event.actor = "provider-policy";
-  event.role = "provider";
-  event.action = std::string(kActionPolicyApplied);
-  event.key = std::string(source);
+  SettingsAuditEvent event = policy_event(kActionPolicyApplied, source, kOutcomeApplied);
   event.old_value = state.policy ? "bundle " + std::to_string(state.policy->bundle.bundle_version)
                                  : "no bundle";
   event.new_value = "bundle " + std::to_string(bundle->bundle_version) + ": " +
                     serialize_policy_bundle(*bundle);
   event.reason = describe_changes(outcome.changes);
-  event.outcome = std::string(kOutcomeApplied);
   DSS_TRY_STATUS(record_and_save(event, next));
   return outcome;
 }
 
 Status SettingsEngine::record_policy_refusal(std::string_view source, const Error& why) {
+  SettingsAuditEvent event = policy_event(kActionPolicyRefused, source, kOutcomeRefused);
+  event.reason = why.to_string();
+  return audit_.record(event);
+}
+
+SettingsAuditEvent SettingsEngine::policy_event(std::string_view action, std::string_view source,
+                                                std::string_view outcome) const {
   SettingsAuditEvent event;
   event.time = clock_.now();
-  event.actor = "provider-policy";
+  event.actor = "provider-policy";  // the provider's signed bundle, not a person
   event.role = "provider";
-  event.action = std::string(kActionPolicyRefused);
+  event.action = std::string(action);
   event.key = std::string(source);
-  event.reason = why.to_string();
-  event.outcome = std::string(kOutcomeRefused);
-  return audit_.record(event);
+  event.outcome = std::string(outcome);
+  return event;
 }
 
 Result<std::optional<SettingsAuditEvent>> SettingsEngine::emit_due_reminder() {

@@ -116,6 +116,8 @@ class SettingsEngine {
                          std::string_view key, std::string_view action_if_tighter,
                          std::string_view old_text, std::string_view new_text);
   Status record_and_save(const SettingsAuditEvent& event, const SettingsState& next);
+  SettingsAuditEvent policy_event(std::string_view action, std::string_view source,
+                                  std::string_view outcome) const;
 
   SettingsStore& store_;
   AuditSink& audit_;
