@@ -1,13 +1,16 @@
 // The single `dss` binary. Invoked as `dss-tuf-client` (a link), it speaks the TUF
-// conformance client protocol; otherwise it dispatches subcommands.
+// conformance client protocol; otherwise it dispatches subcommands. Every invocation first
+// prints the seat-belt chime on stderr while any security setting is loosened.
 #include <CLI/CLI.hpp>
 
 #include <cstring>
 #include <iostream>
+#include <string>
 #include <string_view>
 
 #include "cli/audit_commands.h"
 #include "cli/repo_commands.h"
+#include "cli/settings_commands.h"
 #include "cli/tuf_client.h"
 
 namespace {
@@ -21,8 +24,10 @@ std::string_view program_name(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (program_name(argv[0]) == "dss-tuf-client") return dss::cli::tuf_client_main(argc, argv);
-  if (argc > 1 && std::strcmp(argv[1], "tuf-client") == 0) {
+  if (program_name(argv[0]) == "dss-tuf-client" ||
+      (argc > 1 && std::strcmp(argv[1], "tuf-client") == 0)) {
+    dss::cli::print_settings_chime(dss::cli::default_state_dir());
+    if (program_name(argv[0]) == "dss-tuf-client") return dss::cli::tuf_client_main(argc, argv);
     return dss::cli::tuf_client_main(argc - 1, argv + 1);
   }
 
@@ -30,6 +35,10 @@ int main(int argc, char** argv) {
                "security policy and configuration with The Update Framework (TUF).",
                "dss"};
   app.require_subcommand(1);
+  std::string state_dir = dss::cli::default_state_dir();
+  app.add_option("--state", state_dir,
+                 "Folder holding DSS's settings and audit file (default: $DSS_STATE_DIR, else "
+                 "$XDG_STATE_HOME/dss, else ~/.local/state/dss)");
   app.add_subcommand("tuf-client",
                      "TUF client speaking the conformance protocol (same as dss-tuf-client); "
                      "run `dss tuf-client --help`");
@@ -39,15 +48,25 @@ int main(int argc, char** argv) {
   auto* audit = app.add_subcommand(
       "audit", "The tamper-evident audit log: verify it offline, checkpoint, query, export");
   dss::cli::AuditCommands audit_commands(*audit);
+  auto* settings = app.add_subcommand(
+      "settings", "Security settings: list, explain, change (loosening needs acknowledgement), "
+                  "templates, and the loosening guide");
+  auto* doctor = app.add_subcommand(
+      "doctor", "Check that this machine meets DSS's security requirements, with the fix for "
+                "each one that fails");
+  dss::cli::SettingsCommands settings_commands(*settings, *doctor, state_dir);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    dss::cli::print_settings_chime(state_dir);
     return app.exit(e) == 0 ? 0 : 1;
   }
+  dss::cli::print_settings_chime(state_dir);
   if (version->parsed()) {
     std::cout << "dss " << DSS_VERSION << "\n";
     return 0;
   }
   if (audit->parsed()) return audit_commands.run();
+  if (settings_commands.parsed()) return settings_commands.run();
   return repo_commands.run();
 }

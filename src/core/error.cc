@@ -39,6 +39,11 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kBadCheckpointSignature: return "bad_checkpoint_signature";
     case ErrorCode::kBadProof: return "bad_proof";
     case ErrorCode::kAuditUnavailable: return "audit_unavailable";
+    case ErrorCode::kUnknownSetting: return "unknown_setting";
+    case ErrorCode::kBelowFloor: return "below_floor";
+    case ErrorCode::kAcknowledgementRequired: return "acknowledgement_required";
+    case ErrorCode::kDomainCheckFailed: return "domain_check_failed";
+    case ErrorCode::kInvalidValue: return "invalid_value";
   }
   return "unknown";
 }

@@ -44,6 +44,12 @@ enum class ErrorCode : std::uint16_t {
   kBadCheckpointSignature = 54,  // a checkpoint is not signed by the log's key
   kBadProof = 55,                // an inclusion or consistency proof does not verify
   kAuditUnavailable = 56,        // an audited action could not be recorded, so it was refused
+  // Settings engine (70..89)
+  kUnknownSetting = 70,           // no declaration has this key (or no template this name)
+  kBelowFloor = 71,               // the value is looser than the floor the provider's policy pins
+  kAcknowledgementRequired = 72,  // a loosening without the exact confirmation phrase
+  kDomainCheckFailed = 73,        // a hard requirement of the security domain is not met
+  kInvalidValue = 74,             // wrong type or outside the declared allowed values
 };
 
 std::string_view error_code_name(ErrorCode code) noexcept;

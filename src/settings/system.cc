@@ -1,0 +1,181 @@
+#include "settings/system.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/timex.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "platform/files.h"
+
+namespace dss::settings {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+tl::unexpected<Error> io_error(std::string what) {
+  return make_error(ErrorCode::kIo, what + ": " + std::strerror(errno));
+}
+
+std::string os_release_field(std::string_view text, std::string_view name) {
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (line.size() <= name.size() || !line.starts_with(name) || line[name.size()] != '=') continue;
+    std::string_view v = line.substr(name.size() + 1);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+      v = v.substr(1, v.size() - 2);
+    }
+    return std::string(v);
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<SettingsState> FileSettingsStore::load() {
+  auto text = platform::read_text_file(path(), kMaxSettingsFileBytes);
+  if (!text) {
+    if (text.error().code == ErrorCode::kNotFound) return SettingsState{};
+    return tl::unexpected(text.error());
+  }
+  auto state = parse_settings(*text);
+  if (!state) {
+    return make_error(state.error().code,
+                      path().string() + " is not a valid settings file: " +
+                          state.error().message);
+  }
+  return state;
+}
+
+Status FileSettingsStore::save(const SettingsState& state) {
+  DSS_TRY_STATUS(platform::ensure_private_dir(dir_));
+  return platform::write_file_atomic(path(), serialize_settings(state), platform::FileMode::kPrivate);
+}
+
+Status JsonLinesAuditSink::record(const SettingsAuditEvent& event) {
+  DSS_TRY_STATUS(platform::ensure_private_dir(dir_));
+  const std::string line = to_json(event) + "\n";
+  const int fd = ::open(path().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot open the audit file " + path().string());
+  std::size_t done = 0;
+  while (done < line.size()) {
+    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const auto e = io_error("cannot write the audit file " + path().string());
+      ::close(fd);
+      return e;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const auto e = io_error("cannot flush the audit file " + path().string());
+    ::close(fd);
+    return e;
+  }
+  ::close(fd);
+  return ok();
+}
+
+Result<bool> RealSystemProbe::tls_supports(std::string_view min_version) const {
+  const int proto = min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_method());
+  if (ctx == nullptr) return make_error(ErrorCode::kInternal, "OpenSSL cannot create a TLS context");
+  const bool ok_min = SSL_CTX_set_min_proto_version(ctx, proto) == 1;
+  const bool ok_max = SSL_CTX_get_max_proto_version(ctx) == 0 ||
+                      SSL_CTX_get_max_proto_version(ctx) >= proto;
+  SSL_CTX_free(ctx);
+  // OpenSSL 1.1.1 introduced TLS 1.3.
+  return ok_min && ok_max && (proto != TLS1_3_VERSION || OpenSSL_version_num() >= 0x10101000UL);
+}
+
+Result<ClockState> RealSystemProbe::clock() const {
+  timex tx{};  // modes = 0: read only
+  const int state = ::ntp_adjtime(&tx);
+  if (state < 0) return io_error("ntp_adjtime");
+  ClockState c;
+  c.synchronised = state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
+  c.max_error_microseconds = static_cast<std::int64_t>(tx.maxerror);
+  return c;
+}
+
+std::uint32_t RealSystemProbe::effective_uid() const { return ::geteuid(); }
+
+Result<PathState> RealSystemProbe::path_state(const std::string& path) const {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return PathState{};
+    return io_error("cannot examine " + path);
+  }
+  PathState p;
+  p.exists = true;
+  p.is_directory = S_ISDIR(st.st_mode);
+  p.mode = static_cast<std::uint32_t>(st.st_mode & 07777U);
+  p.owner_uid = st.st_uid;
+  return p;
+}
+
+Result<std::vector<std::string>> RealSystemProbe::list_files(const std::string& dir) const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec)) out.push_back(it->path().string());
+  }
+  if (ec) return make_error(ErrorCode::kIo, "cannot list " + dir + ": " + ec.message());
+  return out;
+}
+
+Result<OsInfo> RealSystemProbe::os() const {
+  utsname u{};
+  if (::uname(&u) != 0) return io_error("uname");
+  OsInfo info;
+  info.kernel_name = u.sysname;
+  info.kernel_release = u.release;
+  DSS_TRY(std::string text, platform::read_text_file("/etc/os-release", 64 * 1024));
+  info.distro_id = os_release_field(text, "ID");
+  info.distro_version = os_release_field(text, "VERSION_ID");
+  return info;
+}
+
+Result<std::uint64_t> RealSystemProbe::free_bytes(const std::string& path) const {
+  struct statvfs v {};
+  if (::statvfs(path.c_str(), &v) != 0) return io_error("cannot read free space of " + path);
+  return static_cast<std::uint64_t>(v.f_bavail) * static_cast<std::uint64_t>(v.f_frsize);
+}
+
+Result<PolicyOutcome> update_policy_from_tuf(client::Updater& updater,
+                                             std::string_view target_path,
+                                             const fs::path& download_dir,
+                                             SettingsEngine& engine) {
+  const std::string source = "tuf target " + std::string(target_path);
+  auto refuse = [&](const Error& e) -> Result<PolicyOutcome> {
+    ignore_error(engine.record_policy_refusal(source, e));  // the refusal stands either way
+    return tl::unexpected(e);
+  };
+  if (auto r = updater.refresh(); !r) return refuse(r.error());
+  auto info = updater.get_target_info(target_path);
+  if (!info) return refuse(info.error());
+  if (info->file.length > kMaxPolicyBundleBytes) {
+    return refuse(Error{ErrorCode::kDownloadTooLarge,
+                        "the policy bundle is larger than " +
+                            std::to_string(kMaxPolicyBundleBytes) + " bytes"});
+  }
+  if (auto d = platform::ensure_private_dir(download_dir); !d) return refuse(d.error());
+  const fs::path file = download_dir / "policy-bundle.json";
+  if (auto r = updater.download_target(*info, file); !r) return refuse(r.error());
+  // Verified by length and hashes just now; read back from our own private directory.
+  auto bytes = platform::read_text_file(file, kMaxPolicyBundleBytes);
+  if (!bytes) return refuse(bytes.error());
+  return engine.apply_policy_bundle(*bytes, source);
+}
+
+}  // namespace dss::settings
