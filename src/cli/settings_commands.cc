@@ -192,7 +192,7 @@ void print_settings_chime(const std::string& state_dir) {
   }
   for (const std::string& line : chime_lines(*state)) std::cerr << "dss: " << line << "\n";
   platform::SystemClock clock;
-  JsonLinesAuditSink audit(state_dir);
+  AuditLogSink audit(state_dir, clock, audit_fail_closed(*state));
   SettingsEngine engine(store, audit, clock);
   if (auto r = engine.emit_due_reminder(); !r) {
     std::cerr << "dss: WARNING: the periodic reminder could not be recorded in the audit log: "
@@ -253,7 +253,8 @@ int SettingsCommands::run() {
   State& s = *s_;
   platform::SystemClock clock;
   FileSettingsStore store(*s.state_dir);
-  JsonLinesAuditSink audit(*s.state_dir);
+  auto current = store.load();
+  AuditLogSink audit(*s.state_dir, clock, current ? audit_fail_closed(*current) : true);
   SettingsEngine engine(store, audit, clock);
   const Actor actor = local_actor();
   try {

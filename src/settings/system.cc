@@ -61,29 +61,77 @@ Status FileSettingsStore::save(const SettingsState& state) {
   return platform::write_file_atomic(path(), serialize_settings(state), platform::FileMode::kPrivate);
 }
 
-Status JsonLinesAuditSink::record(const SettingsAuditEvent& event) {
-  DSS_TRY_STATUS(platform::ensure_private_dir(dir_));
-  const std::string line = to_json(event) + "\n";
-  const int fd = ::open(path().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("cannot open the audit file " + path().string());
-  std::size_t done = 0;
-  while (done < line.size()) {
-    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const auto e = io_error("cannot write the audit file " + path().string());
-      ::close(fd);
-      return e;
+audit::Event to_audit_event(const SettingsAuditEvent& event) {
+  audit::Event e;
+  e.time_ms = event.time * 1000;
+  e.actor_kind = event.actor.empty() ? audit::ActorKind::kSystem : audit::ActorKind::kUser;
+  e.actor_id = event.actor;
+  e.object = event.key;
+  e.reason = event.reason;
+  e.outcome = event.outcome == kOutcomeRefused || event.outcome == kOutcomeFailed
+                  ? audit::Outcome::kFailure
+                  : audit::Outcome::kSuccess;
+  if (event.action == kActionLoosened) {
+    e.action = "settings.loosen";
+  } else if (event.action == kActionTightened) {
+    e.action = "settings.tighten";
+  } else if (event.action == kActionReset) {
+    e.action = "settings.reset";
+  } else if (event.action == kActionPolicyApplied) {
+    e.action = "policy.apply";
+  } else if (event.action == kActionPolicyRefused) {
+    e.action = "policy.refuse";
+  } else if (event.action == kActionChime) {
+    e.action = "settings.chime";
+  } else {
+    e.action = "config.change";  // a template applied, or a refused change
+  }
+  for (const auto& [k, v] : {std::pair<const char*, const std::string&>{"settings_action", event.action},
+                             {"role", event.role},
+                             {"old_value", event.old_value},
+                             {"new_value", event.new_value},
+                             {"acknowledgement", event.acknowledgement},
+                             {"settings_outcome", event.outcome}}) {
+    if (!v.empty()) e.details.emplace_back(k, v);
+  }
+  return e;
+}
+
+bool audit_fail_closed(const SettingsState& state) {
+  auto effective = resolve_one(state, "audit.fail_closed");
+  if (!effective) return true;
+  const bool* on = std::get_if<bool>(&effective->value);
+  return on == nullptr || *on;
+}
+
+AuditLogSink::AuditLogSink(std::filesystem::path state_dir, const Clock& clock, bool fail_closed)
+    : dir_(std::move(state_dir)), clock_(clock), fail_closed_(fail_closed) {}
+AuditLogSink::~AuditLogSink() = default;
+
+Status AuditLogSink::record(const SettingsAuditEvent& event) {
+  if (!log_) {
+    audit::AuditLogOptions options;
+    options.product_version = DSS_VERSION;
+    options.fail_closed = fail_closed_;
+    options.checkpoint_interval = std::chrono::milliseconds(0);
+    options.export_interval = std::chrono::milliseconds(0);  // exported when the log closes
+    DSS_TRY_STATUS(platform::ensure_private_dir(dir_));
+    auto opened = audit::AuditLog::open(path(), clock_, options);
+    if (!opened) {
+      if (fail_closed_) {
+        return make_error(ErrorCode::kAuditUnavailable,
+                          "the change was refused because the audit log cannot be opened (" +
+                              opened.error().message + ")");
+      }
+      std::fprintf(stderr,
+                   "dss: WARNING: AN AUDITED CHANGE WAS NOT RECORDED (%s) and was allowed only "
+                   "because the setting audit.fail_closed is loosened\n",
+                   opened.error().message.c_str());
+      return ok();
     }
-    done += static_cast<std::size_t>(n);
+    log_ = std::move(*opened);
   }
-  if (::fsync(fd) != 0) {
-    const auto e = io_error("cannot flush the audit file " + path().string());
-    ::close(fd);
-    return e;
-  }
-  ::close(fd);
-  return ok();
+  return log_->record(to_audit_event(event));
 }
 
 Result<bool> RealSystemProbe::tls_supports(std::string_view min_version) const {

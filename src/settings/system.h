@@ -1,11 +1,13 @@
-// The settings engine's edges: the settings file in the state directory, a JSON-lines audit
-// file (until the tamper-evident log lands), the real SystemProbe, and fetching policy
+// The settings engine's edges: the settings file in the state directory, the tamper-evident
+// audit log (src/audit) as the engine's AuditSink, the real SystemProbe, and fetching policy
 // bundles through TUF. Library dss_settings_system; the pure rules live in dss_settings.
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
+#include "audit/audit_log.h"
 #include "client/updater.h"
 #include "settings/audit_sink.h"
 #include "settings/domain.h"
@@ -14,7 +16,7 @@
 namespace dss::settings {
 
 inline constexpr std::string_view kSettingsFileName = "settings.json";
-inline constexpr std::string_view kAuditFileName = "settings-audit.jsonl";
+inline constexpr std::string_view kAuditDirName = "audit";
 
 // `<state_dir>/settings.json`, read with a size bound and written atomically (0600); the
 // directory is created 0700 on first save.
@@ -31,15 +33,30 @@ class FileSettingsStore final : public SettingsStore {
 
 // TEMPORARY: to be replaced by the tamper-evident audit log (src/audit). Appends one JSON line
 // per event to `<state_dir>/settings-audit.jsonl` (0600) and fsyncs before returning.
-class JsonLinesAuditSink final : public AuditSink {
+// Records settings events in the tamper-evident audit log `<state_dir>/audit`, opened on the
+// first event (a command that changes nothing does not touch it). With `fail_closed` (the
+// setting audit.fail_closed, on by default) an event that cannot be recorded fails, and the
+// engine then makes no change.
+class AuditLogSink final : public AuditSink {
  public:
-  explicit JsonLinesAuditSink(std::filesystem::path state_dir) : dir_(std::move(state_dir)) {}
+  AuditLogSink(std::filesystem::path state_dir, const Clock& clock, bool fail_closed);
+  ~AuditLogSink() override;
+  AuditLogSink(const AuditLogSink&) = delete;
+  AuditLogSink& operator=(const AuditLogSink&) = delete;
   Status record(const SettingsAuditEvent& event) override;
-  [[nodiscard]] std::filesystem::path path() const { return dir_ / kAuditFileName; }
+  [[nodiscard]] std::filesystem::path path() const { return dir_ / kAuditDirName; }
 
  private:
   std::filesystem::path dir_;
+  const Clock& clock_;
+  bool fail_closed_;
+  std::unique_ptr<audit::AuditLog> log_;
 };
+
+// The audit event for a settings event (one schema: src/audit/event.h).
+audit::Event to_audit_event(const SettingsAuditEvent& event);
+// The effective value of audit.fail_closed (true when it cannot be read: fail closed).
+bool audit_fail_closed(const SettingsState& state);
 
 // Reads the real system: OpenSSL for TLS, ntp_adjtime for the clock, geteuid, stat, uname,
 // /etc/os-release and statvfs.

@@ -70,12 +70,18 @@ TEST_F(SettingsCliTest, EveryDssInvocationChimesOnStderrWhileLoosened) {
     EXPECT_NE(err.find("tls.min_version = 1.2"), std::string::npos) << cmd;
     EXPECT_NE(err.find("undo: dss settings set tls.min_version 1.3"), std::string::npos) << cmd;
   }
-  // The audit file holds the acknowledgement, actor and reason, and the periodic reminder.
-  const std::string audit = slurp(dir / "state" / "settings-audit.jsonl");
+  // The tamper-evident audit log holds the acknowledgement, actor and reason, and the periodic
+  // reminder; and it verifies.
+  ASSERT_EQ(dss("audit query '" + (dir / "state" / "audit").string() + "' --action settings."), 0)
+      << err;
+  const std::string audit = out;
   EXPECT_NE(audit.find(R"("acknowledgement":"I accept the risk of loosening tls.min_version to 1.2")"),
-            std::string::npos);
+            std::string::npos)
+      << audit;
+  EXPECT_NE(audit.find(R"("action":"settings.loosen")"), std::string::npos);
   EXPECT_NE(audit.find(R"("reason":"old proxy")"), std::string::npos);
   EXPECT_NE(audit.find(R"("action":"settings.chime")"), std::string::npos);
+  EXPECT_EQ(dss("audit verify '" + (dir / "state" / "audit").string() + "'"), 0) << err;
   // Tightening is the only way to silence it.
   ASSERT_EQ(dss("settings set tls.min_version 1.3"), 0);
   dss("version");
