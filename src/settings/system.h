@@ -31,8 +31,6 @@ class FileSettingsStore final : public SettingsStore {
   std::filesystem::path dir_;
 };
 
-// TEMPORARY: to be replaced by the tamper-evident audit log (src/audit). Appends one JSON line
-// per event to `<state_dir>/settings-audit.jsonl` (0600) and fsyncs before returning.
 // Records settings events in the tamper-evident audit log `<state_dir>/audit`, opened on the
 // first event (a command that changes nothing does not touch it). With `fail_closed` (the
 // setting audit.fail_closed, on by default) an event that cannot be recorded fails, and the
