@@ -64,7 +64,8 @@ Status FileSettingsStore::save(const SettingsState& state) {
 audit::Event to_audit_event(const SettingsAuditEvent& event) {
   audit::Event e;
   e.time_ms = event.time * 1000;
-  e.actor_kind = event.actor.empty() ? audit::ActorKind::kSystem : audit::ActorKind::kUser;
+  e.actor_kind = event.actor.empty() || event.role == "system" ? audit::ActorKind::kSystem
+                                                               : audit::ActorKind::kUser;
   e.actor_id = event.actor;
   e.object = event.key;
   e.reason = event.reason;
