@@ -44,6 +44,11 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kAcknowledgementRequired: return "acknowledgement_required";
     case ErrorCode::kDomainCheckFailed: return "domain_check_failed";
     case ErrorCode::kInvalidValue: return "invalid_value";
+    case ErrorCode::kWeakPassword: return "weak_password";
+    case ErrorCode::kMfaInvalid: return "mfa_invalid";
+    case ErrorCode::kMfaReplay: return "mfa_replay";
+    case ErrorCode::kMfaRequired: return "mfa_required";
+    case ErrorCode::kLockedOut: return "locked_out";
   }
   return "unknown";
 }

@@ -50,6 +50,13 @@ enum class ErrorCode : std::uint16_t {
   kAcknowledgementRequired = 72,  // a loosening without the exact confirmation phrase
   kDomainCheckFailed = 73,        // a hard requirement of the security domain is not met
   kInvalidValue = 74,             // wrong type or outside the declared allowed values
+
+  // Identity (90..99)
+  kWeakPassword = 90,  // the password breaks the policy (length, breached list, ...): pick another
+  kMfaInvalid = 91,    // a wrong second factor (TOTP or recovery code)
+  kMfaReplay = 92,     // a TOTP code already used (each code works once)
+  kMfaRequired = 93,   // enrolment or a second factor is still needed
+  kLockedOut = 94,     // too many failures: wait, then try again
 };
 
 std::string_view error_code_name(ErrorCode code) noexcept;
