@@ -22,7 +22,7 @@ constexpr int kAuthentication = 3002;
 constexpr int kApplicationLifecycle = 6002;
 constexpr int kApiActivity = 6003;
 
-constexpr std::array<ActionInfo, 44> kCatalogue = {{
+constexpr std::array<ActionInfo, 46> kCatalogue = {{
     {"auth.login", Category::kAuthentication, kAuthentication, 1, "authentication", "start",
      "a sign-in with a password"},
     {"auth.logout", Category::kAuthentication, kAuthentication, 2, "authentication", "end",
@@ -67,6 +67,10 @@ constexpr std::array<ActionInfo, 44> kCatalogue = {{
      "a signing key used"},
     {"key.rotate", Category::kKey, kApiActivity, 3, "configuration", "change",
      "a signing key replaced"},
+    {"api.read", Category::kConfiguration, kApiActivity, 2, "web", "access",
+     "an API request that reads (lists, shows, queries) and changes nothing"},
+    {"auth.reauth", Category::kAuthentication, kAuthentication, 1, "authentication", "start",
+     "a person confirmed password and second factor again before a sensitive action"},
     {"config.read", Category::kConfiguration, kApiActivity, 2, "configuration", "access",
      "configuration read"},
     {"config.change", Category::kConfiguration, kApiActivity, 3, "configuration", "change",

@@ -10,6 +10,7 @@
 
 #include "cli/audit_commands.h"
 #include "cli/repo_commands.h"
+#include "cli/server_commands.h"
 #include "cli/settings_commands.h"
 #include "cli/tuf_client.h"
 
@@ -55,6 +56,10 @@ int main(int argc, char** argv) {
       "doctor", "Check that this machine meets DSS's security requirements, with the fix for "
                 "each one that fails");
   dss::cli::SettingsCommands settings_commands(*settings, *doctor, state_dir);
+  auto* server = app.add_subcommand(
+      "server", "The control plane: accounts with mandatory MFA, roles, devices, fleet posture, "
+                "the audit log and the repository, over HTTPS");
+  dss::cli::ServerCommands server_commands(*server, state_dir);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -68,5 +73,6 @@ int main(int argc, char** argv) {
   }
   if (audit->parsed()) return audit_commands.run();
   if (settings_commands.parsed()) return settings_commands.run();
+  if (server_commands.parsed()) return server_commands.run();
   return repo_commands.run();
 }

@@ -3,9 +3,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <termios.h>
-#include <unistd.h>
 
+#include "cli/prompt.h"
 #include "httpd/server.h"
 #include "platform/files.h"
 #include "platform/system_clock.h"
@@ -65,32 +64,8 @@ void add_passphrase_options(CLI::App* app, RepoCommands::State& s, bool offline,
 
 // Passphrase from a file, the environment, or the terminal (echo off). Never logged.
 Result<SecretBytes> read_passphrase(const std::string& file, const char* env, std::string_view what) {
-  if (!file.empty()) {
-    DSS_TRY(std::string text, platform::read_text_file(file, 4096));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    SecretBytes out = SecretBytes::from_string(text);
-    std::fill(text.begin(), text.end(), '\0');
-    return out;
-  }
-  if (const char* v = std::getenv(env); v != nullptr && *v != '\0') return SecretBytes::from_string(v);
-  if (::isatty(STDIN_FILENO) == 0) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "no passphrase for the " + std::string(what) + " keys: set " + env +
-                          ", pass a passphrase file, or run in a terminal");
-  }
-  std::cerr << "Passphrase for the " << what << " keys: " << std::flush;
-  termios old{};
-  ::tcgetattr(STDIN_FILENO, &old);
-  termios quiet = old;
-  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  std::string line;
-  std::getline(std::cin, line);
-  ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
-  std::cerr << "\n";
-  SecretBytes out = SecretBytes::from_string(line);
-  std::fill(line.begin(), line.end(), '\0');
-  return out;
+  return read_secret(file, env, "Passphrase for the " + std::string(what) + " keys: ",
+                     "passphrase for the " + std::string(what) + " keys");
 }
 
 int fail(const Error& e) {

@@ -1,0 +1,354 @@
+#include "server/https.h"
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace dss::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// ECDHE key exchange and AEAD ciphers only (forward secrecy, no CBC), for TLS 1.2 peers.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+Result<std::shared_ptr<ssl::context>> make_tls_context(const HttpsOptions& o) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* raw = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(raw, o.allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
+  SSL_CTX_set_options(raw, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+  if (SSL_CTX_set_cipher_list(raw, kTls12Ciphers) != 1) {
+    return make_error(ErrorCode::kInternal, "OpenSSL refused the TLS 1.2 cipher list");
+  }
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(o.cert_pem.string(), ec);
+  if (ec) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "cannot use the certificate " + o.cert_pem.string() + ": " + ec.message() +
+                          "; give a PEM certificate chain");
+  }
+  ctx->use_private_key_file(o.key_pem.string(), ssl::context::pem, ec);
+  if (ec || SSL_CTX_check_private_key(raw) != 1) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "cannot use the private key " + o.key_pem.string() +
+                          (ec ? ": " + ec.message() : std::string(": it does not match the certificate")) +
+                          "; give the PEM key of this certificate");
+  }
+  return ctx;
+}
+
+}  // namespace
+
+struct HttpsServer::Impl {
+  HttpsOptions options;
+  Handler handler;
+  FastHandler fast;
+  LimitHandler on_limit;
+  // Declared before the io_context: sessions still queued in it touch these when destroyed.
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> busy{0};  // requests being answered
+  std::atomic<bool> stopping{false};
+  std::mutex tls_mutex;
+  std::shared_ptr<ssl::context> tls;
+  asio::io_context ioc;
+  asio::thread_pool workers;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::uint16_t port = 0;
+  bool stopped = false;
+
+  explicit Impl(HttpsOptions o)
+      : options(std::move(o)),
+        ioc(static_cast<int>(options.io_threads)),
+        workers(options.worker_threads) {}
+
+  std::shared_ptr<ssl::context> current_tls() {
+    const std::lock_guard<std::mutex> lock(tls_mutex);
+    return tls;
+  }
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpsServer::Impl& server, std::shared_ptr<ssl::context> tls)
+      : tls_(std::move(tls)), stream_(std::move(socket), *tls_), server_(server) {
+    beast::error_code ec;
+    const auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (!ec) peer_.address = endpoint.address().to_string();
+    ++server_.connections;
+  }
+  ~Session() {
+    done();
+    --server_.connections;
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void run() {
+    beast::get_lowest_layer(stream_).expires_after(server_.options.handshake_timeout);
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) {
+                              if (ec) return self->abort();
+                              self->read(true);
+                            });
+  }
+
+ private:
+  void read(bool first) {
+    if (server_.stopping) return close();
+    parser_.emplace();
+    parser_->header_limit(server_.options.header_limit);
+    parser_->body_limit(server_.options.body_limit);
+    // Between requests the idle timeout applies; once bytes arrive, the whole request must
+    // come within the request deadline (a slow client cannot hold the connection).
+    beast::get_lowest_layer(stream_).expires_after(first ? server_.options.request_timeout
+                                                         : server_.options.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec2, std::size_t) {
+                       if (ec2) return self->on_read_error(ec2);
+                       self->dispatch();
+                     });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return reply_limit(http::status::payload_too_large,
+                         "the request body is larger than the " +
+                             std::to_string(server_.options.body_limit) +
+                             "-byte limit; send less data");
+    }
+    if (ec == http::error::header_limit) {
+      return reply_limit(http::status::request_header_fields_too_large,
+                         "the request headers are larger than the " +
+                             std::to_string(server_.options.header_limit) +
+                             "-byte limit; send fewer or shorter headers");
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == beast::error::timeout || ec == asio::ssl::error::stream_truncated) {
+      return close();
+    }
+    // Anything else is not HTTP/1.1 as we speak it.
+    return reply_limit(http::status::bad_request,
+                       "the request is not valid HTTP/1.1 (" + ec.message() + ")");
+  }
+
+  void reply_limit(http::status status, const std::string& message) {
+    Response res = server_.on_limit(status, message);
+    res.keep_alive(false);
+    write(std::move(res), false);
+  }
+
+  void dispatch() {
+    request_ = parser_->release();
+    ++server_.busy;
+    busy_ = true;
+    if (server_.fast) {
+      if (auto res = server_.fast(request_)) {
+        const bool keep = request_.keep_alive() && !server_.stopping;
+        res->keep_alive(keep);
+        return write(std::move(*res), keep);
+      }
+    }
+    asio::post(server_.workers, [self = shared_from_this()] {
+      Response res;
+      try {
+        res = self->server_.handler(self->request_, self->peer_);
+      } catch (const std::exception&) {
+        res = self->server_.on_limit(http::status::internal_server_error,
+                                     "the server could not complete the request");
+      }
+      asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        const bool keep = self->request_.keep_alive() && !self->server_.stopping;
+        res.keep_alive(keep);
+        self->write(std::move(res), keep);
+      });
+    });
+  }
+
+  void write(Response res, bool keep_alive) {
+    response_ = std::move(res);
+    response_.prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                        self->done();
+                        if (ec) return self->abort();
+                        if (!keep_alive) return self->close();
+                        self->read(false);
+                      });
+  }
+
+  void done() {
+    if (busy_) --server_.busy;
+    busy_ = false;
+  }
+
+  void close() {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->abort(); });
+  }
+
+  void abort() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(stream_).socket().close(ignored);
+  }
+
+  std::shared_ptr<ssl::context> tls_;
+  beast::ssl_stream<beast::tcp_stream> stream_;
+  HttpsServer::Impl& server_;
+  Peer peer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Request request_;
+  Response response_;
+  bool busy_ = false;
+};
+
+void accept_loop(HttpsServer::Impl& server) {
+  server.acceptor.async_accept(
+      asio::make_strand(server.ioc), [&server](beast::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || server.stopping) return;
+        if (!ec) {
+          if (server.connections.load() >= server.options.max_connections) {
+            beast::error_code ignored;
+            socket.close(ignored);  // over the cap: refuse at once rather than queue
+          } else {
+            std::make_shared<Session>(std::move(socket), server, server.current_tls())->run();
+          }
+        }
+        accept_loop(server);
+      });
+}
+
+}  // namespace
+
+HttpsServer::HttpsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<HttpsServer>> HttpsServer::start(HttpsOptions options, Handler handler,
+                                                        FastHandler fast, LimitHandler on_limit) {
+  if (options.io_threads == 0) options.io_threads = 1;
+  if (options.worker_threads == 0) options.worker_threads = 1;
+  auto impl = std::make_unique<Impl>(std::move(options));
+  impl->handler = std::move(handler);
+  impl->fast = std::move(fast);
+  impl->on_limit = std::move(on_limit);
+  DSS_TRY(impl->tls, make_tls_context(impl->options));
+  try {
+    const tcp::endpoint endpoint(asio::ip::make_address(impl->options.bind), impl->options.port);
+    impl->acceptor.open(endpoint.protocol());
+    impl->acceptor.set_option(asio::socket_base::reuse_address(true));
+    impl->acceptor.bind(endpoint);
+    impl->acceptor.listen(asio::socket_base::max_listen_connections);
+    impl->port = impl->acceptor.local_endpoint().port();
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kNetwork,
+                      "cannot listen on " + impl->options.bind + ":" +
+                          std::to_string(impl->options.port) + ": " + e.what() +
+                          "; choose another --port or stop what is using it");
+  }
+  accept_loop(*impl);
+  Impl* raw = impl.get();
+  for (unsigned i = 0; i < impl->options.io_threads; ++i) {
+    impl->threads.emplace_back([raw] {
+      for (;;) {
+        try {
+          raw->ioc.run();
+          return;
+        } catch (const std::exception&) {
+          // A handler threw on a network thread: that connection is gone; keep serving.
+        }
+      }
+    });
+  }
+  return std::unique_ptr<HttpsServer>(new HttpsServer(std::move(impl)));
+}
+
+HttpsServer::~HttpsServer() { stop(); }
+
+std::uint16_t HttpsServer::port() const { return impl_->port; }
+std::size_t HttpsServer::active_connections() const { return impl_->connections.load(); }
+
+Status HttpsServer::reload_certificate() {
+  DSS_TRY(auto ctx, make_tls_context(impl_->options));
+  const std::lock_guard<std::mutex> lock(impl_->tls_mutex);
+  impl_->tls = std::move(ctx);
+  return ok();
+}
+
+void HttpsServer::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->stopping = true;
+  asio::post(impl_->ioc, [impl = impl_.get()] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+  });
+  // Graceful: requests in flight are answered (with Connection: close) before the network
+  // threads stop; idle keep-alive connections are simply closed. Waits up to drain_timeout.
+  const auto deadline = std::chrono::steady_clock::now() + impl_->options.drain_timeout;
+  while (impl_->busy.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->workers.join();
+}
+
+Result<std::string> certificate_fingerprint(const std::filesystem::path& cert_pem) {
+  FILE* f = std::fopen(cert_pem.c_str(), "r");
+  if (f == nullptr) {
+    return make_error(ErrorCode::kNotFound, "cannot read the certificate " + cert_pem.string());
+  }
+  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  if (cert == nullptr) {
+    return make_error(ErrorCode::kMalformed, cert_pem.string() + " is not a PEM certificate");
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  const int rc = X509_digest(cert, EVP_sha256(), md, &n);
+  X509_free(cert);
+  if (rc != 1) return make_error(ErrorCode::kInternal, "cannot hash the certificate");
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    if (i != 0) out += ':';
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 0xf];
+  }
+  return out;
+}
+
+}  // namespace dss::server

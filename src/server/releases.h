@@ -1,0 +1,34 @@
+// Releases as the repository describes them: the targets of the current signed targets
+// metadata (timestamp -> snapshot -> targets, the server's own files), with the release fields
+// of their custom metadata ("dss": {"name", "version", "channel", ...}).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+
+namespace dss::server {
+
+struct ReleaseInfo {
+  std::string path;
+  std::uint64_t length = 0;
+  std::string sha256;
+  std::string name;     // custom.dss.name, else the first path segment
+  std::string version;  // custom.dss.version, else ""
+  std::string channel;  // custom.dss.channel, else "stable"
+  nlohmann::json custom = nlohmann::json::object();
+};
+
+Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo_dir);
+nlohmann::json release_json(const ReleaseInfo& r);
+// Compares dotted numeric versions ("1.10.0" > "1.9.2"); non-numeric parts compare as text.
+int compare_versions(std::string_view a, std::string_view b);
+// Whether `installed` is the newest version published on `channel` (true when none is).
+bool is_newest_for_channel(const std::vector<ReleaseInfo>& releases, std::string_view channel,
+                           std::string_view installed);
+
+}  // namespace dss::server

@@ -1,0 +1,253 @@
+#include "server/service.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "httpd/server.h"
+#include "platform/files.h"
+#include "platform/system_clock.h"
+#include "server/https.h"
+#include "settings/state.h"
+#include "settings/system.h"
+
+namespace dss::server {
+
+namespace {
+
+// The settings engine's events go to the server's own audit log (one log per state dir).
+class SharedAuditSink final : public settings::AuditSink {
+ public:
+  explicit SharedAuditSink(audit::AuditLog& log) : log_(log) {}
+  Status record(const settings::SettingsAuditEvent& event) override {
+    return log_.record(settings::to_audit_event(event));
+  }
+
+ private:
+  audit::AuditLog& log_;
+};
+
+std::string effective_text(settings::SettingsEngine& engine, std::string_view key,
+                           std::string fallback) {
+  auto state = engine.state();
+  if (!state) return fallback;
+  auto eff = settings::resolve_one(*state, key);
+  if (!eff) return fallback;
+  return settings::format_value(eff->value);
+}
+
+}  // namespace
+
+struct Service::Impl {
+  ServiceOptions options;
+  platform::SystemClock system_clock;
+  const Clock* clock = nullptr;
+  std::optional<platform::DirLock> lock;
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<settings::FileSettingsStore> settings_store;
+  std::unique_ptr<SharedAuditSink> sink;
+  std::unique_ptr<settings::SettingsEngine> engine;
+  std::unique_ptr<App> app;
+  std::unique_ptr<HttpsServer> https;
+  std::filesystem::path cert;
+  std::filesystem::path key;
+  std::thread ticker;
+  std::mutex tick_mutex;
+  std::condition_variable tick_cv;
+  bool stopping = false;
+  bool stopped = false;
+};
+
+Result<std::unique_ptr<SqliteStore>> open_store(const std::filesystem::path& state_dir) {
+  DSS_TRY_STATUS(platform::ensure_private_dir(state_dir));
+  return SqliteStore::open(state_dir / kDbFileName);
+}
+
+Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  ServiceOptions& o = impl->options;
+  impl->clock = o.clock != nullptr ? o.clock : &impl->system_clock;
+  const auto say = [&o](const std::string& line) {
+    if (o.terminal) o.terminal(line);
+  };
+  DSS_TRY_STATUS(platform::ensure_private_dir(o.state_dir));
+  auto lock = platform::DirLock::acquire(o.state_dir);
+  if (!lock) {
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "another dss server is already running on " + o.state_dir.string());
+  }
+  impl->lock.emplace(std::move(*lock));
+  DSS_TRY(impl->store, SqliteStore::open(o.state_dir / kDbFileName));
+
+  impl->settings_store = std::make_unique<settings::FileSettingsStore>(o.state_dir);
+  DSS_TRY(const auto settings_state, impl->settings_store->load());
+  audit::AuditLogOptions audit_options;
+  audit_options.product_version = o.product_version;
+  audit_options.fail_closed = settings::audit_fail_closed(settings_state);
+  DSS_TRY(impl->audit, audit::AuditLog::open(o.state_dir / settings::kAuditDirName, *impl->clock,
+                                            audit_options));
+  impl->sink = std::make_unique<SharedAuditSink>(*impl->audit);
+  impl->engine = std::make_unique<settings::SettingsEngine>(*impl->settings_store, *impl->sink,
+                                                            *impl->clock);
+  DSS_TRY(SecretBox secrets, SecretBox::open_or_create(o.state_dir / "secret.key"));
+
+  // The certificate: the operator's, or one generated on first start.
+  if (o.cert_pem.empty() != o.key_pem.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "give both --cert and --key, or neither");
+  }
+  impl->cert = o.cert_pem.empty() ? o.state_dir / "tls" / "cert.pem" : o.cert_pem;
+  impl->key = o.key_pem.empty() ? o.state_dir / "tls" / "key.pem" : o.key_pem;
+  std::error_code ec;
+  if (o.cert_pem.empty() && !std::filesystem::exists(impl->cert, ec)) {
+    DSS_TRY_STATUS(platform::ensure_private_dir(o.state_dir / "tls"));
+    DSS_TRY_STATUS(httpd::generate_self_signed_cert(impl->cert, impl->key));
+    DSS_TRY(const std::string fp, certificate_fingerprint(impl->cert));
+    say("dss server: generated a self-signed ECDSA P-256 certificate " + impl->cert.string());
+    say("dss server: its SHA-256 fingerprint is " + fp);
+    say("dss server: check this fingerprint when a client first connects, or give your own "
+        "certificate with --cert and --key");
+  }
+
+  const bool tls12 = effective_text(*impl->engine, "tls.min_version", "1.3") == "1.2";
+  if (effective_text(*impl->engine, "tls.plaintext_listener", "false") == "true") {
+    say("dss server: the setting tls.plaintext_listener is loosened, but this server never "
+        "listens without TLS; undo it with `dss settings reset tls.plaintext_listener`");
+  }
+
+  AppConfig config;
+  config.repo_dir = o.repo_dir;
+  config.product_version = o.product_version;
+  if (!o.security_contact.empty()) config.security_contact = o.security_contact;
+  if (!o.security_policy.empty()) config.security_policy = o.security_policy;
+
+  HttpsOptions http_options;
+  http_options.bind = o.bind;
+  http_options.port = o.port;
+  http_options.cert_pem = impl->cert;
+  http_options.key_pem = impl->key;
+  http_options.allow_tls12 = tls12;
+  http_options.io_threads = o.io_threads;
+  http_options.worker_threads = o.worker_threads;
+
+  // The app needs the origin (with the real port) before the listener starts; with port 0 the
+  // origin is fixed up right after binding.
+  impl->app = std::make_unique<App>(config, *impl->store, *impl->audit, *impl->engine,
+                                    *impl->clock, std::move(secrets));
+  App* app = impl->app.get();
+  DSS_TRY(impl->https,
+          HttpsServer::start(
+              http_options, [app](Request& r, const Peer& p) { return app->handle(r, p); },
+              [app](const Request& r) { return app->handle_fast(r); },
+              [app](http::status s, std::string_view m) { return app->limit_response(s, m); }));
+  const std::string host = o.bind.find(':') != std::string::npos ? "[" + o.bind + "]" : o.bind;
+  app->set_public_origin(o.public_origin.empty()
+                             ? "https://" + host + ":" + std::to_string(impl->https->port())
+                             : o.public_origin);
+
+  audit::Event started;
+  started.actor_kind = audit::ActorKind::kSystem;
+  started.actor_id = "system";
+  started.action = "system.start";
+  started.object = "dss-server";
+  started.details.emplace_back("listen", o.bind + ":" + std::to_string(impl->https->port()));
+  started.details.emplace_back("tls", tls12 ? "1.2+" : "1.3");
+  DSS_TRY_STATUS(impl->audit->record(std::move(started)));
+
+  DSS_TRY(const auto code, app->issue_setup_code());
+  if (code) {
+    say("dss server: no account exists yet. One-time setup code (valid 30 minutes, works once):");
+    say("    " + *code);
+    say("dss server: create the first owner with POST /api/v1/setup, or stop the server and run "
+        "`dss server init`");
+  }
+  Impl* raw = impl.get();
+  impl->ticker = std::thread([raw] {
+    std::unique_lock<std::mutex> lock(raw->tick_mutex);
+    while (!raw->tick_cv.wait_for(lock, std::chrono::seconds(60), [raw] { return raw->stopping; })) {
+      raw->app->tick();
+    }
+  });
+  return std::unique_ptr<Service>(new Service(std::move(impl)));
+}
+
+Service::~Service() { stop(); }
+
+void Service::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  {
+    const std::lock_guard<std::mutex> lock(impl_->tick_mutex);
+    impl_->stopping = true;
+  }
+  impl_->tick_cv.notify_all();
+  if (impl_->ticker.joinable()) impl_->ticker.join();
+  if (impl_->https) impl_->https->stop();
+  audit::Event stopped;
+  stopped.actor_kind = audit::ActorKind::kSystem;
+  stopped.actor_id = "system";
+  stopped.action = "system.stop";
+  stopped.object = "dss-server";
+  ignore_error(impl_->audit->record(std::move(stopped)));  // shutting down either way
+}
+
+std::uint16_t Service::port() const { return impl_->https->port(); }
+const std::filesystem::path& Service::cert_pem() const { return impl_->cert; }
+App& Service::app() { return *impl_->app; }
+Store& Service::store() { return *impl_->store; }
+audit::AuditLog& Service::audit() { return *impl_->audit; }
+Status Service::reload_certificate() { return impl_->https->reload_certificate(); }
+
+Status restore_backup(const std::filesystem::path& state_dir, const std::filesystem::path& backup) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(backup, ec)) {
+    return make_error(ErrorCode::kNotFound, "no backup file at " + backup.string());
+  }
+  DSS_TRY_STATUS(platform::ensure_private_dir(state_dir));
+  auto lock = platform::DirLock::acquire(state_dir);
+  if (!lock) {
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "the server is running on " + state_dir.string() + "; stop it, then restore");
+  }
+  DSS_TRY(const int version, read_schema_version(backup));
+  if (version > kSchemaVersion) {
+    return make_error(ErrorCode::kFailedPrecondition,
+                      "the backup has schema version " + std::to_string(version) +
+                          ", newer than this dss knows (" + std::to_string(kSchemaVersion) + ")");
+  }
+  // Copy to a temporary name beside the database, check it there, then rename over it.
+  const std::filesystem::path target = state_dir / kDbFileName;
+  const std::filesystem::path tmp = state_dir / "server.db.restore";
+  std::filesystem::remove(tmp, ec);
+  // A backup is a self-contained SQLite file (no WAL); the copy is what gets checked and
+  // migrated, so the backup itself is never modified.
+  std::filesystem::copy_file(backup, tmp, std::filesystem::copy_options::overwrite_existing, ec);
+  if (ec) return platform::io_error("cannot copy the backup to", tmp);
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read |
+                                        std::filesystem::perms::owner_write, ec);
+  {
+    auto check = SqliteStore::open(tmp);
+    Status st = check ? (*check)->db().integrity_check() : Status(tl::unexpected(check.error()));
+    if (!st) {
+      std::filesystem::remove(tmp, ec);
+      return make_error(st.error().code, backup.string() + " cannot be restored: " +
+                                             st.error().message + "; nothing was changed");
+    }
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    std::filesystem::remove(target.string() + suffix, ec);
+  }
+  std::filesystem::rename(tmp, target, ec);
+  if (ec) return platform::io_error("cannot move the restored database into place at", target);
+  return platform::fsync_dir(state_dir);
+}
+
+}  // namespace dss::server

@@ -1,0 +1,152 @@
+// The embedded store: migrations, refusal of a newer schema, SQL injection attempts stored as
+// data, compare-and-set replay defences, and the online backup.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include "fakes/temp_dir.h"
+#include "server/db.h"
+#include "server/sqlite_store.h"
+
+namespace dss::server {
+namespace {
+
+TEST(StoreTest, MigrationsAreRecordedAndReopeningKeepsTheVersion) {
+  testing::TempDir dir;
+  {
+    auto s = SqliteStore::open(dir.path() / "s.db");
+    ASSERT_TRUE(s) << s.error().to_string();
+    EXPECT_EQ((*s)->schema_version(), kSchemaVersion);
+  }
+  auto s = SqliteStore::open(dir.path() / "s.db");
+  ASSERT_TRUE(s);
+  EXPECT_EQ((*s)->schema_version(), kSchemaVersion);
+  auto v = read_schema_version(dir.path() / "s.db");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, kSchemaVersion);
+}
+
+TEST(StoreTest, DatabaseFileIsPrivate) {
+  testing::TempDir dir;
+  auto s = SqliteStore::open(dir.path() / "s.db");
+  ASSERT_TRUE(s);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir.path() / "s.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600U);
+}
+
+TEST(StoreTest, NewerSchemaThanThisBinaryIsRefused) {
+  testing::TempDir dir;
+  {
+    auto s = SqliteStore::open(dir.path() / "s.db");
+    ASSERT_TRUE(s);
+    ASSERT_TRUE((*s)->db().exec("INSERT INTO schema_version (version) VALUES (999)"));
+  }
+  auto s = SqliteStore::open(dir.path() / "s.db");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(s.error().message.find("newer"), std::string::npos);
+}
+
+TEST(StoreTest, SqlInjectionInNamesIsStoredAsData) {
+  testing::TempDir dir;
+  auto s = SqliteStore::open(dir.path() / "s.db");
+  ASSERT_TRUE(s);
+  UserRecord u;
+  u.name = "x'); DROP TABLE users; --";
+  u.job = "viewer";
+  u.roles = {"viewer"};
+  u.password_hash = "h";
+  ASSERT_TRUE((*s)->create_user(u));
+  auto found = (*s)->find_user(u.name);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->name, u.name);
+  auto n = (*s)->count_users();
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1);
+}
+
+TEST(StoreTest, DuplicateAccountNamesAreRefusedCaseInsensitively) {
+  testing::TempDir dir;
+  auto s = SqliteStore::open(dir.path() / "s.db");
+  ASSERT_TRUE(s);
+  UserRecord u;
+  u.name = "Alice";
+  u.job = "viewer";
+  u.password_hash = "h";
+  ASSERT_TRUE((*s)->create_user(u));
+  u.name = "alice";
+  auto again = (*s)->create_user(u);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+}
+
+TEST(StoreTest, TotpStepAndRecoveryCodesAreCompareAndSet) {
+  testing::TempDir dir;
+  auto s = SqliteStore::open(dir.path() / "s.db");
+  ASSERT_TRUE(s);
+  UserRecord u;
+  u.name = "bob";
+  u.job = "viewer";
+  u.password_hash = "h";
+  auto id = (*s)->create_user(u);
+  ASSERT_TRUE(id);
+  FactorRecord f;
+  f.user_id = *id;
+  f.kind = "totp";
+  f.label = "app";
+  f.sealed_secret = "sealed";
+  auto fid = (*s)->add_factor(f);
+  ASSERT_TRUE(fid);
+  EXPECT_TRUE(*(*s)->advance_totp_step(*fid, 100));
+  EXPECT_FALSE(*(*s)->advance_totp_step(*fid, 100));  // the same step again: a replay
+  EXPECT_FALSE(*(*s)->advance_totp_step(*fid, 99));
+  ASSERT_TRUE((*s)->set_recovery_hashes(*id, {"a", "b"}));
+  EXPECT_TRUE(*(*s)->use_recovery_code(*id, 1, 5));
+  EXPECT_FALSE(*(*s)->use_recovery_code(*id, 1, 6));
+  auto hashes = (*s)->recovery_hashes(*id);
+  ASSERT_TRUE(hashes);
+  EXPECT_EQ((*hashes)[0], "a");
+  EXPECT_EQ((*hashes)[1], "");
+}
+
+TEST(StoreTest, EnrolmentTokenWorksOnceAndNotAfterExpiry) {
+  testing::TempDir dir;
+  auto s = SqliteStore::open(dir.path() / "s.db");
+  ASSERT_TRUE(s);
+  ASSERT_TRUE((*s)->create_enrolment_token("t1", "op", 0, 1000));
+  DeviceRecord d;
+  d.id = "dev-1";
+  d.name = "one";
+  d.public_key = "k1";
+  EXPECT_TRUE((*s)->enrol_device("t1", d, 10));
+  d.id = "dev-2";
+  d.public_key = "k2";
+  EXPECT_FALSE((*s)->enrol_device("t1", d, 11));
+  ASSERT_TRUE((*s)->create_enrolment_token("t2", "op", 0, 1000));
+  EXPECT_FALSE((*s)->enrol_device("t2", d, 2000));
+  auto all = (*s)->devices();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 1U);
+}
+
+TEST(StoreTest, OnlineBackupIsAConsistentSelfContainedCopy) {
+  testing::TempDir dir;
+  auto s = SqliteStore::open(dir.path() / "s.db");
+  ASSERT_TRUE(s);
+  UserRecord u;
+  u.name = "carol";
+  u.job = "viewer";
+  u.password_hash = "h";
+  ASSERT_TRUE((*s)->create_user(u));
+  ASSERT_TRUE((*s)->backup_to((dir.path() / "b.db").string()));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "b.db-wal"));
+  auto copy = SqliteStore::open(dir.path() / "b.db");
+  ASSERT_TRUE(copy);
+  auto found = (*copy)->find_user("carol");
+  ASSERT_TRUE(found && *found);
+  EXPECT_TRUE((*copy)->db().integrity_check());
+}
+
+}  // namespace
+}  // namespace dss::server
