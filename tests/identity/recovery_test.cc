@@ -72,5 +72,19 @@ TEST(RecoveryCodes, RefusesMalformedInputAndEmptyList) {
   EXPECT_EQ(match_code(codes.plain[0], kSalt, {"", "", ""}), ErrorCode::kMfaInvalid);
 }
 
+TEST(IdentityErrorCodes, HaveFixedValuesAndNames) {
+  // These numbers reach API clients and logs; they must never change.
+  EXPECT_EQ(static_cast<int>(ErrorCode::kWeakPassword), 90);
+  EXPECT_EQ(static_cast<int>(ErrorCode::kMfaInvalid), 91);
+  EXPECT_EQ(static_cast<int>(ErrorCode::kMfaReplay), 92);
+  EXPECT_EQ(static_cast<int>(ErrorCode::kMfaRequired), 93);
+  EXPECT_EQ(static_cast<int>(ErrorCode::kLockedOut), 94);
+  EXPECT_EQ(error_code_name(ErrorCode::kWeakPassword), "weak_password");
+  EXPECT_EQ(error_code_name(ErrorCode::kMfaInvalid), "mfa_invalid");
+  EXPECT_EQ(error_code_name(ErrorCode::kMfaReplay), "mfa_replay");
+  EXPECT_EQ(error_code_name(ErrorCode::kMfaRequired), "mfa_required");
+  EXPECT_EQ(error_code_name(ErrorCode::kLockedOut), "locked_out");
+}
+
 }  // namespace
 }  // namespace dss::identity
