@@ -407,9 +407,7 @@ Result<std::uint64_t> Log::append_batch(std::span<const ByteView> entries) {
   const std::uint64_t first = next_index_;
   next_index_ += entries.size();
   queue_.insert(queue_.end(), entries.begin(), entries.end());
-  queued_.store(queue_.size(), std::memory_order_relaxed);
   const std::uint64_t end = first + entries.size();
-  appenders_.fetch_add(1, std::memory_order_relaxed);
   // Sleeps until the next batch ends (or the log breaks), without the lock.
   auto wait_for_batch = [&] {
     const std::uint32_t generation = wake_generation_.load();
@@ -431,25 +429,17 @@ Result<std::uint64_t> Log::append_batch(std::span<const ByteView> entries) {
       l.unlock();
       wake_generation_.wait(generation);
       if (durable_.load() >= end) {
-        appenders_.fetch_sub(1, std::memory_order_relaxed);
         return first;
       }
       l.lock();
       continue;
     }
-    // Lead the next batch. Give the appenders that are on their way a moment to queue their
-    // entries, so batches stay large under load.
+    // Lead the next batch: everything queued while the previous sync ran. (A short spin to
+    // gather appenders "on their way" was tried; with one sync in flight the batch forms during
+    // that sync anyway, and the spin cost more CPU than it saved.)
     writing_ = true;
-    l.unlock();
-    const auto gather_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
-    while (queued_.load(std::memory_order_relaxed) < appenders_.load(std::memory_order_relaxed) &&
-           std::chrono::steady_clock::now() < gather_until) {
-      std::this_thread::yield();
-    }
-    l.lock();
     std::vector<ByteView> batch;
     batch.swap(queue_);
-    queued_.store(0, std::memory_order_relaxed);
     const std::uint64_t batch_first = written_;
     l.unlock();
     // Write to the page cache (one batch at a time, in index order)...
@@ -485,7 +475,6 @@ Result<std::uint64_t> Log::append_batch(std::span<const ByteView> entries) {
     --syncs_in_flight_;
     wake_all();
   }
-  appenders_.fetch_sub(1, std::memory_order_relaxed);
   if (durable_.load() < end) return tl::unexpected(*broken_);
   return first;
 }
@@ -622,7 +611,11 @@ void Log::start_periodic_checkpoints(std::chrono::milliseconds interval,
     std::mutex m;
     std::condition_variable_any cv;
     std::unique_lock l(m);
-    while (!cv.wait_for(l, stop, interval, [] { return false; })) {
+    // wait_for returns the predicate's value (always false here), including when stop is
+    // requested, so the loop must test the stop token itself.
+    for (;;) {
+      cv.wait_for(l, stop, interval, [] { return false; });
+      if (stop.stop_requested()) return;
       std::uint64_t last = 0;
       {
         std::lock_guard cl(checkpoint_mu_);

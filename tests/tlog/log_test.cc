@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -410,6 +411,26 @@ TEST_F(LogTest, OversizedEntryIsRefusedAndChangesNothing) {
   EXPECT_EQ(log->append(as_bytes(big)).error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(log->size(), 2U);
   fill(*log, 3);
+}
+
+}  // namespace
+}  // namespace dss::tlog
+
+namespace dss::tlog {
+namespace {
+
+// Regression: the checkpointer's wait returned false on a stop request as on a timeout, so
+// closing a log with periodic checkpoints spun forever instead of returning.
+TEST(LogLifecycleTest, ClosingALogStopsItsPeriodicCheckpointer) {
+  testing::TempDir dir;
+  testing::FakeClock clock;
+  auto log = Log::open(dir.path() / "log", clock);
+  ASSERT_TRUE(log);
+  (*log)->start_periodic_checkpoints(std::chrono::hours(1), nullptr);
+  auto closed = std::async(std::launch::async, [&] { log->reset(); });
+  // Generous: closing takes microseconds; a hang is what this catches.
+  EXPECT_EQ(closed.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  if (closed.wait_for(std::chrono::seconds(0)) != std::future_status::ready) std::abort();
 }
 
 }  // namespace
