@@ -151,9 +151,7 @@ const std::vector<Route>& all_routes() {
   static const std::vector<Route> kRoutes = [] {
     std::vector<Route> r = auth_routes();
     for (auto& x : admin_routes()) r.push_back(std::move(x));
-#ifndef DSS_TEMP_NO_DEVPROTO
     for (auto& x : device_routes()) r.push_back(std::move(x));
-#endif
     return r;
   }();
   return kRoutes;
@@ -275,7 +273,10 @@ App::App(AppConfig config, Store& store, audit::AuditLog& audit,
       settings_(settings),
       clock_(clock),
       secrets_(std::move(secrets)),
-      started_s_(clock.now()) {}
+      started_s_(clock.now()) {
+  std::error_code ec;
+  if (!config_.repo_dir.empty()) repo_root_ = std::filesystem::canonical(config_.repo_dir, ec);
+}
 
 Response App::limit_response(http::status status, std::string_view message) const {
   return json_response(11, status, error_body(error_code_for(status), message));
@@ -370,10 +371,19 @@ std::shared_ptr<const App::CachedFile> App::cached_file(const std::filesystem::p
     if (it != file_cache_.end() && it->second->mtime_ns == mtime_ns &&
         it->second->size == static_cast<std::uint64_t>(st.st_size) &&
         it->second->inode == st.st_ino) {
-      return it->second;
+      return it->second;  // the very file that passed the check below when it was cached
     }
   }
-  auto text = platform::read_text_file(path, kMaxCachedFile);
+  // No symlinks out of the served part: the canonical path must stay under the repository's
+  // metadata/ or targets/ (its keys/ directory, say, is never served).
+  std::error_code ec;
+  const std::string canon = std::filesystem::canonical(path, ec).string();
+  const std::string root = repo_root_.string();
+  if (ec || repo_root_.empty() ||
+      (canon.rfind(root + "/metadata/", 0) != 0 && canon.rfind(root + "/targets/", 0) != 0)) {
+    return nullptr;
+  }
+  auto text = platform::read_text_file(canon, kMaxCachedFile);
   if (!text) return nullptr;
   auto entry = std::make_shared<CachedFile>();
   entry->body = std::move(*text);
@@ -446,15 +456,7 @@ std::optional<Response> App::handle_fast(const Request& req) {
     start = slash + 1;
   }
   if (!clean) return limit_response(http::status::not_found, "no such repository file");
-  const std::filesystem::path full = config_.repo_dir / std::string(rel);
-  // No symlinks out of the repository: the canonical path must stay under it.
-  std::error_code ec;
-  const auto canon = std::filesystem::canonical(full, ec);
-  const auto root = std::filesystem::canonical(config_.repo_dir, ec);
-  if (ec || canon.string().rfind(root.string() + "/", 0) != 0) {
-    return limit_response(http::status::not_found, "no such repository file");
-  }
-  auto file = cached_file(canon);
+  auto file = cached_file(config_.repo_dir / std::string(rel));
   if (!file) return limit_response(http::status::not_found, "no such repository file");
   Response res{http::status::ok, req.version()};
   const bool is_json = rel.size() > 5 && rel.substr(rel.size() - 5) == ".json";

@@ -126,6 +126,7 @@ class App {
   std::string chime_value();
   void invalidate_chime();
   std::shared_ptr<const CachedFile> cached_file(const std::filesystem::path& path);
+  std::filesystem::path repo_root_;  // the canonical repository directory, resolved once
 };
 
 }  // namespace dss::server

@@ -12,7 +12,6 @@ namespace dss::server {
 namespace {
 
 constexpr std::int64_t kMaxSkewS = 300;
-constexpr std::string_view kCheckinPath = "/api/v1/devices/checkin";
 
 json device_json(const DeviceRecord& d, bool detail) {
   json j{{"id", d.id},
@@ -101,7 +100,7 @@ Outcome checkin(App::Ctx& ctx) {
   DSS_API_CHECK(const auto key,
                 crypto::PublicKey::create(crypto::KeyScheme::kEd25519, hex_encode(*raw)));
   const std::int64_t now = ctx.now_s();
-  if (auto st = devproto::verify_request(key, "POST", kCheckinPath, sig, ctx.req.body(), now,
+  if (auto st = devproto::verify_request(key, "POST", devproto::kCheckinPath, sig, ctx.req.body(), now,
                                          kMaxSkewS);
       !st) {
     return api_error(http::status::unauthorized, "bad_signature",

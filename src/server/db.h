@@ -126,6 +126,22 @@ class Db {
     return exec("COMMIT");
   }
 
+  // Runs `body` (its own statements, outside any transaction) with commits that reach the WAL
+  // but are not fsync'd (synchronous=NORMAL): safe against a process crash, and the database
+  // stays consistent after a power loss, but the last such commits may be lost then. Only for
+  // data that the next report replaces anyway (device check-ins); the next FULL commit makes
+  // everything before it durable. Every other write stays synchronous=FULL.
+  template <typename F>
+  Status without_fsync(F&& body) {
+    auto guard = lock();
+    if (depth_ > 0) return body();  // inside a transaction: the transaction's durability wins
+    DSS_TRY_STATUS(exec("PRAGMA synchronous=NORMAL"));
+    Status st = body();
+    const Status back = exec("PRAGMA synchronous=FULL");
+    if (!st) return st;
+    return back;
+  }
+
   [[nodiscard]] int schema_version() const { return schema_version_; }
   // Writes a consistent copy of the live database (SQLite's online backup API) to `target`,
   // atomically (a temporary file renamed into place), 0600.

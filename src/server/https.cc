@@ -8,6 +8,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -164,7 +165,29 @@ class Session : public std::enable_shared_from_this<Session> {
   void reply_limit(http::status status, const std::string& message) {
     Response res = server_.on_limit(status, message);
     res.keep_alive(false);
-    write(std::move(res), false);
+    response_ = std::move(res);
+    response_.prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(server_.options.request_timeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->abort();
+                        self->drain(0);
+                      });
+  }
+
+  // After refusing a request whose rest is still arriving (an oversized body, say), read and
+  // discard it for a bounded time and amount before closing: closing a socket with unread
+  // data sends a reset, which can destroy the refusal before the client reads it.
+  void drain(std::size_t drained) {
+    constexpr std::size_t kMaxDrain = 1024 * 1024;
+    if (drained == 0) beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+    if (drained > kMaxDrain) return abort();
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this(), drained](beast::error_code ec,
+                                                                 std::size_t n) {
+                              if (ec) return self->abort();
+                              self->drain(drained + n);
+                            });
   }
 
   void dispatch() {
@@ -178,7 +201,10 @@ class Session : public std::enable_shared_from_this<Session> {
         return write(std::move(*res), keep);
       }
     }
-    asio::post(server_.workers, [self = shared_from_this()] {
+    // The work guard keeps the network threads running while the handler works, even when
+    // stop() has closed the acceptor and this request is the only thing left to do.
+    asio::post(server_.workers, [self = shared_from_this(),
+                                 work = asio::make_work_guard(stream_.get_executor())] {
       Response res;
       try {
         res = self->server_.handler(self->request_, self->peer_);
@@ -228,6 +254,7 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpsServer::Impl& server_;
   Peer peer_;
   beast::flat_buffer buffer_;
+  std::array<char, 16 * 1024> scratch_{};
   std::optional<http::request_parser<http::string_body>> parser_;
   Request request_;
   Response response_;

@@ -79,6 +79,7 @@ class SqliteStore final : public Store {
 
  private:
   explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  Status write_checkin(const DeviceRecord& d);
   std::unique_ptr<Db> db_;
 };
 

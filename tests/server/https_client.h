@@ -51,7 +51,8 @@ class HttpsClient {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
     if (tls_max_12_) {
-      curl_easy_setopt(c, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2);
+      constexpr long kTls12Only = 6L | (6L << 16);  // CURL_SSLVERSION_TLSv1_2 | ..._MAX_TLSv1_2
+      curl_easy_setopt(c, CURLOPT_SSLVERSION, kTls12Only);
     }
     curl_slist* hdrs = nullptr;
     if (!body.empty()) {
