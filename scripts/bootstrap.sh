@@ -2,6 +2,8 @@
 # Installs the Debian 12 packages DSS needs to build, test and run its demo, and only the
 # ones that are missing. Safe to run repeatedly. Needs root (or sudo) only if something is
 # missing.
+#   scripts/bootstrap.sh           build, test and demo dependencies
+#   scripts/bootstrap.sh --bench   also the benchmark baselines (wrk, nginx)
 set -eu
 
 PACKAGES="
@@ -9,12 +11,15 @@ PACKAGES="
   clang libclang-rt-14-dev
   libssl-dev libsodium-dev libcurl4-openssl-dev
   libsimdjson-dev nlohmann-json3-dev libexpected-dev libcli11-dev
-  libboost1.81-dev
+  libboost1.81-dev libsqlite3-dev
   libunistring-dev libqrencode-dev wamerican
   libgtest-dev libgmock-dev libbenchmark-dev
   faketime time curl ca-certificates openssl
   rsyslog rsyslog-gnutls
 "
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES="$PACKAGES wrk nginx-light"
+fi
 
 missing=""
 for pkg in $PACKAGES; do
