@@ -10,7 +10,7 @@ PACKAGES="
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev
   libssl-dev libsodium-dev libcurl4-openssl-dev
-  libsimdjson-dev nlohmann-json3-dev libexpected-dev libcli11-dev
+  libsimdjson-dev nlohmann-json3-dev libvalijson-dev libexpected-dev libcli11-dev
   libboost1.81-dev libsqlite3-dev
   libunistring-dev libqrencode-dev wamerican
   libgtest-dev libgmock-dev libbenchmark-dev

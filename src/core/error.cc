@@ -49,6 +49,8 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kMfaReplay: return "mfa_replay";
     case ErrorCode::kMfaRequired: return "mfa_required";
     case ErrorCode::kLockedOut: return "locked_out";
+    case ErrorCode::kSbomInvalid: return "sbom_invalid";
+    case ErrorCode::kAdvisoryInvalid: return "advisory_invalid";
   }
   return "unknown";
 }

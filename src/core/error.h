@@ -57,6 +57,10 @@ enum class ErrorCode : std::uint16_t {
   kMfaReplay = 92,     // a TOTP code already used (each code works once)
   kMfaRequired = 93,   // enrolment or a second factor is still needed
   kLockedOut = 94,     // too many failures: wait, then try again
+
+  // Releases, SBOMs, advisories, release transparency (130..149)
+  kSbomInvalid = 130,      // the SBOM breaks its schema or lacks an NTIA minimum element
+  kAdvisoryInvalid = 131,  // the advisory lacks ranges, fixed version, CVSS severity or CWE
 };
 
 std::string_view error_code_name(ErrorCode code) noexcept;
