@@ -393,4 +393,42 @@ Result<Element> field(Object o, std::string_view key, std::string_view where) {
   return r.value_unsafe();
 }
 
+Status check_shape(std::string_view text, std::size_t max_depth, std::size_t max_string,
+                        std::string_view what) {
+  std::size_t depth = 0;
+  std::size_t string_len = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+        continue;
+      }
+      if (++string_len > max_string) {
+        return make_error(ErrorCode::kMalformed,
+                          std::string(what) + " holds a string longer than " +
+                              std::to_string(max_string) + " bytes; shorten it");
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      string_len = 0;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) {
+        return make_error(ErrorCode::kMalformed, std::string(what) + " nests deeper than " +
+                                                     std::to_string(max_depth) + " levels");
+      }
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return ok();
+}
+
 }  // namespace dss::json

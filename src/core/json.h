@@ -85,6 +85,12 @@ std::string quoted(std::string_view s);
 std::string escape_control_characters(std::string_view canonical);
 
 // Typed accessors over untrusted documents; the error names the field that was wrong.
+// Bounds checked by one non-recursive pass over JSON text, before a recursive parser or a
+// backtracking regular expression sees it: nesting deeper than `max_depth` or a string longer
+// than `max_string` bytes is kMalformed, with `what` ("the SBOM") named in the message.
+Status check_shape(std::string_view text, std::size_t max_depth, std::size_t max_string,
+                        std::string_view what);
+
 Result<Object> get_object(Element e, std::string_view what);
 Result<Array> get_array(Element e, std::string_view what);
 Result<std::string_view> get_string(Element e, std::string_view what);

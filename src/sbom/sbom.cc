@@ -13,6 +13,7 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "core/json.h"
 #include "sbom/schemas.h"
 
 namespace dss::sbom {
@@ -42,46 +43,6 @@ class Problems {
   std::vector<std::string> lines_;
   std::size_t count_ = 0;
 };
-
-// Nesting depth and the longest string, by a scan that needs no recursion: refuses what would
-// exhaust the parser's or the regular expressions' stack before either runs.
-Status check_shape(std::string_view text) {
-  std::size_t depth = 0;
-  std::size_t string_len = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-        continue;
-      }
-      if (++string_len > kMaxStringBytes) {
-        return make_error(ErrorCode::kSbomInvalid,
-                          "the SBOM holds a string longer than " +
-                              std::to_string(kMaxStringBytes / 1024) +
-                              " KiB; shorten it (long texts belong in a separate document)");
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      string_len = 0;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxDepth) {
-        return make_error(ErrorCode::kSbomInvalid,
-                          "the SBOM nests deeper than " + std::to_string(kMaxDepth) + " levels");
-      }
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return ok();
-}
 
 // The official schemas, parsed once. $refs to the companion files resolve to embedded copies.
 class SchemaSet {
@@ -411,7 +372,9 @@ Result<Summary> check(std::string_view document) {
     return make_error(ErrorCode::kSbomInvalid, "the SBOM is larger than " +
                                                    std::to_string(kMaxDocumentBytes >> 20) + " MiB");
   }
-  DSS_TRY_STATUS(check_shape(document));
+  if (auto shape = dss::json::check_shape(document, kMaxDepth, kMaxStringBytes, "the SBOM"); !shape) {
+    return make_error(ErrorCode::kSbomInvalid, shape.error().message);
+  }
   json doc = json::parse(document, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     return make_error(ErrorCode::kMalformed,
