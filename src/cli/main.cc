@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/agent_commands.h"
 #include "cli/audit_commands.h"
 #include "cli/repo_commands.h"
 #include "cli/server_commands.h"
@@ -60,6 +61,10 @@ int main(int argc, char** argv) {
       "server", "The control plane: accounts with mandatory MFA, roles, devices, fleet posture, "
                 "the audit log and the repository, over HTTPS");
   dss::cli::ServerCommands server_commands(*server, state_dir);
+  auto* agent = app.add_subcommand(
+      "agent", "The update agent: installs the newest signed release by itself, checks its "
+               "health, rolls back on failure; run, once, status, rollback");
+  dss::cli::AgentCommands agent_commands(*agent, state_dir);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -74,5 +79,6 @@ int main(int argc, char** argv) {
   if (audit->parsed()) return audit_commands.run();
   if (settings_commands.parsed()) return settings_commands.run();
   if (server_commands.parsed()) return server_commands.run();
+  if (agent_commands.parsed()) return agent_commands.run();
   return repo_commands.run();
 }

@@ -1,8 +1,15 @@
 #include "client/updater.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <set>
 #include <vector>
 
+#include "core/json.h"
 #include "core/url.h"
 #include "crypto/hash.h"
 #include "platform/files.h"
@@ -178,14 +185,7 @@ Result<bool> Updater::is_cached(const TargetInfo& target, const std::filesystem:
       tuf::verify_length_and_hashes(*bytes, target.file.length, target.file.hashes, target.path));
 }
 
-Status Updater::download_target(const TargetInfo& target, const std::filesystem::path& file) {
-  if (!refreshed_) return make_error(ErrorCode::kFailedPrecondition, "refresh before downloading");
-  // Every listed algorithm must be one we can check, or the target cannot be verified.
-  for (const auto& [name, digest] : target.file.hashes) {
-    DSS_TRY_STATUS(crypto::hash_algorithm_from_name(name));
-  }
-  DSS_TRY(bool cached, is_cached(target, file));
-  if (cached) return ok();
+Result<std::string> Updater::target_url(const TargetInfo& target) const {
   if (config_.target_base_url.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "no target base URL is configured");
   }
@@ -200,6 +200,140 @@ Status Updater::download_target(const TargetInfo& target, const std::filesystem:
     url += (sha256 != target.file.hashes.end() ? sha256 : target.file.hashes.begin())->second + ".";
   }
   url += base;
+  return url;
+}
+
+Result<std::vector<std::string>> Updater::list_targets(std::string_view prefix,
+                                                       std::size_t max_names) {
+  if (!refreshed_) DSS_TRY_STATUS(refresh());
+  DSS_TRY(const tuf::Targets* targets, load_targets("targets", "root"));
+  (void)targets;
+  // The bytes the trusted set accepted (signature and expiry checked); only the names are read.
+  json::JsonParser parser;
+  DSS_TRY(json::Element root, parser.parse_copy(trusted_->raw_targets("targets")));
+  simdjson::dom::object listed;
+  if (root["signed"]["targets"].get(listed) != simdjson::SUCCESS) {
+    return make_error(ErrorCode::kMalformed, "targets.json has no signed.targets object");
+  }
+  std::vector<std::string> names;
+  for (auto field : listed) {
+    const std::string_view name = field.key;
+    if (!name.starts_with(prefix)) continue;
+    if (names.size() == max_names) {
+      return make_error(ErrorCode::kRepositoryError,
+                        "more than " + std::to_string(max_names) + " targets start with \"" +
+                            std::string(prefix) + "\"");
+    }
+    names.emplace_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Status Updater::download_target_resumable(const TargetInfo& target,
+                                          const std::filesystem::path& file,
+                                          const std::filesystem::path& partial,
+                                          const Progress& progress) {
+  if (!refreshed_) return make_error(ErrorCode::kFailedPrecondition, "refresh before downloading");
+  std::vector<std::pair<std::string, crypto::HashAlgorithm>> algorithms;
+  for (const auto& [name, digest] : target.file.hashes) {
+    DSS_TRY(crypto::HashAlgorithm alg, crypto::hash_algorithm_from_name(name));
+    algorithms.emplace_back(name, alg);
+  }
+  if (algorithms.empty()) {
+    return make_error(ErrorCode::kMalformed, "target " + target.path + " lists no hash");
+  }
+  DSS_TRY(std::string url, target_url(target));
+  const std::uint64_t length = target.file.length;
+  platform::Fd fd(::open(partial.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (fd.get() < 0) return platform::io_error("cannot open", partial);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return platform::io_error("cannot stat", partial);
+  std::uint64_t have = static_cast<std::uint64_t>(st.st_size);
+  if (have > length) have = 0;  // not a prefix of this target: start again
+
+  // The hashes cover the whole file, so what is already there is hashed first.
+  std::vector<std::unique_ptr<crypto::Hasher>> hashers;
+  auto restart_hashers = [&] {
+    hashers.clear();
+    for (const auto& a : algorithms) hashers.push_back(std::make_unique<crypto::Hasher>(a.second));
+  };
+  restart_hashers();
+  {
+    std::vector<std::uint8_t> buf(1 << 20);
+    std::uint64_t off = 0;
+    while (off < have) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), have - off));
+      const ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(off));
+      if (n <= 0) return platform::io_error("cannot read", partial);
+      for (auto& h : hashers) h->update(ByteView(buf.data(), static_cast<std::size_t>(n)));
+      off += static_cast<std::uint64_t>(n);
+    }
+  }
+  std::uint64_t done = have;
+  if (done < length) {
+    bool first = true;
+    bool resumed = false;
+    auto sink = [&](ByteView chunk) -> Status {
+      if (first) {
+        first = false;
+        if (!resumed && done > 0) {  // the server sent the whole file: drop what we had
+          done = 0;
+          restart_hashers();
+          if (::ftruncate(fd.get(), 0) != 0) return platform::io_error("cannot truncate", partial);
+        }
+      }
+      std::size_t written = 0;
+      while (written < chunk.size()) {
+        const ssize_t n = ::pwrite(fd.get(), chunk.data() + written, chunk.size() - written,
+                                   static_cast<off_t>(done + written));
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          return platform::io_error("cannot write", partial);
+        }
+        written += static_cast<std::size_t>(n);
+      }
+      for (auto& h : hashers) h->update(chunk);
+      done += chunk.size();
+      if (progress) progress(done, length);
+      return ok();
+    };
+    // `resumed` is set by the transport before the first chunk reaches the sink.
+    DSS_TRY_STATUS(fetcher_.fetch_stream(url, have, length, sink, resumed));
+    if (first && have > 0 && !resumed) {
+      done = 0;  // an empty full body
+      if (::ftruncate(fd.get(), 0) != 0) return platform::io_error("cannot truncate", partial);
+    }
+  }
+  auto mismatch = [&](const std::string& what) -> Status {
+    fd = platform::Fd();
+    ignore_error(platform::remove_file_durable(partial));  // the error below is what matters
+    return make_error(ErrorCode::kLengthOrHashMismatch, "target " + target.path + ": " + what);
+  };
+  if (done != length) {
+    return mismatch("received " + std::to_string(done) + " bytes, the signed length is " +
+                    std::to_string(length));
+  }
+  for (std::size_t i = 0; i < algorithms.size(); ++i) {
+    if (hex_encode(hashers[i]->finish()) != target.file.hashes.at(algorithms[i].first)) {
+      return mismatch(algorithms[i].first + " does not match the signed hash");
+    }
+  }
+  if (::fsync(fd.get()) != 0) return platform::io_error("cannot fsync", partial);
+  fd = platform::Fd();
+  if (::rename(partial.c_str(), file.c_str()) != 0) return platform::io_error("cannot rename", partial);
+  return platform::fsync_dir(file.parent_path());
+}
+
+Status Updater::download_target(const TargetInfo& target, const std::filesystem::path& file) {
+  if (!refreshed_) return make_error(ErrorCode::kFailedPrecondition, "refresh before downloading");
+  // Every listed algorithm must be one we can check, or the target cannot be verified.
+  for (const auto& [name, digest] : target.file.hashes) {
+    DSS_TRY_STATUS(crypto::hash_algorithm_from_name(name));
+  }
+  DSS_TRY(bool cached, is_cached(target, file));
+  if (cached) return ok();
+  DSS_TRY(std::string url, target_url(target));
   DSS_TRY(Bytes bytes, fetcher_.fetch(url, target.file.length));
   DSS_TRY_STATUS(tuf::verify_length_and_hashes(bytes, target.file.length, target.file.hashes,
                                                "target " + target.path));

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "client/metadata_store.h"
 #include "core/clock.h"
@@ -57,6 +59,25 @@ class Updater {
   // Downloads the target to `file` (atomically) unless it is already there.
   Status download_target(const TargetInfo& target, const std::filesystem::path& file);
 
+  // The names of the targets the top-level targets role lists directly that start with
+  // `prefix`, sorted (refreshing first if needed). Delegated roles are not enumerated: a
+  // release channel is listed by the top-level role. At most `max_names` names; more is
+  // kRepositoryError.
+  Result<std::vector<std::string>> list_targets(std::string_view prefix,
+                                                std::size_t max_names = 10000);
+
+  // Called with (bytes so far, total) while a large target downloads.
+  using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+  // Like download_target, for large targets: streams to `partial` (appending to what an
+  // interrupted download left there, via an HTTP range request when the server supports it),
+  // never holds the body in memory, reads at most the signed length, checks the length and
+  // every hash, then renames `partial` to `file`. On a length or hash mismatch `partial` is
+  // removed (the next attempt starts afresh); on a transport error it is kept for resuming.
+  Status download_target_resumable(const TargetInfo& target, const std::filesystem::path& file,
+                                   const std::filesystem::path& partial,
+                                   const Progress& progress = {});
+
   [[nodiscard]] const tuf::TrustedSet* trusted_set() const { return trusted_.get(); }
 
  private:
@@ -64,6 +85,7 @@ class Updater {
   Status load_timestamp();
   Status load_snapshot();
   Result<const tuf::Targets*> load_targets(const std::string& role, const std::string& delegator);
+  Result<std::string> target_url(const TargetInfo& target) const;
   Result<Bytes> fetch_metadata(std::string_view role, std::optional<std::int64_t> version,
                                std::uint64_t max_length);
 

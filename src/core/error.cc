@@ -49,6 +49,14 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kMfaReplay: return "mfa_replay";
     case ErrorCode::kMfaRequired: return "mfa_required";
     case ErrorCode::kLockedOut: return "locked_out";
+    case ErrorCode::kArchiveRefused: return "archive_refused";
+    case ErrorCode::kArchiveTooLarge: return "archive_too_large";
+    case ErrorCode::kHookFailed: return "hook_failed";
+    case ErrorCode::kHealthCheckFailed: return "health_check_failed";
+    case ErrorCode::kVersionFailedBefore: return "version_failed_before";
+    case ErrorCode::kDowngradeRefused: return "downgrade_refused";
+    case ErrorCode::kCommandTimedOut: return "command_timed_out";
+    case ErrorCode::kAgentBusy: return "agent_busy";
     case ErrorCode::kSbomInvalid: return "sbom_invalid";
     case ErrorCode::kAdvisoryInvalid: return "advisory_invalid";
   }

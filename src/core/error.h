@@ -58,6 +58,18 @@ enum class ErrorCode : std::uint16_t {
   kMfaRequired = 93,   // enrolment or a second factor is still needed
   kLockedOut = 94,     // too many failures: wait, then try again
 
+  // Agent: installing releases (110..129)
+  kArchiveRefused = 110,      // the archive holds something never installed (traversal, link
+                              // escaping the root, device, FIFO, setuid/setgid, not tar.zst)
+  kArchiveTooLarge = 111,     // more bytes or entries than the signed metadata declares
+  kHookFailed = 112,          // a pre- or post-install hook failed or timed out
+  kHealthCheckFailed = 113,   // the new version failed its health check: rolled back
+  kVersionFailedBefore = 114, // this version failed before and is not retried
+  kDowngradeRefused = 115,    // lower than the highest committed version, and no signed policy
+                              // allows it
+  kCommandTimedOut = 116,     // a hook or health check ran past its time limit
+  kAgentBusy = 117,           // another agent process holds the install root
+
   // Releases, SBOMs, advisories, release transparency (130..149)
   kSbomInvalid = 130,      // the SBOM breaks its schema or lacks an NTIA minimum element
   kAdvisoryInvalid = 131,  // the advisory lacks ranges, fixed version, CVSS severity or CWE

@@ -42,6 +42,43 @@ Result<Bytes> Fetcher::fetch(std::string_view url, std::uint64_t max_length) {
   return body;
 }
 
+Status Fetcher::fetch_chunks_from(std::string_view url, std::uint64_t /*offset*/,
+                                  const std::function<bool(ByteView)>& sink, bool& resumed) {
+  resumed = false;
+  return fetch_chunks(url, sink);
+}
+
+Status Fetcher::fetch_stream(std::string_view url, std::uint64_t offset, std::uint64_t max_length,
+                             const std::function<Status(ByteView)>& sink, bool& resumed) {
+  ++requests_;
+  resumed = false;
+  if (offset >= max_length) offset = 0;  // nothing left to resume within the bound
+  std::uint64_t total = 0;
+  bool first = true;
+  bool too_large = false;
+  Status sink_status = ok();
+  Status status = fetch_chunks_from(url, offset, [&](ByteView chunk) {
+    if (first) {
+      first = false;
+      total = resumed ? offset : 0;  // the transport sets `resumed` before the first chunk
+    }
+    if (total + chunk.size() > max_length) {
+      too_large = true;
+      return false;
+    }
+    total += chunk.size();
+    sink_status = sink(chunk);
+    return static_cast<bool>(sink_status);
+  }, resumed);
+  if (too_large) {
+    return make_error(ErrorCode::kDownloadTooLarge,
+                      std::string(url) + " sent more than the allowed " +
+                          std::to_string(max_length) + " bytes (endless-data defence)");
+  }
+  if (!sink_status) return sink_status;
+  return status;
+}
+
 namespace {
 
 void global_init() {
@@ -55,6 +92,8 @@ struct WriteContext {
   std::function<bool(std::uint64_t)> announce;
   bool started = false;
   bool aborted = false;
+  bool accept_partial = false;  // a Range request was made: 206 carries the body
+  bool* partial = nullptr;      // set when the body is a 206 part
 };
 
 std::size_t on_write(char* data, std::size_t size, std::size_t nmemb, void* user) {
@@ -62,9 +101,11 @@ std::size_t on_write(char* data, std::size_t size, std::size_t nmemb, void* user
   const std::size_t n = size * nmemb;
   long status = 0;
   curl_easy_getinfo(ctx->easy, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200) return n;  // an error page is not the file; discard it
+  const bool is_part = ctx->accept_partial && status == 206;
+  if (status != 200 && !is_part) return n;  // an error page is not the file; discard it
   if (!ctx->started) {
     ctx->started = true;
+    if (ctx->partial != nullptr) *ctx->partial = is_part;
     curl_off_t length = -1;
     if (curl_easy_getinfo(ctx->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
         length >= 0 && !ctx->announce(static_cast<std::uint64_t>(length))) {
@@ -137,6 +178,13 @@ CurlFetcher::~CurlFetcher() {
 }
 
 Status CurlFetcher::fetch_chunks(std::string_view url, const std::function<bool(ByteView)>& sink) {
+  bool resumed = false;
+  return fetch_chunks_from(url, 0, sink, resumed);
+}
+
+Status CurlFetcher::fetch_chunks_from(std::string_view url, std::uint64_t offset,
+                                      const std::function<bool(ByteView)>& sink, bool& resumed) {
+  resumed = false;
   CURL* c = impl_->easy;
   if (c == nullptr) return make_error(ErrorCode::kInternal, "libcurl could not be initialised");
   bool plain_http = false;
@@ -147,6 +195,8 @@ Status CurlFetcher::fetch_chunks(std::string_view url, const std::function<bool(
   }
   const std::string s(url);
   WriteContext ctx{&sink, c, [this](std::uint64_t n) { return announce_length(n); }};
+  ctx.accept_partial = offset > 0;
+  ctx.partial = &resumed;
   curl_easy_reset(c);
   CURLU* parsed = curl_url();
   if (parsed == nullptr || curl_url_set(parsed, CURLUPART_URL, s.c_str(), kUrlFlags) != CURLUE_OK) {
@@ -170,6 +220,10 @@ Status CurlFetcher::fetch_chunks(std::string_view url, const std::function<bool(
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &ctx);
   curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "dss-tuf-client/0.1");
+  // CURLOPT_RANGE rather than RESUME_FROM: a server that ignores ranges answers 200 with the
+  // whole body, which is then taken from byte 0 instead of failing the transfer.
+  const std::string range = std::to_string(offset) + "-";
+  if (offset > 0) curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
   const CURLcode rc = curl_easy_perform(c);
   curl_easy_setopt(c, CURLOPT_CURLU, nullptr);
   curl_url_cleanup(parsed);
@@ -186,7 +240,7 @@ Status CurlFetcher::fetch_chunks(std::string_view url, const std::function<bool(
   if (status == 404 || status == 403) {
     return make_error(ErrorCode::kNotFound, s + ": HTTP " + std::to_string(status));
   }
-  if (status != 200) {
+  if (status != 200 && !(offset > 0 && status == 206)) {
     return make_error(ErrorCode::kNetwork, s + ": HTTP status " + std::to_string(status));
   }
   return ok();

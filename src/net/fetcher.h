@@ -25,13 +25,28 @@ class Fetcher {
   // kSlowRetrieval; connection and TLS failures are kNetwork.
   Result<Bytes> fetch(std::string_view url, std::uint64_t max_length);
 
-  // Number of fetch() calls so far.
+  // Streams `url` into `sink` without holding the body in memory, resuming at byte `offset`
+  // (an HTTP Range request) when offset > 0. `resumed` tells whether the server honoured the
+  // range (it is set before the first chunk reaches `sink`): when false the body starts again
+  // at byte 0 and the caller must drop what it had.
+  // At most `max_length` bytes in total (offset included when resumed) are accepted; more is
+  // kDownloadTooLarge, enforced here whatever the transport. An error from `sink` stops the
+  // transfer and is returned. Other errors as fetch(). Counts as one request.
+  Status fetch_stream(std::string_view url, std::uint64_t offset, std::uint64_t max_length,
+                      const std::function<Status(ByteView)>& sink, bool& resumed);
+
+  // Number of fetch() and fetch_stream() calls so far.
   [[nodiscard]] std::uint64_t requests() const { return requests_; }
 
  protected:
   // Streams the body into `sink`; `sink` returns false to abort the transfer, after which the
   // implementation returns promptly (its status is then ignored).
   virtual Status fetch_chunks(std::string_view url, const std::function<bool(ByteView)>& sink) = 0;
+  // Like fetch_chunks, asking for the body from byte `offset` on; sets `resumed` when the
+  // server sent only that part (HTTP 206). The default ignores ranges: a full body, resumed
+  // false.
+  virtual Status fetch_chunks_from(std::string_view url, std::uint64_t offset,
+                                   const std::function<bool(ByteView)>& sink, bool& resumed);
   // Implementations that learn the body length in advance (Content-Length) report it: a body
   // announced above the limit is refused before it is read (returns false: abort), otherwise
   // the buffer is sized once.
@@ -67,6 +82,8 @@ class CurlFetcher final : public Fetcher {
 
  protected:
   Status fetch_chunks(std::string_view url, const std::function<bool(ByteView)>& sink) override;
+  Status fetch_chunks_from(std::string_view url, std::uint64_t offset,
+                           const std::function<bool(ByteView)>& sink, bool& resumed) override;
 
  private:
   struct Impl;

@@ -1,0 +1,82 @@
+#include "agent/state.h"
+
+#include <nlohmann/json.hpp>
+
+#include "platform/files.h"
+
+namespace dss::agent {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::uint64_t kMaxStateBytes = 1024 * 1024;
+
+json to_json(const AgentState& s) {
+  json j;
+  j["format"] = "dss-agent-state-v1";
+  j["installed"] = s.installed;
+  j["previous"] = s.previous;
+  j["highest_committed"] = s.highest_committed;
+  j["failed"] = s.failed;
+  j["interrupted"] = s.interrupted;
+  j["last"] = {{"result", s.last.result}, {"version", s.last.version}, {"detail", s.last.detail},
+               {"error_code", s.last.error_code}, {"at", s.last.at}};
+  j["last_check"] = s.last_check;
+  j["consecutive_failures"] = s.consecutive_failures;
+  j["policy_sha256"] = s.policy_sha256;
+  j["policy_version"] = s.policy_version;
+  j["channel"] = s.channel;
+  return j;
+}
+
+}  // namespace
+
+std::string agent_state_json(const AgentState& state, bool pretty) {
+  return to_json(state).dump(pretty ? 2 : -1);
+}
+
+Result<AgentState> load_agent_state(const std::filesystem::path& dir) {
+  auto text = platform::read_text_file(dir / kStateFileName, kMaxStateBytes);
+  if (!text) {
+    if (text.error().code == ErrorCode::kNotFound) return AgentState{};
+    return tl::unexpected(text.error());
+  }
+  const json j = json::parse(*text, nullptr, false);
+  auto bad = [&] {
+    return make_error(ErrorCode::kMalformed,
+                      (dir / kStateFileName).string() +
+                          " is damaged; move it aside and run `dss agent once` to rebuild it");
+  };
+  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "dss-agent-state-v1") return bad();
+  try {
+    AgentState s;
+    s.installed = j.at("installed").get<std::string>();
+    s.previous = j.at("previous").get<std::string>();
+    s.highest_committed = j.at("highest_committed").get<std::string>();
+    s.failed = j.at("failed").get<std::set<std::string>>();
+    s.interrupted = j.at("interrupted").get<std::map<std::string, int>>();
+    const json& l = j.at("last");
+    s.last.result = l.at("result").get<std::string>();
+    s.last.version = l.at("version").get<std::string>();
+    s.last.detail = l.at("detail").get<std::string>();
+    s.last.error_code = l.at("error_code").get<std::string>();
+    s.last.at = l.at("at").get<UnixSeconds>();
+    s.last_check = j.at("last_check").get<UnixSeconds>();
+    s.consecutive_failures = j.at("consecutive_failures").get<int>();
+    s.policy_sha256 = j.at("policy_sha256").get<std::string>();
+    s.policy_version = j.at("policy_version").get<std::int64_t>();
+    s.channel = j.at("channel").get<std::string>();
+    return s;
+  } catch (const json::exception&) {
+    return bad();
+  }
+}
+
+Status save_agent_state(const std::filesystem::path& dir, const AgentState& state) {
+  DSS_TRY_STATUS(platform::ensure_private_dir(dir));
+  return platform::write_file_atomic(dir / kStateFileName, agent_state_json(state, true) + "\n",
+                                     platform::FileMode::kPrivate);
+}
+
+}  // namespace dss::agent

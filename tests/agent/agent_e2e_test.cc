@@ -1,0 +1,315 @@
+// The agent end to end over loopback HTTPS: the provider publishes releases with the `dss repo`
+// code, a real HTTPS server serves the repository, and the agent installs, upgrades, rolls back
+// and refuses hostile releases by itself, leaving the install root byte-for-byte unchanged
+// whenever it refuses.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "agent/agent.h"
+#include "agent/archive_builder.h"
+#include "core/bytes.h"
+#include "crypto/hash.h"
+#include "fakes/print_error_code.h"
+#include "fakes/settings_fakes.h"
+#include "fakes/temp_dir.h"
+#include "httpd/server.h"
+#include "platform/system_clock.h"
+#include "repo/repository.h"
+#include "settings/system.h"
+
+namespace dss::agent {
+namespace {
+
+namespace fs = std::filesystem;
+using dss::testing::ArchiveEntry;
+using dss::testing::build_archive;
+using dss::testing::file;
+using dss::testing::tree_fingerprint;
+using K = ArchiveEntry::Kind;
+
+std::string random_passphrase() {
+  Bytes b(16);
+  std::ifstream("/dev/urandom", std::ios::binary).read(reinterpret_cast<char*>(b.data()), 16);
+  return hex_encode(b);
+}
+
+std::vector<ArchiveEntry> app_files(const std::string& version, bool healthy = true) {
+  return {file("bin/health", healthy ? "#!/bin/sh\nexit 0\n" : "#!/bin/sh\nexit 3\n", 0755),
+          file("VERSION", version + "\n"), file("share/readme.txt", "hello " + version + "\n")};
+}
+
+class AgentE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    offline_ = random_passphrase();
+    online_ = random_passphrase();
+    repo::InitOptions o;
+    o.dir = repo_;
+    auto r = repo::init(o, secrets(), clock_.now());
+    ASSERT_TRUE(r) << r.error().to_string();
+    ASSERT_TRUE(httpd::generate_self_signed_cert(dir_.path() / "cert.pem", dir_.path() / "key.pem"));
+    httpd::StaticHttpsServer::Options so;
+    so.root = repo_;
+    so.only_under = {"metadata", "targets"};
+    so.cert_pem = dir_.path() / "cert.pem";
+    so.key_pem = dir_.path() / "key.pem";
+    auto server = httpd::StaticHttpsServer::start(so);
+    ASSERT_TRUE(server) << server.error().to_string();
+    server_ = std::move(*server);
+    ASSERT_EQ(::mkdir(state_.c_str(), 0700), 0);
+    probe_.paths[state_.string()] = settings::PathState{true, true, 0700, 1000};
+  }
+
+  repo::Secrets secrets() const {
+    repo::Secrets s;
+    s.offline = SecretBytes::from_string(offline_);
+    s.online = SecretBytes::from_string(online_);
+    s.kdf = repo::KdfLimits::interactive();
+    return s;
+  }
+
+  AgentOptions options() const {
+    AgentOptions o;
+    o.state_dir = state_;
+    o.install_root = root_;
+    o.repo_url = "https://127.0.0.1:" + std::to_string(server_->port()) + "/";
+    o.trusted_root = repo_ / "metadata" / "1.root.json";
+    o.app = "hello";
+    o.channel = "stable";
+    o.ca_file = (dir_.path() / "cert.pem").string();
+    return o;
+  }
+
+  std::unique_ptr<Agent> agent() {
+    auto a = Agent::open(options(), probe_, clock_);
+    EXPECT_TRUE(a) << a.error().to_string();
+    return a ? std::move(*a) : nullptr;
+  }
+
+  // Publishes `archive` as release `version` on the stable channel, with `dss repo` code.
+  void publish(const std::string& version, const std::string& archive, std::string custom = "",
+               const std::string& path = "") {
+    const fs::path f = dir_.path() / ("upload-" + version);
+    dss::testing::write_bytes(f, archive);
+    if (custom.empty()) {
+      custom = R"({"dss":{"version":")" + version +
+               R"(","size":100000,"entries":20,"health":{"command":["bin/health"],"tries":1,"within_s":20}}})";
+    }
+    repo::AddTargetOptions o;
+    o.dir = repo_;
+    o.file = f;
+    o.target_path = path.empty() ? "hello/stable/" + version + "/hello.tar.zst" : path;
+    o.custom_json = custom;
+    auto r = repo::add_target(o, secrets(), clock_.now());
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+
+  std::string current() const {
+    std::error_code ec;
+    return fs::is_symlink(fs::symlink_status(root_ / "current", ec))
+               ? fs::read_symlink(root_ / "current").string()
+               : "";
+  }
+
+  // Installs 1.0, then publishes `bad` as 2.0 and checks the agent refuses it with `code`,
+  // leaving the install root exactly as it was.
+  void expect_refused_with_root_unchanged(const std::string& bad, ErrorCode code,
+                                          const std::string& custom = "") {
+    auto a = agent();
+    ASSERT_TRUE(a);
+    publish("1.0", build_archive(app_files("1.0")));
+    ASSERT_EQ(a->run_once().result, "installed");
+    const auto before = tree_fingerprint(root_);
+    ASSERT_FALSE(before.empty());
+    publish("2.0", bad, custom);
+    const CycleResult r = a->run_once();
+    EXPECT_EQ(r.result, "refused") << r.detail;
+    EXPECT_EQ(r.code, code) << r.detail;
+    EXPECT_EQ(tree_fingerprint(root_), before) << "the install root changed";
+    EXPECT_EQ(current(), "versions/1.0");
+  }
+
+  dss::testing::TempDir dir_{"dss-agent-e2e"};
+  fs::path repo_ = dir_.path() / "repo";
+  fs::path state_ = dir_.path() / "state";
+  fs::path root_ = dir_.path() / "install";
+  std::string offline_, online_;
+  platform::SystemClock clock_;
+  dss::testing::FakeSystemProbe probe_;
+  std::unique_ptr<httpd::StaticHttpsServer> server_;
+};
+
+TEST_F(AgentE2E, InstallsV1ThenV2ByItselfAndRollsBackAFailingV3) {
+  auto a = agent();
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->run_once().result, "none");  // nothing published yet
+  publish("1.0", build_archive(app_files("1.0")));
+  CycleResult r = a->run_once();
+  ASSERT_EQ(r.result, "installed") << r.detail;
+  EXPECT_EQ(current(), "versions/1.0");
+  publish("2.0", build_archive(app_files("2.0")));
+  r = a->run_once();
+  ASSERT_EQ(r.result, "installed") << r.detail;
+  EXPECT_EQ(r.version, "2.0");
+  EXPECT_EQ(current(), "versions/2.0");
+  EXPECT_EQ(a->run_once().result, "none");
+
+  publish("3.0", build_archive(app_files("3.0", /*healthy=*/false)));
+  r = a->run_once();
+  EXPECT_EQ(r.result, "rolled_back") << r.detail;
+  EXPECT_EQ(r.code, ErrorCode::kHealthCheckFailed);
+  EXPECT_EQ(current(), "versions/2.0");
+  auto st = a->status();
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(st->state.failed.contains("3.0"));
+  EXPECT_EQ(st->state.last.result, "rolled_back");
+  EXPECT_EQ(st->state.last.version, "3.0");
+  // Never retried: the next cycle installs nothing and keeps the record.
+  r = a->run_once();
+  EXPECT_EQ(r.result, "none") << r.detail;
+  EXPECT_EQ(current(), "versions/2.0");
+  EXPECT_EQ(a->checkin_report().last_update.result, "rolled_back");
+  // A newer release is installed.
+  publish("4.0", build_archive(app_files("4.0")));
+  EXPECT_EQ(a->run_once().result, "installed");
+  EXPECT_EQ(current(), "versions/4.0");
+  EXPECT_EQ(a->checkin_report().installed_version, "4.0");
+}
+
+TEST_F(AgentE2E, TamperedArchiveIsRefusedAndTheRootIsUnchanged) {
+  auto a = agent();
+  ASSERT_TRUE(a);
+  publish("1.0", build_archive(app_files("1.0")));
+  ASSERT_EQ(a->run_once().result, "installed");
+  const auto before = tree_fingerprint(root_);
+  publish("2.0", build_archive(app_files("2.0")));
+  // The server's copy is altered after signing (same length, one byte changed).
+  for (const auto& e : fs::directory_iterator(repo_ / "targets/hello/stable/2.0")) {
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('X');
+  }
+  const CycleResult r = a->run_once();
+  EXPECT_EQ(r.result, "refused") << r.detail;
+  EXPECT_EQ(r.code, ErrorCode::kLengthOrHashMismatch);
+  EXPECT_EQ(tree_fingerprint(root_), before);
+}
+
+TEST_F(AgentE2E, PathTraversalArchiveIsRefusedAndTheRootIsUnchanged) {
+  auto files = app_files("2.0");
+  files.push_back(file("../../escaped", "x"));
+  expect_refused_with_root_unchanged(build_archive(files), ErrorCode::kArchiveRefused);
+  EXPECT_FALSE(fs::exists(dir_.path() / "escaped"));
+}
+
+TEST_F(AgentE2E, SymlinkEscapeArchiveIsRefusedAndTheRootIsUnchanged) {
+  auto files = app_files("2.0");
+  files.push_back({"share/passwd", K::kSymlink, "../../../../../../etc/passwd"});
+  expect_refused_with_root_unchanged(build_archive(files), ErrorCode::kArchiveRefused);
+}
+
+TEST_F(AgentE2E, SetuidArchiveIsRefusedAndTheRootIsUnchanged) {
+  auto files = app_files("2.0");
+  files.push_back(file("bin/su", "#!/bin/sh\n", 04755));
+  expect_refused_with_root_unchanged(build_archive(files), ErrorCode::kArchiveRefused);
+}
+
+TEST_F(AgentE2E, OversizedArchiveIsRefusedAndTheRootIsUnchanged) {
+  auto files = app_files("2.0");
+  files.push_back(file("share/bomb", std::string(200000, '0')));  // compresses to a few bytes
+  expect_refused_with_root_unchanged(
+      build_archive(files), ErrorCode::kArchiveTooLarge,
+      R"({"dss":{"version":"2.0","size":100000,"entries":20,"health":{"command":["bin/health"]}}})");
+}
+
+TEST_F(AgentE2E, NeverDowngradesBelowTheHighestCommittedVersionWithoutSignedAllowance) {
+  auto a = agent();
+  ASSERT_TRUE(a);
+  publish("2.0", build_archive(app_files("2.0")));
+  ASSERT_EQ(a->run_once().result, "installed");
+  publish("3.0", build_archive(app_files("3.0")));
+  ASSERT_EQ(a->run_once().result, "installed");
+  // 2.0 is kept on disk, but the provider has not allowed going back to it.
+  auto refused = a->rollback("2.0");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kDowngradeRefused);
+  EXPECT_EQ(current(), "versions/3.0");
+  // The provider re-signs 2.0 with an explicit allowance: the rollback is now permitted.
+  publish("2.0", build_archive(app_files("2.0")),
+          R"({"dss":{"allow_downgrade":true,"entries":20,"size":100000,"version":"2.0"}})");
+  auto allowed = a->rollback("2.0");
+  ASSERT_TRUE(allowed) << allowed.error().to_string();
+  EXPECT_EQ(current(), "versions/2.0");
+  // And 3.0, rolled back from, is not reinstalled by the next cycle.
+  EXPECT_EQ(a->run_once().result, "none");
+  EXPECT_EQ(current(), "versions/2.0");
+}
+
+TEST_F(AgentE2E, SignedPolicyBundleIsAppliedAtOnceAndShortensThePollInterval) {
+  auto a = agent();
+  ASSERT_TRUE(a);
+  publish("1.0", build_archive(app_files("1.0")),
+          "", "");
+  publish("policy", R"({"type":"dss-policy-bundle","bundle_version":1,"floors":{"update.check_interval_minutes":15}})",
+          "{}", "policy/bundle.json");
+  const CycleResult r = a->run_once();
+  EXPECT_EQ(r.result, "installed") << r.detail;
+  auto st = a->status();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->check_interval_minutes, 15);
+  EXPECT_EQ(st->state.policy_version, 1);
+  EXPECT_EQ(a->checkin_report().policy_version, 1U);
+  const auto delay = a->next_delay(r);
+  EXPECT_GE(delay, std::chrono::milliseconds(static_cast<int>(15 * 60'000 * 0.9)));
+  EXPECT_LE(delay, std::chrono::milliseconds(static_cast<int>(15 * 60'000 * 1.1)));
+}
+
+TEST_F(AgentE2E, FailuresBackOffExponentiallyUpToTheInterval) {
+  auto a = agent();
+  ASSERT_TRUE(a);
+  server_->stop();  // the repository is unreachable
+  std::chrono::milliseconds previous{0};
+  for (int i = 1; i <= 4; ++i) {
+    const CycleResult r = a->run_once();
+    ASSERT_EQ(r.result, "failed");
+    const auto d = a->next_delay(r);
+    const double base = 60'000.0 * (1 << (i - 1));
+    EXPECT_GE(d.count(), static_cast<long>(base * 0.9)) << i;
+    EXPECT_LE(d.count(), static_cast<long>(base * 1.1)) << i;
+    EXPECT_GT(d, previous);
+    previous = d;
+  }
+}
+
+TEST_F(AgentE2E, LeftoverPartialDownloadIsNeverTrusted) {
+  auto a = agent();
+  ASSERT_TRUE(a);
+  const std::string archive = build_archive(app_files("1.0"));
+  publish("1.0", archive);
+  // A previous run was cut short, and what it left was corrupted meanwhile.
+  const std::string sha = crypto::sha256_hex(archive);
+  fs::create_directories(state_ / "agent/downloads");
+  dss::testing::write_bytes(state_ / "agent/downloads" / (sha + ".part"),
+                            std::string(archive.size() / 2, '\x7f'));
+  const CycleResult r = a->run_once();
+  ASSERT_EQ(r.result, "installed") << r.detail;
+  EXPECT_EQ(tree_fingerprint(root_ / "versions/1.0").at("VERSION").substr(0, 6), "33188 ");
+  std::ifstream in(root_ / "current/VERSION");
+  std::string v;
+  in >> v;
+  EXPECT_EQ(v, "1.0");
+}
+
+TEST_F(AgentE2E, RefusesToStartWhenADomainCheckFails) {
+  probe_.uid = 0;  // running as root
+  auto a = Agent::open(options(), probe_, clock_);
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error().code, ErrorCode::kDomainCheckFailed);
+  EXPECT_FALSE(fs::exists(root_)) << "nothing may be touched before the checks pass";
+}
+
+}  // namespace
+}  // namespace dss::agent
