@@ -12,7 +12,7 @@ PACKAGES="
   libssl-dev libsodium-dev libcurl4-openssl-dev
   libsimdjson-dev nlohmann-json3-dev libvalijson-dev libexpected-dev libcli11-dev
   libboost1.81-dev libsqlite3-dev
-  libunistring-dev libqrencode-dev wamerican
+  libunistring-dev libqrencode-dev wamerican libarchive-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   faketime time curl ca-certificates openssl
   rsyslog rsyslog-gnutls

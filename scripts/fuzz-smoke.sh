@@ -11,7 +11,7 @@ if ! command -v clang++ >/dev/null 2>&1; then
 fi
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DDSS_FUZZ=ON -DDSS_TESTS=OFF \
   -DDSS_BENCH=OFF -DDSS_SANITIZE=ON >/dev/null
-targets="metadata_fuzz canonical_json_fuzz note_fuzz settings_fuzz totp_fuzz password_fuzz sbom_fuzz advisory_fuzz"
+targets="metadata_fuzz canonical_json_fuzz note_fuzz settings_fuzz totp_fuzz password_fuzz sbom_fuzz advisory_fuzz archive_fuzz"
 # shellcheck disable=SC2086
 cmake --build build-fuzz --target $targets
 for target in $targets; do

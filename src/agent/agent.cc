@@ -144,6 +144,24 @@ struct Agent::Impl {
     return out;
   }
 
+  // The newest release the policy allows, or nullptr; `skipped` notes a failed newer one.
+  const Candidate* choose(const std::vector<Candidate>& list, std::string& skipped) {
+    const AgentState& st = installer->state();
+    const auto installed_v = Version::parse(st.installed);
+    const auto highest_v = Version::parse(st.highest_committed);
+    for (const Candidate& c : list) {
+      const std::string v = c.release.version.text();
+      if (installed_v && c.release.version <= *installed_v) break;
+      if (st.failed.contains(v)) {
+        if (skipped.empty()) skipped = "; " + v + " failed before and is not retried";
+        continue;
+      }
+      if (highest_v && c.release.version < *highest_v && !downgrade_allowed(c.release)) continue;
+      return &c;
+    }
+    return nullptr;
+  }
+
   CycleResult cycle(const Progress& progress) {
     AgentState& st = installer->mutable_state();
     st.channel = options.channel;
@@ -160,22 +178,9 @@ struct Agent::Impl {
     // 3. The newest release the policy allows.
     auto list = releases(updater);
     if (!list) return {"failed", "", list.error().message + policy_note, list.error().code};
-    const std::string installed = st.installed;
-    const auto installed_v = Version::parse(installed);
-    const auto highest_v = Version::parse(st.highest_committed);
-    const Candidate* pick = nullptr;
     std::string skipped;
-    for (const Candidate& c : *list) {
-      const std::string v = c.release.version.text();
-      if (installed_v && c.release.version <= *installed_v) break;
-      if (st.failed.contains(v)) {
-        if (skipped.empty()) skipped = "; " + v + " failed before and is not retried";
-        continue;
-      }
-      if (highest_v && c.release.version < *highest_v && !downgrade_allowed(c.release)) continue;
-      pick = &c;
-      break;
-    }
+    const Candidate* pick = choose(*list, skipped);
+    const std::string installed = st.installed;
     if (pick == nullptr) {
       return {"none", installed,
               (installed.empty() ? std::string("no release is published on channel ") + options.channel
@@ -368,6 +373,20 @@ Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options, const settings:
   DSS_TRY(Installer installer, Installer::open(impl->options.install_root, impl->dir(), clock));
   impl->installer.emplace(std::move(installer));
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));
+}
+
+Result<std::optional<std::string>> Agent::check() {
+  Impl& m = *impl_;
+  DSS_TRY_STATUS(m.check_domain(m.settings_state()));
+  client::Updater updater(m.updater_config(), *m.fetcher, *m.metadata, *m.clock);
+  DSS_TRY_STATUS(updater.refresh());
+  std::string note;
+  m.apply_policy(updater, note);
+  DSS_TRY(std::vector<Candidate> list, m.releases(updater));
+  std::string skipped;
+  const Candidate* pick = m.choose(list, skipped);
+  if (pick == nullptr) return std::optional<std::string>();
+  return std::optional<std::string>(pick->release.version.text());
 }
 
 CycleResult Agent::run_once(const Progress& progress) {

@@ -81,6 +81,10 @@ class Agent {
                                              std::unique_ptr<net::Fetcher> fetcher = nullptr);
   ~Agent();
 
+  // Steps 1-3 of a cycle: the version that would be installed now, or nullopt when up to
+  // date. Errors as the cycle's (domain checks, repository).
+  Result<std::optional<std::string>> check();
+
   // One update cycle. Never throws; failures are a CycleResult (and recorded).
   CycleResult run_once(const Progress& progress = {});
 

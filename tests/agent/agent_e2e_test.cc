@@ -268,9 +268,11 @@ TEST_F(AgentE2E, SignedPolicyBundleIsAppliedAtOnceAndShortensThePollInterval) {
 }
 
 TEST_F(AgentE2E, FailuresBackOffExponentiallyUpToTheInterval) {
-  auto a = agent();
-  ASSERT_TRUE(a);
-  server_->stop();  // the repository is unreachable
+  AgentOptions o = options();
+  o.repo_url = "https://127.0.0.1:1/";  // nothing listens there: the repository is unreachable
+  auto opened = Agent::open(o, probe_, clock_);
+  ASSERT_TRUE(opened) << opened.error().to_string();
+  auto& a = *opened;
   std::chrono::milliseconds previous{0};
   for (int i = 1; i <= 4; ++i) {
     const CycleResult r = a->run_once();
