@@ -15,7 +15,6 @@
 // are kMalformed, so an agent never half-understands a release. Pure: no I/O.
 #pragma once
 
-#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,22 +22,12 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/version.h"
 
 namespace dss::agent {
 
-// A dotted numeric version, compared part by part ("1.10" > "1.9", "1.0" == "1.0.0").
-class Version {
- public:
-  // kMalformed unless 1-4 parts of 1-9 digits each, separated by dots.
-  static Result<Version> parse(std::string_view text);
-  [[nodiscard]] const std::string& text() const { return text_; }
-  std::strong_ordering operator<=>(const Version& other) const;
-  bool operator==(const Version& other) const { return (*this <=> other) == 0; }
-
- private:
-  std::string text_;
-  std::vector<std::uint32_t> parts_;
-};
+// Release versions: see core/version.h (one ordering for agent, repository and advisories).
+using Version = dss::Version;
 
 struct CommandSpec {
   std::vector<std::string> argv;
