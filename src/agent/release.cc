@@ -78,7 +78,8 @@ Result<Release> parse_release(std::string_view target_path, std::string_view cus
   const auto d = root.find("dss");
   if (d == root.end()) return bad(target_path, "is missing");
   DSS_TRY_STATUS(only_keys(*d, target_path, "",
-                           {"version", "size", "entries", "hooks", "health", "allow_downgrade"}));
+                           {"version", "size", "entries", "hooks", "health", "allow_downgrade",
+                            "published", "sbom"}));
   Release r;
   r.target_path = std::string(target_path);
   const auto v = d->find("version");

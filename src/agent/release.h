@@ -6,7 +6,9 @@
 //     "hooks": {"pre_install":  {"command": ["bin/migrate"], "timeout_s": 60},
 //               "post_install": {"command": ["bin/reload"],  "timeout_s": 60}},
 //     "health": {"command": ["bin/health"], "tries": 3, "within_s": 30},
-//     "allow_downgrade": true                 // optional: the provider may roll a fleet back
+//     "allow_downgrade": true,                // optional: the provider may roll a fleet back
+//     "published": 1795000000,                // set by `dss repo release publish`
+//     "sbom": {"target": ..., "sha256": ..., "format": ...}  // the release's SBOM (repo/release.h)
 //   }}
 //
 // Commands come only from here (signed by the targets role), never from the network or the

@@ -45,8 +45,9 @@ int main(int argc, char** argv) {
                      "TUF client speaking the conformance protocol (same as dss-tuf-client); "
                      "run `dss tuf-client --help`");
   auto* version = app.add_subcommand("version", "Print the DSS version");
-  auto* repo = app.add_subcommand("repo", "Provider tooling: keys, signing and the TUF repository");
-  dss::cli::RepoCommands repo_commands(*repo);
+  auto* repo = app.add_subcommand(
+      "repo", "Provider tooling: keys, signing, the TUF repository, releases with SBOMs, advisories");
+  dss::cli::RepoCommands repo_commands(*repo, state_dir);
   auto* audit = app.add_subcommand(
       "audit", "The tamper-evident audit log: verify it offline, checkpoint, query, export");
   dss::cli::AuditCommands audit_commands(*audit);

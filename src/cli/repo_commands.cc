@@ -1,6 +1,9 @@
 #include "cli/repo_commands.h"
 
+#include <unistd.h>
+
 #include <csignal>
+#include <ctime>
 #include <cstdlib>
 #include <iostream>
 
@@ -8,7 +11,11 @@
 #include "httpd/server.h"
 #include "platform/files.h"
 #include "platform/system_clock.h"
+#include "agent/archive.h"
+#include "repo/release.h"
 #include "repo/repository.h"
+#include "settings/engine.h"
+#include "settings/system.h"
 
 namespace dss::cli {
 
@@ -41,6 +48,16 @@ struct RepoCommands::State {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 8443;
   std::string port_file;
+  // release, sbom, advisory
+  CLI::App* release_publish = nullptr;
+  CLI::App* release_list = nullptr;
+  CLI::App* release_show = nullptr;
+  CLI::App* release_withdraw = nullptr;
+  CLI::App* sbom_show = nullptr;
+  CLI::App* advisory_publish = nullptr;
+  CLI::App* advisory_list = nullptr;
+  std::string name, version, artifact, sbom_file, channel = "stable", dss_json_file;
+  const std::string* state_dir = nullptr;  // main's --state, read after parsing
 };
 
 namespace {
@@ -77,14 +94,100 @@ void print(const repo::Report& r) {
   for (const auto& line : r.lines) std::cout << line << "\n";
 }
 
+// release.require_sbom, as the owner set it in the state folder (default: required).
+bool require_sbom(const std::string& state_dir) {
+  settings::FileSettingsStore store{fs::path(state_dir)};
+  const auto state = store.load();
+  if (!state) return true;  // unreadable settings: fail closed
+  const auto e = settings::resolve_one(*state, "release.require_sbom");
+  if (!e) return true;
+  const auto* v = std::get_if<bool>(&e->value);
+  return v == nullptr || *v;
+}
+
+// Extracts the archive into a scratch folder with the agents' own checks and returns its size
+// and entry count; an archive agents would refuse is refused here, before anything is signed.
+Result<agent::ExtractStats> measure_archive(const fs::path& archive) {
+  std::error_code ec;
+  const fs::path scratch = fs::temp_directory_path(ec) / ("dss-release-check-" + std::to_string(::getpid()));
+  fs::remove_all(scratch, ec);
+  agent::ArchiveLimits limits;
+  limits.max_bytes = 64ull << 30;
+  limits.max_entries = 4'000'000;
+  auto stats = agent::extract_tar_zst(archive, scratch, limits);
+  fs::remove_all(scratch, ec);
+  if (!stats) {
+    return make_error(stats.error().code, "the release archive would be refused by the agents: " +
+                                              stats.error().message + ". Nothing was published.");
+  }
+  return stats;
+}
+
+std::string format_utc(UnixSeconds t) {
+  char buf[32];
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
 }  // namespace
 
-RepoCommands::RepoCommands(CLI::App& app) : s_(std::make_unique<State>()) {
+RepoCommands::RepoCommands(CLI::App& app, const std::string& state_dir)
+    : s_(std::make_unique<State>()) {
   State& s = *s_;
+  s.state_dir = &state_dir;
   app.require_subcommand(1);
+
+  auto* release = app.add_subcommand("release", "Releases with their SBOMs: publish, list, show, "
+                                                "withdraw (the archive keeps everything)");
+  release->require_subcommand(1);
+  s.release_publish = release->add_subcommand(
+      "publish", "Publish NAME VERSION from a tar.zst archive with its SBOM (required: CycloneDX "
+                 "1.5/1.6 or SPDX 2.3 JSON with the NTIA minimum elements)");
+  add_dir(s.release_publish, s.dir);
+  s.release_publish->add_option("NAME", s.name, "Release name, e.g. myapp")->required();
+  s.release_publish->add_option("VERSION", s.version, "Version, 1 to 4 numbers: 1.4.2")->required();
+  s.release_publish->add_option("ARTIFACT", s.artifact, "The release archive (.tar.zst)")->required();
+  s.release_publish->add_option("--sbom", s.sbom_file, "The release's SBOM (JSON)");
+  s.release_publish->add_option("--channel", s.channel, "Channel (default stable)");
+  s.release_publish->add_option("--dss-json", s.dss_json_file,
+                                "File with a JSON object of hooks, health check and "
+                                "allow_downgrade for the agents (see src/agent/release.h)");
+  add_passphrase_options(s.release_publish, s, true, true);
+  s.release_list = release->add_subcommand("list", "Every release ever published, withdrawn or not");
+  add_dir(s.release_list, s.dir);
+  s.release_list->add_option("NAME", s.name, "Only this release name");
+  s.release_show = release->add_subcommand("show", "One release: target, hashes, SBOM, status");
+  add_dir(s.release_show, s.dir);
+  s.release_show->add_option("NAME", s.name, "Release name")->required();
+  s.release_show->add_option("VERSION", s.version, "Version")->required();
+  s.release_withdraw = release->add_subcommand(
+      "withdraw", "Remove a release from its channel; it stays in the archive");
+  add_dir(s.release_withdraw, s.dir);
+  s.release_withdraw->add_option("NAME", s.name, "Release name")->required();
+  s.release_withdraw->add_option("VERSION", s.version, "Version")->required();
+  add_passphrase_options(s.release_withdraw, s, true, true);
+  auto* sbom = app.add_subcommand("sbom", "SBOMs of published releases");
+  sbom->require_subcommand(1);
+  s.sbom_show = sbom->add_subcommand("show", "Print the SBOM of NAME VERSION, checked against its hash");
+  add_dir(s.sbom_show, s.dir);
+  s.sbom_show->add_option("NAME", s.name, "Release name")->required();
+  s.sbom_show->add_option("VERSION", s.version, "Version")->required();
+  auto* advisory = app.add_subcommand("advisory", "Security advisories that make agents update");
+  advisory->require_subcommand(1);
+  s.advisory_publish = advisory->add_subcommand(
+      "publish", "Publish an OSV (or CSAF 2.0) advisory: affected ranges, fixed version, CVSS "
+                 "vector and CWE are required");
+  add_dir(s.advisory_publish, s.dir);
+  s.advisory_publish->add_option("FILE", s.file, "The advisory (JSON)")->required();
+  add_passphrase_options(s.advisory_publish, s, true, true);
+  s.advisory_list = advisory->add_subcommand("list", "Every advisory published");
+  add_dir(s.advisory_list, s.dir);
 
   s.init = app.add_subcommand("init", "Create a new repository: keys for root, targets, snapshot "
                                       "and timestamp, and the first signed metadata");
@@ -212,6 +315,82 @@ int RepoCommands::run() {
     return 0;
   };
   try {
+    if (s.release_publish->parsed()) {
+      repo::PublishReleaseOptions o;
+      o.dir = dir;
+      o.name = s.name;
+      o.version = s.version;
+      o.channel = s.channel;
+      o.artifact = s.artifact;
+      if (!s.sbom_file.empty()) o.sbom = fs::path(s.sbom_file);
+      o.sbom_optional = !require_sbom(*s.state_dir);
+      if (!s.dss_json_file.empty()) {
+        auto extra = platform::read_file(s.dss_json_file, 1 << 20);
+        if (!extra) return fail(extra.error());
+        o.extra_dss_json.assign(reinterpret_cast<const char*>(extra->data()), extra->size());
+      }
+      // The same extractor the agents run checks the archive before it is signed, and
+      // measures the bounds the agents will enforce.
+      auto stats = measure_archive(o.artifact);
+      if (!stats) return fail(stats.error());
+      o.unpacked_bytes = stats->bytes;
+      o.entries = stats->entries;
+      auto sec = secrets(true, true);
+      if (!sec) return fail(sec.error());
+      return report(repo::publish_release(o, *sec, now));
+    }
+    if (s.release_list->parsed()) {
+      auto all = repo::list_releases(dir, s.name);
+      if (!all) return fail(all.error());
+      if (all->empty()) std::cout << "no release published yet\n";
+      for (const auto& r : *all) {
+        std::cout << r.name << " " << r.version << "  " << r.channel << "  "
+                  << (r.withdrawn ? "withdrawn" : "published") << "  "
+                  << (r.sbom_target.empty() ? "NO SBOM" : r.sbom_format) << "  sha256 "
+                  << r.sha256.substr(0, 16) << "\n";
+      }
+      return 0;
+    }
+    if (s.release_show->parsed()) {
+      auto r = repo::find_release(dir, s.name, s.version);
+      if (!r) return fail(r.error());
+      std::cout << "release:   " << r->name << " " << r->version << "\n"
+                << "channel:   " << r->channel << (r->withdrawn ? " (withdrawn)" : "") << "\n"
+                << "target:    " << r->target << "\n"
+                << "sha256:    " << r->sha256 << "\n"
+                << "length:    " << r->length << " bytes\n"
+                << "published: " << format_utc(r->published) << "\n";
+      if (r->withdrawn) std::cout << "withdrawn: " << format_utc(*r->withdrawn) << "\n";
+      std::cout << "sbom:      "
+                << (r->sbom_target.empty() ? std::string("none (published while release.require_sbom was loosened)")
+                                           : r->sbom_format + ", " + r->sbom_target + ", sha256 " + r->sbom_sha256)
+                << "\n";
+      return 0;
+    }
+    if (s.release_withdraw->parsed()) {
+      auto sec = secrets(true, true);
+      if (!sec) return fail(sec.error());
+      return report(repo::withdraw_release(dir, s.name, s.version, *sec, now));
+    }
+    if (s.sbom_show->parsed()) {
+      auto text = repo::read_sbom(dir, s.name, s.version);
+      if (!text) return fail(text.error());
+      std::cout << *text;
+      if (!text->empty() && text->back() != '\n') std::cout << "\n";
+      return 0;
+    }
+    if (s.advisory_publish->parsed()) {
+      auto sec = secrets(true, true);
+      if (!sec) return fail(sec.error());
+      return report(repo::publish_advisory(dir, s.file, *sec, now));
+    }
+    if (s.advisory_list->parsed()) {
+      auto all = repo::list_advisories(dir);
+      if (!all) return fail(all.error());
+      if (all->empty()) std::cout << "no advisory published yet\n";
+      for (const auto& a : *all) std::cout << a.id << "  " << a.target << "  " << format_utc(a.published) << "\n";
+      return 0;
+    }
     if (s.init->parsed()) {
       auto scheme = crypto::key_scheme_from_name(s.scheme);
       if (!scheme) return fail(scheme.error());

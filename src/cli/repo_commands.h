@@ -4,13 +4,15 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <string>
 
 namespace dss::cli {
 
 class RepoCommands {
  public:
-  // Registers the subcommands of `dss repo` on `repo`.
-  explicit RepoCommands(CLI::App& repo);
+  // Registers the subcommands of `dss repo` on `repo`. `state_dir` holds the settings
+  // (release.require_sbom).
+  RepoCommands(CLI::App& repo, const std::string& state_dir);
   ~RepoCommands();
   // Runs the parsed subcommand; returns the process exit status.
   int run();
