@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "advisory/advisory.h"
 #include "agent/release.h"
 #include "core/bytes.h"
 #include "crypto/keys.h"
@@ -31,17 +32,17 @@ bool is_refusal(ErrorCode c) {
          c == ErrorCode::kBadVersion || c == ErrorCode::kExpired;
 }
 
-std::int64_t setting_int(const settings::SettingsState& s, std::string_view key, std::int64_t dflt) {
-  auto e = settings::resolve_one(s, key);
-  if (!e) return dflt;
-  if (const auto* v = std::get_if<std::int64_t>(&e->value)) return *v;
-  return dflt;
-}
-
 bool setting_bool(const settings::SettingsState& s, std::string_view key, bool dflt) {
   auto e = settings::resolve_one(s, key);
   if (!e) return dflt;
   if (const auto* v = std::get_if<bool>(&e->value)) return *v;
+  return dflt;
+}
+
+std::int64_t setting_int(const settings::SettingsState& s, std::string_view key, std::int64_t dflt) {
+  auto e = settings::resolve_one(s, key);
+  if (!e) return dflt;
+  if (const auto* v = std::get_if<std::int64_t>(&e->value)) return *v;
   return dflt;
 }
 
@@ -144,8 +145,51 @@ struct Agent::Impl {
     return out;
   }
 
+  // Advisories (targets "advisories/<id>.json", signed like releases) that affect the installed
+  // version. Each is fetched once (cached by hash); an unreadable one is noted, never trusted.
+  std::vector<std::string> affecting_advisories(client::Updater& updater, std::string& note) {
+    std::vector<std::string> ids;
+    const auto installed = Version::parse(installer->state().installed);
+    if (!installed) return ids;
+    auto names = updater.list_targets("advisories/");
+    if (!names) {
+      note += "; advisories could not be listed: " + names.error().message;
+      return ids;
+    }
+    const fs::path cache = dir() / "advisories";
+    if (auto d = platform::ensure_private_dir(cache); !d) {
+      note += "; " + d.error().message;
+      return ids;
+    }
+    for (const std::string& name : *names) {
+      auto info = updater.get_target_info(name);
+      if (!info || info->file.length > advisory::kMaxAdvisoryBytes) continue;
+      const auto sha = info->file.hashes.find("sha256");
+      if (sha == info->file.hashes.end()) continue;
+      const fs::path file = cache / (sha->second + ".json");
+      std::error_code ec;
+      if (!fs::exists(file, ec)) {
+        if (auto d = updater.download_target(*info, file); !d) {
+          note += "; advisory " + name + " could not be fetched: " + d.error().message;
+          continue;
+        }
+      }
+      auto text = platform::read_text_file(file, advisory::kMaxAdvisoryBytes);
+      if (!text) continue;
+      auto a = advisory::parse_osv(*text);
+      if (!a) {
+        note += "; advisory " + name + " refused: " + a.error().message;
+        continue;
+      }
+      if (advisory::affecting_range(*a, options.app, *installed)) ids.push_back(a->id);
+    }
+    return ids;
+  }
+
   // The newest release the policy allows, or nullptr; `skipped` notes a failed newer one.
-  const Candidate* choose(const std::vector<Candidate>& list, std::string& skipped) {
+  // Outside a security update (`urgent`), a release younger than update.deferral_hours waits.
+  const Candidate* choose(const std::vector<Candidate>& list, std::string& skipped, bool urgent = false,
+                          std::int64_t deferral_s = 0, UnixSeconds now = 0) {
     const AgentState& st = installer->state();
     const auto installed_v = Version::parse(st.installed);
     const auto highest_v = Version::parse(st.highest_committed);
@@ -157,6 +201,10 @@ struct Agent::Impl {
         continue;
       }
       if (highest_v && c.release.version < *highest_v && !downgrade_allowed(c.release)) continue;
+      if (!urgent && deferral_s > 0 && c.release.published + deferral_s > now) {
+        if (skipped.empty()) skipped = "; " + v + " waits for update.deferral_hours";
+        continue;
+      }
       return &c;
     }
     return nullptr;
@@ -178,8 +226,17 @@ struct Agent::Impl {
     // 3. The newest release the policy allows.
     auto list = releases(updater);
     if (!list) return {"failed", "", list.error().message + policy_note, list.error().code};
+    // Advisories against the installed version make this a security update: no deferral.
+    st.advisories = affecting_advisories(updater, policy_note);
+    const bool urgent = !st.advisories.empty();
+    if (urgent) {
+      std::string ids;
+      for (const auto& id : st.advisories) ids += (ids.empty() ? "" : ", ") + id;
+      policy_note += "; security update for " + ids;
+    }
     std::string skipped;
-    const Candidate* pick = choose(*list, skipped);
+    const Candidate* pick = choose(*list, skipped, urgent,
+                                   setting_int(sstate, "update.deferral_hours", 0) * 3600, clock->now());
     const std::string installed = st.installed;
     if (pick == nullptr) {
       return {"none", installed,
@@ -225,6 +282,8 @@ struct Agent::Impl {
       return {is_refusal(code) ? "refused" : "failed", v, outcome.error().message + policy_note, code};
     }
     if (!outcome->installed) return {"rolled_back", v, outcome->detail + policy_note, outcome->failure};
+    std::string after_note;
+    st.advisories = affecting_advisories(updater, after_note);  // what still affects the new version
     return {"installed", v, outcome->detail + policy_note, ErrorCode::kOk};
   }
 
@@ -297,6 +356,7 @@ struct Agent::Impl {
     r.installed_version = st.installed;
     r.channel = options.channel;
     r.policy_version = static_cast<std::uint64_t>(std::max<std::int64_t>(0, st.policy_version));
+    r.advisories = st.advisories;
     for (const auto& e : settings::resolve(settings_state())) {
       if (e.loosened) r.loosened_settings.emplace_back(e.declaration->key);
     }

@@ -114,6 +114,12 @@ Result<Release> parse_release(std::string_view target_path, std::string_view cus
     }
     r.health = std::move(spec);
   }
+  if (const auto p = d->find("published"); p != d->end()) {
+    if (!p->is_number_integer() || p->get<std::int64_t>() < 0) {
+      return bad(target_path, "published must be Unix seconds");
+    }
+    r.published = p->get<std::int64_t>();
+  }
   if (const auto a = d->find("allow_downgrade"); a != d->end()) {
     if (!a->is_boolean()) return bad(target_path, "allow_downgrade must be true or false");
     r.allow_downgrade = a->get<bool>();

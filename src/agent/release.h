@@ -51,6 +51,7 @@ struct Release {
   std::optional<CommandSpec> post_install;
   std::optional<HealthSpec> health;
   bool allow_downgrade = false;
+  std::int64_t published = 0;  // Unix seconds; 0 when the provider did not say
 };
 
 inline constexpr std::uint64_t kMaxReleaseBytes = 64ULL << 30;

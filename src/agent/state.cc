@@ -27,6 +27,7 @@ json to_json(const AgentState& s) {
   j["policy_sha256"] = s.policy_sha256;
   j["policy_version"] = s.policy_version;
   j["channel"] = s.channel;
+  j["advisories"] = s.advisories;
   return j;
 }
 
@@ -67,6 +68,7 @@ Result<AgentState> load_agent_state(const std::filesystem::path& dir) {
     s.policy_sha256 = j.at("policy_sha256").get<std::string>();
     s.policy_version = j.at("policy_version").get<std::int64_t>();
     s.channel = j.at("channel").get<std::string>();
+    if (j.contains("advisories")) s.advisories = j.at("advisories").get<std::vector<std::string>>();
     return s;
   } catch (const json::exception&) {
     return bad();

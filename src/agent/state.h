@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -34,6 +35,7 @@ struct AgentState {
   std::string policy_sha256;      // the policy bundle applied last (not re-fetched if unchanged)
   std::int64_t policy_version = 0;
   std::string channel;
+  std::vector<std::string> advisories;  // advisory ids affecting the installed version
 };
 
 inline constexpr std::string_view kStateFileName = "state.json";

@@ -161,6 +161,12 @@ std::vector<Declaration> build_table() {
       "Security fixes wait for someone to act; in practice many installations stay exposed for "
       "weeks.",
       kOperations));
+  t.push_back(integer(
+      "update.deferral_hours", 0, 0, 720, D::kLowerIsStricter, "hours",
+      "How long a new release waits after publication before it installs (a staged rollout). "
+      "Releases that fix an advisory affecting the installed version never wait.",
+      "Fixes that are not yet covered by an advisory reach this installation later.",
+      kOperations));
   t.push_back(boolean(
       "update.allow_downgrade", false,
       "Whether an older release may replace a newer one. Off means only newer releases install.",

@@ -18,6 +18,8 @@
 #include "httpd/server.h"
 #include "platform/system_clock.h"
 #include "repo/repository.h"
+#include "settings/declarations.h"
+#include "settings/engine.h"
 #include "settings/system.h"
 
 namespace dss::agent {
@@ -311,6 +313,67 @@ TEST_F(AgentE2E, RefusesToStartWhenADomainCheckFails) {
   ASSERT_FALSE(a);
   EXPECT_EQ(a.error().code, ErrorCode::kDomainCheckFailed);
   EXPECT_FALSE(fs::exists(root_)) << "nothing may be touched before the checks pass";
+}
+
+// Issue 8: an advisory against the installed version makes the fix install at the next cycle,
+// even while update.deferral_hours holds ordinary releases back; the check-in reports it.
+TEST_F(AgentE2E, AffectedVersionUpdatesEvenInsideTheDeferralWindow) {
+  {
+    settings::FileSettingsStore store(state_);
+    settings::AuditLogSink audit(state_, clock_, true);
+    settings::SettingsEngine engine(store, audit, clock_);
+    const auto d = settings::find_declaration("update.deferral_hours");
+    ASSERT_TRUE(d);
+    const auto value = settings::parse_value(**d, "48");
+    ASSERT_TRUE(value);
+    auto r = engine.set(settings::Actor{"owner", settings::Role::kOwner}, "update.deferral_hours", "48",
+                        settings::Consent{"staged rollout", settings::loosening_phrase("update.deferral_hours", *value)});
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  auto a = agent();
+  ASSERT_TRUE(a);
+  const auto now = clock_.now();
+  const auto custom = [&](const std::string& v) {
+    return R"({"dss":{"version":")" + v + R"(","size":100000,"entries":20,"published":)" +
+           std::to_string(now) + R"(,"health":{"command":["bin/health"],"tries":1,"within_s":20}}})";
+  };
+  // 1.0 was published long ago; 1.1 just now: the deferral window holds 1.1 back.
+  publish("1.0", build_archive(app_files("1.0")),
+          R"({"dss":{"version":"1.0","size":100000,"entries":20,"published":1000,"health":{"command":["bin/health"],"tries":1,"within_s":20}}})");
+  ASSERT_EQ(a->run_once().result, "installed");
+  publish("1.1", build_archive(app_files("1.1")), custom("1.1"));
+  CycleResult r = a->run_once();
+  EXPECT_EQ(r.result, "none") << r.detail;
+  EXPECT_NE(r.detail.find("waits for update.deferral_hours"), std::string::npos) << r.detail;
+  EXPECT_EQ(current(), "versions/1.0");
+  // An advisory: 1.0 is affected, 1.1 fixes it. The next cycle installs 1.1 at once.
+  const std::string osv = R"({"id":"DSS-2027-0042","affected":[{"package":{"ecosystem":"DSS","name":"hello"},)"
+                          R"("ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.1"}]}]}],)"
+                          R"("severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],)"
+                          R"("database_specific":{"cwe_ids":["CWE-22"]}})";
+  publish("advisory", osv, "{}", "advisories/DSS-2027-0042.json");
+  EXPECT_EQ(a->checkin_report().advisories, std::vector<std::string>{});
+  r = a->run_once();
+  EXPECT_EQ(r.result, "installed") << r.detail;
+  EXPECT_NE(r.detail.find("security update for DSS-2027-0042"), std::string::npos) << r.detail;
+  EXPECT_EQ(current(), "versions/1.1");
+  EXPECT_TRUE(a->checkin_report().advisories.empty()) << "1.1 is no longer affected";
+}
+
+// An advisory that affects the installed version with no fix published yet is reported.
+TEST_F(AgentE2E, AdvisoryAgainstTheInstalledVersionIsReportedInTheCheckin) {
+  auto a = agent();
+  ASSERT_TRUE(a);
+  publish("1.0", build_archive(app_files("1.0")));
+  ASSERT_EQ(a->run_once().result, "installed");
+  publish("advisory", R"({"id":"DSS-2027-0043","affected":[{"package":{"ecosystem":"DSS","name":"hello"},)"
+                      R"("ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"1.0"},{"fixed":"1.2"}]}]}],)"
+                      R"("severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],)"
+                      R"("database_specific":{"cwe_ids":["CWE-79"]}})",
+          "{}", "advisories/DSS-2027-0043.json");
+  const CycleResult r = a->run_once();
+  EXPECT_EQ(r.result, "none") << r.detail;
+  EXPECT_EQ(a->checkin_report().advisories, std::vector<std::string>{"DSS-2027-0043"});
 }
 
 }  // namespace
