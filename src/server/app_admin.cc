@@ -7,6 +7,7 @@
 #include "identity/token.h"
 #include "platform/files.h"
 #include "server/app_internal.h"
+#include "advisory/advisory.h"
 #include "server/releases.h"
 #include "settings/chime.h"
 #include "settings/declarations.h"
@@ -366,13 +367,69 @@ Outcome list_releases(App::Ctx& ctx) {
   return ok_reply(json{{"releases", list}});
 }
 
+// GET /api/v1/releases/{name}/{version}/sbom: the SBOM the release's signed metadata binds.
+Outcome release_sbom(App::Ctx& ctx) {
+  ctx.object = "release:" + ctx.params[0] + "@" + ctx.params[1];
+  if (ctx.app.config().repo_dir.empty()) return api_error(http::status::not_found, "not_found", "this server serves no repository");
+  DSS_API_CHECK(const auto targets, read_targets(ctx.app.config().repo_dir));
+  for (const auto& r : targets) {
+    if (r.version != ctx.params[1] || r.path.rfind(ctx.params[0] + "/", 0) != 0) continue;
+    const auto& dss = r.custom.contains("dss") ? r.custom["dss"] : json::object();
+    if (!dss.contains("sbom") || !dss["sbom"].is_object()) {
+      return api_error(http::status::not_found, "not_found", "this release was published without an SBOM");
+    }
+    const std::string path = dss["sbom"].value("target", "");
+    const std::string sha = dss["sbom"].value("sha256", "");
+    for (const auto& t : targets) {
+      if (t.path != path || t.sha256 != sha) continue;
+      DSS_API_CHECK(const std::string text, read_target_file(ctx.app.config().repo_dir, t, 32u << 20));
+      return ok_reply(json{{"release", r.name}, {"version", r.version},
+                           {"format", dss["sbom"].value("format", "")}, {"sha256", sha},
+                           {"sbom", json::parse(text, nullptr, false)}});
+    }
+    return api_error(http::status::not_found, "not_found", "the release's SBOM target is missing from the repository");
+  }
+  return api_error(http::status::not_found, "not_found", "no such release is published");
+}
+
+// GET /api/v1/advisories: every published advisory, with how many devices it reached and how
+// many of them have since been fixed (they stopped reporting it after an update).
+Outcome list_advisories(App::Ctx& ctx) {
+  json list = json::array();
+  DSS_API_CHECK(const auto exposure, ctx.app.store().advisory_exposure());
+  std::map<std::string, AdvisoryExposure> by_id;
+  for (const auto& e : exposure) by_id[e.advisory_id] = e;
+  if (!ctx.app.config().repo_dir.empty()) {
+    DSS_API_CHECK(const auto targets, read_targets(ctx.app.config().repo_dir));
+    for (const auto& t : targets) {
+      if (t.path.rfind("advisories/", 0) != 0) continue;
+      auto text = read_target_file(ctx.app.config().repo_dir, t, advisory::kMaxAdvisoryBytes);
+      if (!text) continue;
+      auto a = advisory::parse_osv(*text);
+      if (!a) continue;
+      json ranges = json::array();
+      for (const auto& af : a->affected) {
+        for (const auto& r : af.ranges) {
+          ranges.push_back({{"package", af.package}, {"introduced", r.introduced}, {"fixed", r.fixed}});
+        }
+      }
+      const AdvisoryExposure e = by_id.count(a->id) ? by_id[a->id] : AdvisoryExposure{a->id, 0, 0};
+      list.push_back({{"id", a->id}, {"aliases", a->aliases}, {"summary", a->summary},
+                      {"severity", a->severity}, {"cvss_vector", a->cvss_vector}, {"cwes", a->cwes},
+                      {"affected_ranges", ranges}, {"devices_affected", e.affected},
+                      {"devices_fixed", e.fixed}, {"devices_still_affected", e.affected - e.fixed}});
+    }
+  }
+  return ok_reply(json{{"advisories", list}});
+}
+
 Outcome publish_release(App::Ctx& /*ctx*/) {
   // Releases are signed with the offline targets key, which this server never holds:
   // `dss repo add-target` signs on the release manager's machine, and the server serves the
   // result. Publishing through the API (uploading metadata signed offline) lands with the
   // releases issue.
   return api_error(http::status::not_implemented, "not_implemented",
-                   "publish with `dss repo add-target` on the machine that holds the targets "
+                   "publish with `dss repo release publish` on the machine that holds the targets "
                    "key; the server serves the signed result at /repo/");
 }
 
@@ -487,6 +544,10 @@ std::vector<Route> admin_routes() {
        query_audit},
       {V::get, "/api/v1/releases", Access::kActive, perm(P::kReleasesRead), false, "", {},
        list_releases},
+      {V::get, "/api/v1/releases/{}/{}/sbom", Access::kActive, perm(P::kReleasesRead), false, "",
+       {}, release_sbom},
+      {V::get, "/api/v1/advisories", Access::kActive, perm(P::kPostureRead), false, "", {},
+       list_advisories},
       {V::post, "/api/v1/releases", Access::kActive, perm(P::kReleasesPublish), false,
        "release.publish", {"name", "version"}, publish_release},
       {V::get, "/api/v1/posture", Access::kActive, perm(P::kPostureRead), false, "", {},

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "crypto/hash.h"
 #include "platform/files.h"
 
 namespace dss::server {
@@ -29,7 +30,7 @@ Result<std::int64_t> meta_version(const nlohmann::json& doc, const char* role) {
 
 }  // namespace
 
-Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo_dir) {
+Result<std::vector<ReleaseInfo>> read_targets(const std::filesystem::path& repo_dir) {
   const std::filesystem::path meta = repo_dir / "metadata";
   DSS_TRY(const auto timestamp, read_json(meta / "timestamp.json"));
   DSS_TRY(const auto snap_v, meta_version(timestamp, "snapshot.json"));
@@ -51,12 +52,33 @@ Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo
     if (dss.contains("version") && dss["version"].is_string()) {
       r.version = dss["version"].get<std::string>();
     }
-    r.channel = dss.contains("channel") && dss["channel"].is_string()
-                    ? dss["channel"].get<std::string>()
-                    : "stable";
+    // "<name>/<channel>/<file>" (repo/release.h), unless the metadata names the channel.
+    const auto first = path.find('/');
+    const auto second = first == std::string::npos ? std::string::npos : path.find('/', first + 1);
+    r.channel = dss.contains("channel") && dss["channel"].is_string() ? dss["channel"].get<std::string>()
+                : second != std::string::npos ? path.substr(first + 1, second - first - 1)
+                                              : "stable";
     out.push_back(std::move(r));
   }
   return out;
+}
+
+Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo_dir) {
+  DSS_TRY(auto all, read_targets(repo_dir));
+  std::erase_if(all, [](const ReleaseInfo& r) { return r.version.empty(); });
+  return all;
+}
+
+Result<std::string> read_target_file(const std::filesystem::path& repo_dir, const ReleaseInfo& t,
+                                     std::uint64_t max_bytes) {
+  const std::filesystem::path rel(t.path);
+  const auto file = repo_dir / "targets" / rel.parent_path() / (t.sha256 + "." + rel.filename().string());
+  DSS_TRY(std::string text, platform::read_text_file(file, max_bytes));
+  const Bytes digest = crypto::sha256(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  if (hex_encode(digest) != t.sha256) {
+    return make_error(ErrorCode::kLengthOrHashMismatch, t.path + " in the repository no longer matches its signed hash");
+  }
+  return text;
 }
 
 nlohmann::json release_json(const ReleaseInfo& r) {

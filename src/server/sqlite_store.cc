@@ -1,6 +1,8 @@
 #include "server/sqlite_store.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "server/roles.h"
 
@@ -101,6 +103,17 @@ CREATE TABLE setup_codes (
   code_hash TEXT NOT NULL,
   expires_ms INTEGER NOT NULL,
   used_ms INTEGER
+) STRICT;
+)sql"},
+      // Which devices an advisory reached, and when each stopped reporting it (fixed).
+      {2, R"sql(
+CREATE TABLE device_advisories (
+  device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  advisory_id TEXT NOT NULL,
+  first_seen_ms INTEGER NOT NULL,
+  fixed_ms INTEGER,
+  fixed_version TEXT,
+  PRIMARY KEY (device_id, advisory_id)
 ) STRICT;
 )sql"},
   };
@@ -564,7 +577,46 @@ Result<std::vector<DeviceRecord>> SqliteStore::devices() {
 Status SqliteStore::record_checkin(const DeviceRecord& d) {
   // A device's latest report: the next check-in replaces it, and the audit log holds the
   // durable record, so this commit skips the fsync (see Db::without_fsync).
-  return db_->without_fsync([&]() -> Status { return write_checkin(d); });
+  return db_->without_fsync(
+      [&]() -> Status { return db_->transaction([&]() -> Status { return write_checkin(d); }); });
+}
+
+// The advisories a device reports: new ones are recorded as affecting it; recorded ones it no
+// longer reports are fixed (by the version it now runs); a reappearing one is open again.
+Status SqliteStore::track_advisories(const DeviceRecord& d) {
+  const auto reported = nlohmann::json::parse(d.advisories_json, nullptr, false);
+  std::set<std::string> now_ids;
+  if (reported.is_array()) {
+    for (const auto& id : reported) {
+      if (id.is_string()) now_ids.insert(id.get<std::string>());
+    }
+  }
+  const std::int64_t at = d.last_checkin_ms.value_or(0);
+  for (const auto& id : now_ids) {
+    DSS_TRY(auto q, db_->query("INSERT INTO device_advisories (device_id, advisory_id, first_seen_ms) "
+                               "VALUES (?, ?, ?) ON CONFLICT (device_id, advisory_id) DO UPDATE SET "
+                               "fixed_ms = NULL, fixed_version = NULL"));
+    DSS_TRY_STATUS(q.bind(d.id).bind(id).bind(at).run());
+  }
+  DSS_TRY(auto open_q, db_->query("SELECT advisory_id FROM device_advisories WHERE device_id = ? AND "
+                                  "fixed_ms IS NULL"));
+  DSS_TRY(const auto open, open_q.bind(d.id).all([](const Row& r) { return r.text(0); }));
+  for (const auto& id : open) {
+    if (now_ids.contains(id)) continue;
+    DSS_TRY(auto q, db_->query("UPDATE device_advisories SET fixed_ms = ?, fixed_version = ? "
+                               "WHERE device_id = ? AND advisory_id = ?"));
+    DSS_TRY_STATUS(q.bind(at).bind(d.installed_version).bind(d.id).bind(id).run());
+  }
+  return ok();
+}
+
+Result<std::vector<AdvisoryExposure>> SqliteStore::advisory_exposure() {
+  DSS_TRY(auto q, db_->query("SELECT advisory_id, COUNT(*), COUNT(fixed_ms) FROM device_advisories "
+                             "GROUP BY advisory_id ORDER BY advisory_id"));
+  return q.all([](const Row& r) {
+    return AdvisoryExposure{r.text(0), static_cast<std::size_t>(r.integer(1)),
+                            static_cast<std::size_t>(r.integer(2))};
+  });
 }
 
 Status SqliteStore::write_checkin(const DeviceRecord& d) {
@@ -572,7 +624,7 @@ Status SqliteStore::write_checkin(const DeviceRecord& d) {
                              "channel = ?, policy_version = ?, loosened_json = ?, domain_json = ?, "
                              "domain_failed = ?, last_result = ?, last_result_version = ?, "
                              "last_result_detail = ?, advisories_json = ? WHERE id = ?"));
-  return changed_one(q.bind_optional(d.last_checkin_ms)
+  DSS_TRY_STATUS(changed_one(q.bind_optional(d.last_checkin_ms)
                          .bind(d.installed_version)
                          .bind(d.channel)
                          .bind(d.policy_version)
@@ -585,7 +637,8 @@ Status SqliteStore::write_checkin(const DeviceRecord& d) {
                          .bind(d.advisories_json)
                          .bind(d.id)
                          .run(),
-                     "the device");
+                     "the device"));
+  return track_advisories(d);
 }
 
 // ---- setup code

@@ -9,7 +9,7 @@
 
 namespace dss::server {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;  // the last migration in sqlite_store.cc
 
 class SqliteStore final : public Store {
  public:
@@ -66,6 +66,7 @@ class SqliteStore final : public Store {
   Result<std::optional<DeviceRecord>> device(std::string_view id) override;
   Result<std::vector<DeviceRecord>> devices() override;
   Status record_checkin(const DeviceRecord& state) override;
+  Result<std::vector<AdvisoryExposure>> advisory_exposure() override;
 
   Status set_setup_code(std::string_view code_hash, std::int64_t expires_ms) override;
   Result<bool> consume_setup_code(std::string_view code_hash, std::int64_t now_ms) override;
@@ -80,6 +81,7 @@ class SqliteStore final : public Store {
  private:
   explicit SqliteStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
   Status write_checkin(const DeviceRecord& d);
+  Status track_advisories(const DeviceRecord& d);
   std::unique_ptr<Db> db_;
 };
 

@@ -59,6 +59,13 @@ struct ApiTokenRecord {
   std::optional<std::int64_t> last_used_ms;
 };
 
+// Per advisory: devices that ever reported it, and those that stopped (updated past it).
+struct AdvisoryExposure {
+  std::string advisory_id;
+  std::size_t affected = 0;
+  std::size_t fixed = 0;
+};
+
 struct DeviceRecord {
   std::string id;
   std::string name;
@@ -162,7 +169,9 @@ class DeviceStore {
                               std::int64_t now_ms) = 0;
   virtual Result<std::optional<DeviceRecord>> device(std::string_view id) = 0;
   virtual Result<std::vector<DeviceRecord>> devices() = 0;
+  // Stores the device's latest report, and tracks the advisories it reports (AdvisoryExposure).
   virtual Status record_checkin(const DeviceRecord& state) = 0;
+  virtual Result<std::vector<AdvisoryExposure>> advisory_exposure() = 0;
 };
 
 class SetupStore {

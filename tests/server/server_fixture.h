@@ -33,9 +33,12 @@ class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override { start(); }
 
-  void start() {
+  // Starts the service; with `repo`, it serves that repository at /repo/.
+  void start(const std::filesystem::path& repo = {}) {
+    terminal_.clear();  // a restart prints a new setup code
     ServiceOptions o;
     o.state_dir = dir_.path() / "state";
+    o.repo_dir = repo;
     o.port = 0;
     o.clock = &clock_;
     o.io_threads = 2;
