@@ -7,6 +7,7 @@
 
 #include "advisory/advisory.h"
 #include "agent/release.h"
+#include "agent/transparency.h"
 #include "core/bytes.h"
 #include "crypto/keys.h"
 #include "net/post.h"
@@ -23,6 +24,8 @@ fs::path agent_dir(const fs::path& state_dir) { return state_dir / "agent"; }
 namespace {
 
 constexpr std::uint64_t kMaxDeviceFileBytes = 16 * 1024;
+constexpr std::uint64_t kMaxLogFileBytes = 64 * 1024;
+constexpr std::string_view kLogTarget = "transparency/log.json";
 
 bool is_refusal(ErrorCode c) {
   return c == ErrorCode::kArchiveRefused || c == ErrorCode::kArchiveTooLarge ||
@@ -30,6 +33,13 @@ bool is_refusal(ErrorCode c) {
          c == ErrorCode::kMalformed || c == ErrorCode::kDowngradeRefused ||
          c == ErrorCode::kVersionFailedBefore || c == ErrorCode::kUnsigned ||
          c == ErrorCode::kBadVersion || c == ErrorCode::kExpired;
+}
+
+bool is_transparency_refusal(ErrorCode c) {
+  return c == ErrorCode::kNotInTransparencyLog || c == ErrorCode::kTransparencyForked ||
+         c == ErrorCode::kTransparencyProofInvalid || c == ErrorCode::kTransparencyLogMissing ||
+         c == ErrorCode::kTransparencyBadCheckpoint || c == ErrorCode::kTransparencyRolledBack ||
+         c == ErrorCode::kTargetNotFound;
 }
 
 bool setting_bool(const settings::SettingsState& s, std::string_view key, bool dflt) {
@@ -114,11 +124,22 @@ struct Agent::Impl {
     if (auto d = updater.download_target(*info, file); !d) return refuse(d.error());
     auto bytes = platform::read_text_file(file, settings::kMaxPolicyBundleBytes);
     if (!bytes) return refuse(bytes.error());
+    // Like a release, a policy bundle must be in the log everybody else sees. A log that cannot
+    // be reached now is retried at the next cycle (the digest is not remembered).
+    std::string log_note;
+    if (auto t = check_transparency(updater, "policy", digest, log_note); !t) {
+      if (!is_transparency_refusal(t.error().code)) {
+        note = "; policy bundle not applied yet: " + t.error().to_string();
+        return;
+      }
+      st.policy_sha256 = digest;
+      return refuse(t.error());
+    }
     auto outcome = engine->apply_policy_bundle(*bytes, source);
     st.policy_sha256 = digest;  // refused or applied, the same bytes are not fetched again
     if (outcome) {
       st.policy_version = outcome->bundle_version;
-      note = "; policy bundle " + std::to_string(outcome->bundle_version) + " applied";
+      note = "; policy bundle " + std::to_string(outcome->bundle_version) + " applied" + log_note;
     } else {
       note = "; policy bundle refused: " + outcome.error().to_string();
     }
@@ -270,6 +291,20 @@ struct Agent::Impl {
                   d.error().message + policy_note,
               d.error().code};
     }
+    // 4b. The release must be in the transparency log everybody else sees.
+    const std::string sha256 = sha != pick->info.file.hashes.end() ? sha->second : "";
+    if (auto t = check_transparency(updater, "release", sha256, policy_note); !t) {
+      std::error_code rm;
+      fs::remove(archive, rm);
+      // An unreachable log is a failure (retried with backoff); anything the log shows that
+      // does not check out is a refusal. Either way nothing is installed.
+      const ErrorCode c = t.error().code;
+      const bool refused = is_refusal(c) || is_transparency_refusal(c);
+      return {refused ? "refused" : "failed", v,
+              "the install of " + v + " was " + (refused ? "refused: " : "stopped: ") +
+                  t.error().to_string() + policy_note,
+              c};
+    }
     // 5-6. Install, health check, commit or roll back.
     auto outcome = installer->install(archive, pick->release);
     std::error_code ec;
@@ -285,6 +320,114 @@ struct Agent::Impl {
     std::string after_note;
     st.advisories = affecting_advisories(updater, after_note);  // what still affects the new version
     return {"installed", v, outcome->detail + policy_note, ErrorCode::kOk};
+  }
+
+  // --- Release transparency (ADR 0031)
+  fs::path saved_checkpoint_path() const { return dir() / "transparency-checkpoint"; }
+
+  std::string repo_base() const {
+    std::string base = options.repo_url;
+    if (!base.ends_with("/")) base += "/";
+    return base + "transparency/";
+  }
+
+  // Fetches a published transparency file; kNotFound when the server has none.
+  Result<std::string> fetch_log_file(const std::string& rel) {
+    DSS_TRY(Bytes b, fetcher->fetch(repo_base() + rel, kMaxLogFileBytes));
+    return std::string(as_chars(ByteView(b.data(), b.size())));
+  }
+
+  // Before an install (kind "release") or a policy bundle is applied (kind "policy"): the file
+  // with SHA-256 `sha256` must be in the repository's transparency log, under a checkpoint signed with the key TUF vouches for and consistent
+  // with the last checkpoint this device kept (which is then advanced). A repository that never
+  // had a log passes with a warning in `note`; once a log was seen, its absence fails closed.
+  Status check_transparency(client::Updater& updater, const std::string& kind, const std::string& sha256,
+                            std::string& note) {
+    auto saved_note = platform::read_text_file(saved_checkpoint_path(), kMaxLogFileBytes);
+    if (!saved_note && saved_note.error().code != ErrorCode::kNotFound) return tl::unexpected(saved_note.error());
+    const bool seen = saved_note.has_value();
+    auto info = updater.get_target_info(std::string(kLogTarget));
+    if (!info) {
+      if (info.error().code != ErrorCode::kTargetNotFound) return tl::unexpected(info.error());
+      if (seen) {
+        return make_error(ErrorCode::kTransparencyLogMissing,
+                          "the repository no longer publishes its transparency log "
+                          "(transparency/log.json), which this device saw before; refusing to "
+                          "install releases or policies that cannot be checked against it");
+      }
+      note += "; WARNING: the repository publishes no transparency log, so the " + kind + " was not "
+              "checked against one";
+      return ok();
+    }
+    if (info->file.length > kMaxLogFileBytes) {
+      return make_error(ErrorCode::kDownloadTooLarge, "transparency/log.json is too large");
+    }
+    const fs::path key_file = dir() / "transparency-log.json";
+    DSS_TRY_STATUS(updater.download_target(*info, key_file));
+    DSS_TRY(std::string key_text, platform::read_text_file(key_file, kMaxLogFileBytes));
+    DSS_TRY(LogKey key, parse_log_target(key_text));
+    std::optional<tlog::Checkpoint> saved;
+    if (seen) {
+      auto c = open_log_checkpoint(*saved_note, key);
+      if (!c) {
+        return make_error(ErrorCode::kTransparencyForked,
+                          "the transparency log's identity changed since this device last saw it "
+                          "(the kept checkpoint is not signed by the key the repository now names)");
+      }
+      saved = std::move(*c);
+    }
+    if (sha256.empty()) {
+      return make_error(ErrorCode::kNotInTransparencyLog,
+                        "the " + kind + " has no SHA-256 hash, by which the transparency log lists it");
+    }
+    // A publisher appending between our reads makes the entry newer than the checkpoint:
+    // read the checkpoint once more then.
+    for (int attempt = 0;; ++attempt) {
+      auto note_text = fetch_log_file("checkpoint");
+      if (!note_text) {
+        if (note_text.error().code == ErrorCode::kNotFound) {
+          return make_error(ErrorCode::kTransparencyLogMissing,
+                            "the repository names a transparency log but serves no checkpoint");
+        }
+        return tl::unexpected(note_text.error());
+      }
+      DSS_TRY(tlog::Checkpoint cp, open_log_checkpoint(*note_text, key));
+      if (saved) {
+        std::optional<std::string> proof;
+        if (cp.size > saved->size) {
+          auto p = fetch_log_file("consistency/" + std::to_string(saved->size) + ".json");
+          if (p) {
+            proof = std::move(*p);
+          } else if (p.error().code != ErrorCode::kNotFound) {
+            return tl::unexpected(p.error());
+          }
+        }
+        DSS_TRY_STATUS(check_extends(*saved, cp, proof));
+      }
+      // The new checkpoint extends what we knew: keep it, so a later fork is caught against it.
+      DSS_TRY_STATUS(platform::write_file_atomic(saved_checkpoint_path(), *note_text,
+                                                 platform::FileMode::kPrivate));
+      saved = cp;
+      auto entry = fetch_log_file("entries/" + sha256 + ".json");
+      if (!entry) {
+        if (entry.error().code == ErrorCode::kNotFound) {
+          return make_error(ErrorCode::kNotInTransparencyLog,
+                            "the " + kind + " (SHA-256 " + sha256 +
+                                ") is not in the repository's transparency log");
+        }
+        return tl::unexpected(entry.error());
+      }
+      std::uint64_t stale = 0;
+      auto included = check_inclusion(cp, *entry, kind, sha256, &stale);
+      if (!included && stale > cp.size && attempt == 0) continue;
+      if (!included && included.error().code == ErrorCode::kMalformed) {
+        return make_error(ErrorCode::kTransparencyProofInvalid, included.error().message);
+      }
+      if (included) {
+        note += "; in transparency log " + key.origin + " at size " + std::to_string(cp.size);
+      }
+      return included;
+    }
   }
 
   // --- Reporting to dss server

@@ -16,6 +16,7 @@
 #include "repo/repository.h"
 #include "settings/engine.h"
 #include "settings/system.h"
+#include "repo/transparency.h"
 
 namespace dss::cli {
 
@@ -33,6 +34,9 @@ struct RepoCommands::State {
   CLI::App* status = nullptr;
   CLI::App* verify = nullptr;
   CLI::App* serve = nullptr;
+  CLI::App* transparency = nullptr;
+  CLI::App* transparency_status = nullptr;
+  CLI::App* transparency_verify = nullptr;
 
   std::string dir;
   std::string offline_pass_file, online_pass_file;
@@ -56,6 +60,7 @@ struct RepoCommands::State {
   CLI::App* sbom_show = nullptr;
   CLI::App* advisory_publish = nullptr;
   CLI::App* advisory_list = nullptr;
+  CLI::App* policy_publish = nullptr;
   std::string name, version, artifact, sbom_file, channel = "stable", dss_json_file;
   const std::string* state_dir = nullptr;  // main's --state, read after parsing
 };
@@ -189,6 +194,15 @@ RepoCommands::RepoCommands(CLI::App& app, const std::string& state_dir)
   s.advisory_list = advisory->add_subcommand("list", "Every advisory published");
   add_dir(s.advisory_list, s.dir);
 
+  auto* policy = app.add_subcommand("policy", "Settings policy bundles that agents apply");
+  policy->require_subcommand(1);
+  s.policy_publish = policy->add_subcommand(
+      "publish", "Publish a settings policy bundle (floors agents may not go below) as "
+                 "policy/bundle.json, logged in the transparency log");
+  add_dir(s.policy_publish, s.dir);
+  s.policy_publish->add_option("FILE", s.file, "The policy bundle (JSON)")->required();
+  add_passphrase_options(s.policy_publish, s, true, true);
+
   s.init = app.add_subcommand("init", "Create a new repository: keys for root, targets, snapshot "
                                       "and timestamp, and the first signed metadata");
   add_dir(s.init, s.dir);
@@ -283,6 +297,17 @@ RepoCommands::RepoCommands(CLI::App& app, const std::string& state_dir)
   s.verify = app.add_subcommand("verify", "Check the repository offline, as a client would, "
                                           "including every target file");
   add_dir(s.verify, s.dir);
+
+  s.transparency = app.add_subcommand(
+      "transparency", "The release transparency log: every published release, SBOM, advisory "
+                      "and policy bundle, with a signed checkpoint and proofs agents check");
+  s.transparency->require_subcommand(1);
+  s.transparency_status = s.transparency->add_subcommand(
+      "status", "Show the log's origin, key, size, root and newest entries");
+  add_dir(s.transparency_status, s.dir);
+  s.transparency_verify = s.transparency->add_subcommand(
+      "verify", "Recheck the log and every published checkpoint, inclusion and consistency proof");
+  add_dir(s.transparency_verify, s.dir);
 
   s.serve = app.add_subcommand("serve", "Serve the repository over HTTPS (a certificate is "
                                         "created in REPO/tls if missing)");
@@ -384,6 +409,11 @@ int RepoCommands::run() {
       if (!sec) return fail(sec.error());
       return report(repo::publish_advisory(dir, s.file, *sec, now));
     }
+    if (s.policy_publish->parsed()) {
+      auto sec = secrets(true, true);
+      if (!sec) return fail(sec.error());
+      return report(repo::publish_policy(dir, s.file, *sec, now));
+    }
     if (s.advisory_list->parsed()) {
       auto all = repo::list_advisories(dir);
       if (!all) return fail(all.error());
@@ -479,6 +509,35 @@ int RepoCommands::run() {
                    "and every target file\n";
       return 0;
     }
+    if (s.transparency_status->parsed()) {
+      auto st = repo::transparency_status(dir);
+      if (!st) return fail(st.error());
+      if (!st->exists) {
+        std::cout << "no transparency log yet: it starts with the first published release\n";
+        return 0;
+      }
+      std::cout << "origin:       " << st->origin << "\n"
+                << "verifier key: " << st->verifier_key << "\n"
+                << "entries:      " << st->size << "\n"
+                << "root:         " << st->root_hex << "\n";
+      for (const auto& e : st->last_entries) std::cout << "  " << e << "\n";
+      return 0;
+    }
+    if (s.transparency_verify->parsed()) {
+      auto st = repo::transparency_status(dir);
+      if (!st) return fail(st.error());
+      if (!st->exists) {
+        std::cout << "no transparency log yet: it starts with the first published release\n";
+        return 0;
+      }
+      auto problems = repo::transparency_verify(dir);
+      if (!problems) return fail(problems.error());
+      for (const auto& p : *problems) std::cout << "PROBLEM: " << p << "\n";
+      if (!problems->empty()) return 1;
+      std::cout << "transparency log of " << s.dir << " verifies: entries, checkpoints, and every "
+                   "published inclusion and consistency proof\n";
+      return 0;
+    }
     if (s.serve->parsed()) {
       const fs::path tls = dir / "tls";
       std::error_code ec;
@@ -490,8 +549,10 @@ int RepoCommands::run() {
       }
       httpd::StaticHttpsServer::Options o;
       o.root = dir;
-      // Only metadata/ and targets/ are served; keys and settings never are.
-      o.only_under = {"metadata", "targets"};
+      // Only metadata/, targets/ and the published transparency files are served; keys,
+      // settings and the log's private store never are.
+      o.only_under = {"metadata", "targets", "transparency/checkpoint", "transparency/entries",
+                      "transparency/consistency"};
       o.cert_pem = tls / "cert.pem";
       o.key_pem = tls / "key.pem";
       o.bind = s.bind;
@@ -499,7 +560,7 @@ int RepoCommands::run() {
       auto server = httpd::StaticHttpsServer::start(o);
       if (!server) return fail(server.error());
       std::cout << "serving https://" << s.bind << ":" << (*server)->port()
-                << "/metadata/ and /targets/ (certificate: " << (tls / "cert.pem").string()
+                << "/metadata/, /targets/ and /transparency/ (certificate: " << (tls / "cert.pem").string()
                 << "); Ctrl-C stops\n"
                 << std::flush;
       if (!s.port_file.empty()) {

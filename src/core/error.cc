@@ -59,6 +59,12 @@ std::string_view error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kAgentBusy: return "agent_busy";
     case ErrorCode::kSbomInvalid: return "sbom_invalid";
     case ErrorCode::kAdvisoryInvalid: return "advisory_invalid";
+    case ErrorCode::kNotInTransparencyLog: return "not_in_transparency_log";
+    case ErrorCode::kTransparencyForked: return "transparency_forked";
+    case ErrorCode::kTransparencyProofInvalid: return "transparency_proof_invalid";
+    case ErrorCode::kTransparencyLogMissing: return "transparency_log_missing";
+    case ErrorCode::kTransparencyBadCheckpoint: return "transparency_bad_checkpoint";
+    case ErrorCode::kTransparencyRolledBack: return "transparency_rolled_back";
   }
   return "unknown";
 }

@@ -73,6 +73,13 @@ enum class ErrorCode : std::uint16_t {
   // Releases, SBOMs, advisories, release transparency (130..149)
   kSbomInvalid = 130,      // the SBOM breaks its schema or lacks an NTIA minimum element
   kAdvisoryInvalid = 131,  // the advisory lacks ranges, fixed version, CVSS severity or CWE
+  kNotInTransparencyLog = 132,      // the release has no entry in the transparency log
+  kTransparencyForked = 133,        // the log shows this device another history (two
+                                    // checkpoints of one size disagree, or not consistent)
+  kTransparencyProofInvalid = 134,  // an inclusion proof does not lead to the checkpoint
+  kTransparencyLogMissing = 135,    // the log vanished after this device had seen it
+  kTransparencyBadCheckpoint = 136, // the checkpoint is not signed by the log's key
+  kTransparencyRolledBack = 137,    // the log is smaller than a checkpoint already seen
 };
 
 std::string_view error_code_name(ErrorCode code) noexcept;

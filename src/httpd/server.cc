@@ -155,9 +155,12 @@ struct StaticHttpsServer::Impl {
       return simple(http::status::bad_request, "bad request path");
     }
     if (!options.only_under.empty()) {
-      const std::string top = decoded.substr(0, decoded.find('/'));
-      if (std::find(options.only_under.begin(), options.only_under.end(), top) ==
-          options.only_under.end()) {
+      const bool listed = std::any_of(
+          options.only_under.begin(), options.only_under.end(), [&](const std::string& p) {
+            return decoded == p || (decoded.size() > p.size() && decoded.starts_with(p) &&
+                                    decoded[p.size()] == '/');
+          });
+      if (!listed) {
         return simple(http::status::not_found, "not found");
       }
     }

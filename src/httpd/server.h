@@ -29,8 +29,9 @@ class StaticHttpsServer {
     std::filesystem::path key_pem;
     std::string bind = "127.0.0.1";
     std::uint16_t port = 0;  // 0: any free port
-    // If not empty, only these top-level directories of `root` are served (e.g. "metadata",
-    // "targets"), so nothing else in the directory (keys, settings) is ever exposed.
+    // If not empty, only these paths of `root` and what lies below them are served (e.g.
+    // "metadata", "targets", "transparency/checkpoint"), so nothing else in the directory
+    // (keys, settings) is ever exposed.
     std::vector<std::string> only_under;
   };
 

@@ -7,7 +7,9 @@
 #include "core/version.h"
 #include "crypto/hash.h"
 #include "platform/files.h"
+#include "repo/transparency.h"
 #include "sbom/sbom.h"
+#include "settings/state.h"
 
 namespace dss::repo {
 namespace {
@@ -174,6 +176,10 @@ Result<Report> publish_release(const PublishReleaseOptions& o, const Secrets& se
     sbom_target.target_path = rec.sbom_target;
     sbom_target.custom_json = json{{"dss_sbom", {{"release", o.name}, {"version", o.version},
                                                  {"format", rec.sbom_format}}}}.dump();
+    // The transparency log records the SBOM and the release before agents can see them, so
+    // an agent never meets a published release without its log entry.
+    DSS_TRY_STATUS(transparency_append(o.dir, {"sbom", o.name, o.version, rec.sbom_target, rec.sbom_sha256},
+                                       secrets, now));
     DSS_TRY(Report r1, add_target(sbom_target, secrets, now));
     report.lines.insert(report.lines.end(), r1.lines.begin(), r1.lines.end());
     dss["sbom"] = {{"target", rec.sbom_target}, {"sha256", rec.sbom_sha256}, {"format", rec.sbom_format}};
@@ -186,11 +192,13 @@ Result<Report> publish_release(const PublishReleaseOptions& o, const Secrets& se
   release_target.file = o.artifact;
   release_target.target_path = rec.target;
   release_target.custom_json = json{{"dss", dss}}.dump();
+  DSS_TRY_STATUS(transparency_append(o.dir, {"release", o.name, o.version, rec.target, rec.sha256}, secrets, now));
   DSS_TRY(Report r2, add_target(release_target, secrets, now));
   report.lines.insert(report.lines.end(), r2.lines.begin(), r2.lines.end());
 
   index.push_back(record_json(rec));
   DSS_TRY_STATUS(save_index(index_file, index));
+  report.lines.push_back("both are in the release transparency log (dss repo transparency status)");
   report.lines.push_back(o.name + " " + o.version + " published on channel " + o.channel +
                          (rec.sbom_target.empty() ? "" : " with its " + rec.sbom_format + " SBOM"));
   return report;
@@ -270,12 +278,17 @@ Result<Report> publish_advisory(const fs::path& dir, const fs::path& file, const
   t.file = staged;
   t.target_path = "advisories/" + id + ".json";
   t.custom_json = json{{"dss_advisory", {{"id", id}, {"severity", parsed->severity}}}}.dump();
+  const std::string osv_sha = sha256_hex(ByteView(reinterpret_cast<const std::uint8_t*>(osv.data()), osv.size()));
+  if (auto logged = transparency_append(dir, {"advisory", id, "", t.target_path, osv_sha}, secrets, now); !logged) {
+    std::error_code rm;
+    fs::remove(staged, rm);
+    return tl::unexpected(logged.error());
+  }
   auto added = add_target(t, secrets, now);
   std::error_code ec;
   fs::remove(staged, ec);
   DSS_TRY(Report report, std::move(added));
-  const std::string sha = sha256_hex(ByteView(reinterpret_cast<const std::uint8_t*>(osv.data()), osv.size()));
-  index.push_back({{"id", id}, {"target", t.target_path}, {"sha256", sha}, {"published", now}});
+  index.push_back({{"id", id}, {"target", t.target_path}, {"sha256", osv_sha}, {"published", now}});
   DSS_TRY_STATUS(save_index(index_file, index));
   std::string fixed;
   for (const auto& af : parsed->affected) {
@@ -293,6 +306,45 @@ Result<std::vector<AdvisoryRecord>> list_advisories(const fs::path& dir) {
     out.push_back({a.value("id", ""), a.value("target", ""), a.value("sha256", ""), a.value("published", std::int64_t{0})});
   }
   return out;
+}
+
+Result<Report> publish_policy(const fs::path& dir, const fs::path& file, const Secrets& secrets, UnixSeconds now) {
+  DSS_TRY(const Bytes raw, platform::read_file(file, settings::kMaxPolicyBundleBytes));
+  auto bundle = settings::parse_policy_bundle(as_text(raw));
+  if (!bundle) return make_error(bundle.error().code, bundle.error().message + "\nNothing was published.");
+  DSS_TRY_STATUS(platform::ensure_private_dir(archive_dir(dir)));
+  DSS_TRY(platform::DirLock held, platform::DirLock::acquire(archive_dir(dir)));
+  const fs::path index_file = archive_dir(dir) / "policies.json";
+  DSS_TRY(json index, load_index(index_file));
+  for (const auto& p : index) {
+    const std::int64_t before = p.value("bundle_version", std::int64_t{0});
+    if (bundle->bundle_version <= before) {
+      return invalid("bundle_version " + std::to_string(bundle->bundle_version) +
+                     " is not higher than the already published " + std::to_string(before) +
+                     "; agents refuse a bundle that is not newer. Raise bundle_version. Nothing was published.");
+    }
+  }
+  const std::string text = settings::serialize_policy_bundle(*bundle);
+  const std::string version = std::to_string(bundle->bundle_version);
+  const fs::path staged = archive_dir(dir) / (".staged-policy-" + version + ".json");
+  DSS_TRY_STATUS(platform::write_file_atomic(staged, text, platform::FileMode::kPublic));
+  AddTargetOptions t;
+  t.dir = dir;
+  t.file = staged;
+  t.target_path = "policy/bundle.json";
+  t.custom_json = json{{"dss_policy", {{"bundle_version", bundle->bundle_version}}}}.dump();
+  const std::string sha = sha256_hex(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  auto logged = transparency_append(dir, {"policy", "policy", version, t.target_path, sha}, secrets, now);
+  Result<Report> added = logged ? add_target(t, secrets, now) : Result<Report>(tl::unexpected(logged.error()));
+  std::error_code ec;
+  fs::remove(staged, ec);
+  DSS_TRY(Report report, std::move(added));
+  index.push_back({{"bundle_version", bundle->bundle_version}, {"target", t.target_path}, {"sha256", sha},
+                   {"published", now}});
+  DSS_TRY_STATUS(save_index(index_file, index));
+  report.lines.push_back("policy bundle " + version + " (" + std::to_string(bundle->floors.size()) +
+                         " floors) published and logged; agents apply it at their next cycle");
+  return report;
 }
 
 }  // namespace dss::repo

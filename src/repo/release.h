@@ -6,6 +6,7 @@
 //                                               format}, plus hooks/health from the provider}
 //   <name>/sbom/<name>-<version>.sbom.json      its SBOM, a signed target of its own
 //   advisories/<id>.json                        an advisory, as normalised OSV
+//   policy/bundle.json                          the settings policy bundle agents apply
 // The SBOM is bound to the release by its SHA-256 in the release's signed custom metadata.
 //
 // The archive: every target file stays in targets/ under its hash (content-addressed) and
@@ -81,5 +82,13 @@ Result<std::string> read_sbom(const std::filesystem::path& dir, const std::strin
 Result<Report> publish_advisory(const std::filesystem::path& dir, const std::filesystem::path& file,
                                 const Secrets& secrets, UnixSeconds now);
 Result<std::vector<AdvisoryRecord>> list_advisories(const std::filesystem::path& dir);
+
+// Checks a settings policy bundle (settings/state.h: known keys, floors no looser than the
+// secure defaults allow) and publishes it as the target policy/bundle.json that agents apply.
+// Its bundle_version must be higher than every bundle published before (agents refuse a
+// lower one anyway). Logged in the transparency log as a "policy" entry before it is signed,
+// and indexed in R/archive/policies.json.
+Result<Report> publish_policy(const std::filesystem::path& dir, const std::filesystem::path& file,
+                              const Secrets& secrets, UnixSeconds now);
 
 }  // namespace dss::repo

@@ -375,12 +375,16 @@ std::shared_ptr<const App::CachedFile> App::cached_file(const std::filesystem::p
     }
   }
   // No symlinks out of the served part: the canonical path must stay under the repository's
-  // metadata/ or targets/ (its keys/ directory, say, is never served).
+  // metadata/, targets/ or published transparency files (its keys/ directory, say, is never
+  // served).
   std::error_code ec;
   const std::string canon = std::filesystem::canonical(path, ec).string();
   const std::string root = repo_root_.string();
   if (ec || repo_root_.empty() ||
-      (canon.rfind(root + "/metadata/", 0) != 0 && canon.rfind(root + "/targets/", 0) != 0)) {
+      (canon.rfind(root + "/metadata/", 0) != 0 && canon.rfind(root + "/targets/", 0) != 0 &&
+       canon != root + "/transparency/checkpoint" &&
+       canon.rfind(root + "/transparency/entries/", 0) != 0 &&
+       canon.rfind(root + "/transparency/consistency/", 0) != 0)) {
     return nullptr;
   }
   auto text = platform::read_text_file(canon, kMaxCachedFile);
@@ -436,9 +440,15 @@ std::optional<Response> App::handle_fast(const Request& req) {
   if (config_.repo_dir.empty()) {
     return limit_response(http::status::not_found, "this server serves no repository");
   }
-  // Only metadata/ and targets/ of the repository; plain names, no dot segments, no escapes.
+  // Only metadata/, targets/ and the published transparency files (checkpoint, entries/,
+  // consistency/; never the log's private store) of the repository; plain names, no dot
+  // segments, no escapes.
   const std::string_view rel = target.substr(6);
-  const bool allowed_top = rel.rfind("metadata/", 0) == 0 || rel.rfind("targets/", 0) == 0;
+  const bool transparency = rel == "transparency/checkpoint" ||
+                            rel.rfind("transparency/entries/", 0) == 0 ||
+                            rel.rfind("transparency/consistency/", 0) == 0;
+  const bool allowed_top =
+      rel.rfind("metadata/", 0) == 0 || rel.rfind("targets/", 0) == 0 || transparency;
   bool clean = allowed_top && rel.size() < 1024;
   std::size_t start = 0;
   while (clean && start <= rel.size()) {
@@ -463,8 +473,10 @@ std::optional<Response> App::handle_fast(const Request& req) {
   res.set(http::field::content_type, is_json ? "application/json" : "application/octet-stream");
   // timestamp.json changes every few minutes; versioned files (consistent snapshots, targets
   // by hash) never change.
+  // The transparency files are rewritten at every append.
   const bool mutable_name = rel == "metadata/timestamp.json" || rel == "metadata/root.json" ||
-                            rel == "metadata/snapshot.json" || rel == "metadata/targets.json";
+                            rel == "metadata/snapshot.json" || rel == "metadata/targets.json" ||
+                            transparency;
   res.set(http::field::cache_control,
           mutable_name ? "public, max-age=60, must-revalidate" : "public, max-age=31536000, immutable");
   res.set(http::field::etag, file->etag);

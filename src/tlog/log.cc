@@ -176,6 +176,23 @@ Result<std::unique_ptr<Log>> Log::open(const fs::path& dir, const Clock& clock,
   return log;
 }
 
+Result<std::unique_ptr<Log>> Log::open_with_signer(const fs::path& dir, const Clock& clock,
+                                                   NoteSigner signer, LogOptions options) {
+  DSS_TRY_STATUS(platform::ensure_private_dir(dir));
+  auto lock = platform::DirLock::acquire(dir);
+  if (!lock) return tl::unexpected(lock.error());
+  for (const char* sub : {"segments", "hashes", "checkpoints"}) {
+    DSS_TRY_STATUS(platform::ensure_private_dir(dir / sub));
+  }
+  DSS_TRY_STATUS(platform::write_file_atomic(
+      dir / "log.vkey", signer.verifier().to_string() + "\n", platform::FileMode::kPublic));
+  options.origin = signer.verifier().name();
+  std::unique_ptr<Log> log(
+      new Log(dir, clock, std::move(options), std::move(signer), std::move(*lock)));
+  DSS_TRY_STATUS(log->recover());
+  return log;
+}
+
 Log::~Log() {
   if (checkpointer_.joinable()) {
     checkpointer_.request_stop();

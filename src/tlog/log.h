@@ -57,6 +57,11 @@ class Log {
   // longer chain: the log is then left untouched for `dss audit verify` to examine.
   static Result<std::unique_ptr<Log>> open(const std::filesystem::path& dir, const Clock& clock,
                                            LogOptions options = {});
+  // As above, but the checkpoints are signed with `signer` (whose name is the origin), a key
+  // the caller keeps elsewhere: no log.key is read or written in `dir` (log.vkey is).
+  static Result<std::unique_ptr<Log>> open_with_signer(const std::filesystem::path& dir,
+                                                       const Clock& clock, NoteSigner signer,
+                                                       LogOptions options = {});
   ~Log();
   Log(const Log&) = delete;
   Log& operator=(const Log&) = delete;

@@ -126,6 +126,20 @@ Result<NoteSigner> NoteSigner::generate(std::string_view name) {
   return NoteSigner(std::move(*key), std::move(verifier));
 }
 
+Result<NoteSigner> NoteSigner::from_key(std::string_view name, crypto::PrivateKey key) {
+  if (!valid_name(name)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "a log name must be non-empty, without spaces or '+'");
+  }
+  if (key.public_key().scheme() != crypto::KeyScheme::kEd25519) {
+    return make_error(ErrorCode::kInvalidArgument, "a note signing key must be Ed25519");
+  }
+  auto pub = hex_decode(key.public_key().public_value());
+  if (!pub) return tl::unexpected(pub.error());
+  NoteVerifier verifier(std::string(name), std::move(*pub), key.public_key());
+  return NoteSigner(std::move(key), std::move(verifier));
+}
+
 Result<NoteSigner> NoteSigner::parse(const SecretBytes& key_text) {
   std::string_view text = as_chars(key_text.view());
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);

@@ -40,6 +40,9 @@ class NoteSigner {
  public:
   // `name` identifies the log (for example "dss.example.com/audit"): non-empty, no spaces, no '+'.
   static Result<NoteSigner> generate(std::string_view name);
+  // A signer for `name` with an existing Ed25519 key (one kept elsewhere, for example
+  // encrypted in a key file). kInvalidArgument for a bad name or a key of another scheme.
+  static Result<NoteSigner> from_key(std::string_view name, crypto::PrivateKey key);
   // kMalformed when `key_text` is not a signer key; the message never repeats the key.
   static Result<NoteSigner> parse(const SecretBytes& key_text);
   // The signer key text (a secret: store it 0600, never log it).

@@ -14,6 +14,7 @@
 #include "crypto/hash.h"
 #include "fakes/print_error_code.h"
 #include "platform/files.h"
+#include "repo/transparency.h"
 
 namespace dss::repo {
 namespace {
@@ -220,6 +221,38 @@ TEST_F(ReleaseTest, BadNamesAndVersionsAreRefused) {
   o = options("1.0", sbom_for("app", "1.0"));
   o.channel = "sbom";
   EXPECT_EQ(publish_release(o, secrets, kNow).error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(ReleaseTest, PolicyBundleIsPublishedSignedAndLoggedAndOnlyEverNewer) {
+  const std::string bundle =
+      R"({"type":"dss-policy-bundle","bundle_version":3,"floors":{"tls.min_version":"1.3"}})";
+  const auto r = publish_policy(repo(), write("policy.json", bundle), secrets, kNow);
+  ASSERT_TRUE(r) << r.error().to_string();
+  const json t = targets();
+  ASSERT_TRUE(t.contains("policy/bundle.json"));
+  EXPECT_EQ(t["policy/bundle.json"]["custom"]["dss_policy"]["bundle_version"], 3);
+  auto log = transparency_status(repo());
+  ASSERT_TRUE(log) << log.error().to_string();
+  EXPECT_EQ(log->size, 1u);
+
+  // The same or a lower bundle_version is refused, and nothing changes.
+  const std::size_t before = metadata_files();
+  const auto again = publish_policy(repo(), write("policy2.json", bundle), secrets, kNow + 60);
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("not higher"), std::string::npos);
+  EXPECT_EQ(metadata_files(), before);
+  EXPECT_EQ(transparency_status(repo())->size, 1u);
+}
+
+TEST_F(ReleaseTest, MalformedPolicyBundleIsRefusedAndNothingIsPublished) {
+  const std::size_t before = metadata_files();
+  const auto r = publish_policy(
+      repo(), write("bad.json", R"({"type":"dss-policy-bundle","bundle_version":1,"floors":{"no.such":1}})"),
+      secrets, kNow);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("Nothing was published"), std::string::npos);
+  EXPECT_EQ(metadata_files(), before);
+  EXPECT_FALSE(targets().contains("policy/bundle.json"));
 }
 
 }  // namespace

@@ -429,6 +429,45 @@ TEST_F(ServerTest, RepositoryIsServedReadOnlyWithCachingHeadersAndNoSymlinkEscap
   EXPECT_EQ(c.request("PUT", "/repo/metadata/timestamp.json", "{}").status, 405);
 }
 
+TEST_F(ServerTest, TransparencyCheckpointAndProofsAreServedButNotTheLogStore) {
+  service_->stop();
+  service_.reset();
+  const auto repo = dir_.path() / "repo";
+  std::filesystem::create_directories(repo / "transparency" / "entries");
+  std::filesystem::create_directories(repo / "transparency" / "consistency");
+  std::filesystem::create_directories(repo / "transparency" / "log");
+  std::ofstream(repo / "transparency" / "checkpoint") << "dss-release-transparency/x\n1\n";
+  std::ofstream(repo / "transparency" / "entries" / "ab.json") << R"({"index":0})";
+  std::ofstream(repo / "transparency" / "consistency" / "1.json") << R"({"old_size":1})";
+  std::ofstream(repo / "transparency" / "log" / "log.vkey") << "private store";
+  std::ofstream(repo / "transparency" / "log.json") << "staging";
+  ServiceOptions o;
+  o.state_dir = dir_.path() / "state";
+  o.repo_dir = repo;
+  o.port = 0;
+  o.clock = &clock_;
+  auto s = Service::start(std::move(o));
+  ASSERT_TRUE(s);
+  service_ = std::move(*s);
+  origin_ = "https://127.0.0.1:" + std::to_string(service_->port());
+  auto c = client();
+  const auto cp = c.get("/repo/transparency/checkpoint");
+  EXPECT_EQ(cp.status, 200);
+  EXPECT_EQ(cp.body, "dss-release-transparency/x\n1\n");
+  // Rewritten at every append: never cached as immutable.
+  EXPECT_NE(cp.header("Cache-Control").find("max-age=60"), std::string::npos);
+  EXPECT_EQ(c.get("/repo/transparency/entries/ab.json").status, 200);
+  EXPECT_EQ(c.get("/repo/transparency/consistency/1.json").status, 200);
+  EXPECT_EQ(c.get("/repo/transparency/log/log.vkey").status, 404);
+  EXPECT_EQ(c.get("/repo/transparency/log.json").status, 404);
+  EXPECT_EQ(c.get("/repo/transparency/checkpoint/../log/log.vkey").status, 404);
+  // A symlink from a served name into the private store is not followed.
+  std::filesystem::remove(repo / "transparency" / "checkpoint");
+  std::filesystem::create_symlink(repo / "transparency" / "log" / "log.vkey",
+                                  repo / "transparency" / "checkpoint");
+  EXPECT_EQ(c.get("/repo/transparency/checkpoint").status, 404);
+}
+
 TEST_F(ServerTest, NoResponseOrLogLineContainsAPasswordTokenOrTotpSecret) {
   auto c = client();
   const std::string setup = setup_code();
