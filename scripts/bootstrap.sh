@@ -4,7 +4,11 @@
 # missing.
 #   scripts/bootstrap.sh           build, test and demo dependencies
 #   scripts/bootstrap.sh --bench   also the benchmark baselines (wrk, nginx)
+# Then it installs the pinned npm packages of tools/sbom-check (the SBOM schema check the tests
+# run, docs/adr/0032-project-sbom.md) with `npm ci`, again only when they are missing or their
+# lock file changed. Any failure, npm's included, fails the script.
 set -eu
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 PACKAGES="
   build-essential cmake ninja-build pkg-config git
@@ -27,22 +31,41 @@ for pkg in $PACKAGES; do
     missing="$missing $pkg"
   fi
 done
+# Node.js and npm run tools/sbom-check. Any installation that provides both commands will do
+# (NodeSource's nodejs bundles npm and conflicts with Debian's npm package); otherwise Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing="$missing nodejs npm"
+fi
 
 if [ -z "$missing" ]; then
   echo "bootstrap: all build dependencies are installed"
-  exit 0
+else
+  echo "bootstrap: installing:$missing"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+      echo "bootstrap: these packages are missing and this user cannot install them:$missing" >&2
+      echo "bootstrap: run this script as root, or install them with apt-get" >&2
+      exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
 
-echo "bootstrap: installing:$missing"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "bootstrap: these packages are missing and this user cannot install them:$missing" >&2
-    echo "bootstrap: run this script as root, or install them with apt-get" >&2
+# tools/sbom-check: ajv and its formats, exactly as pinned (with hashes) in package-lock.json.
+# No install scripts run. The stamp records which lock file node_modules was installed from.
+check_dir="$root/tools/sbom-check"
+stamp="$check_dir/node_modules/.dss-package-lock.sha256"
+want="$(sha256sum "$check_dir/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+  echo "bootstrap: installing the pinned npm packages of tools/sbom-check (npm ci)"
+  if ! (cd "$check_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); then
+    echo "bootstrap: npm ci failed in tools/sbom-check; the SBOM tests need it. It needs the npm" >&2
+    echo "bootstrap: registry (registry.npmjs.org) once; run scripts/bootstrap.sh again when it is reachable" >&2
     exit 1
   fi
+  echo "$want" >"$stamp"
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
