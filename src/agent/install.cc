@@ -134,7 +134,8 @@ Result<std::optional<Installer::Journal>> Installer::read_journal() const {
   }
   const json j = json::parse(*text, nullptr, false);
   // Written atomically, so a damaged journal is not a crash: someone changed it.
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "dss-agent-journal-v1" ||
+  if (j.is_discarded() || !j.is_object() || !j.contains("format") ||
+      j["format"] != "dss-agent-journal-v1" ||
       !j.contains("op") || !j["op"].is_string() || !j.contains("from") || !j["from"].is_string() ||
       !j.contains("to") || !j["to"].is_string()) {
     return make_error(ErrorCode::kMalformed,

@@ -49,8 +49,9 @@ Result<AgentState> load_agent_state(const std::filesystem::path& dir) {
                       (dir / kStateFileName).string() +
                           " is damaged; move it aside and run `dss agent once` to rebuild it");
   };
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "dss-agent-state-v1") return bad();
+  if (j.is_discarded() || !j.is_object()) return bad();
   try {
+    if (j.at("format").get<std::string>() != "dss-agent-state-v1") return bad();
     AgentState s;
     s.installed = j.at("installed").get<std::string>();
     s.previous = j.at("previous").get<std::string>();

@@ -31,13 +31,27 @@ std::optional<std::vector<tlog::Hash>> parse_proof(const json& a) {
   return out;
 }
 
+// The unsigned integer field `name` of object `j`, or nullopt when absent or of another type.
+std::optional<std::uint64_t> unsigned_field(const json& j, const char* name) {
+  const auto it = j.find(name);
+  if (it == j.end() || !it->is_number_unsigned()) return std::nullopt;
+  return it->get<std::uint64_t>();
+}
+
+// The string field `name` of object `j`, or "" when absent or of another type (value() would
+// throw on another type; the fuzzer found that with {"format":8}).
+std::string string_field(const json& j, const char* name) {
+  const auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string hex_of(const tlog::Hash& h) { return hex_encode(ByteView(h.data(), h.size())); }
 
 }  // namespace
 
 Result<LogKey> parse_log_target(std::string_view text) {
   const json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "dss-transparency-log-v1" ||
+  if (j.is_discarded() || !j.is_object() || string_field(j, "format") != "dss-transparency-log-v1" ||
       !j.contains("origin") || !j["origin"].is_string() || !j.contains("verifier_key") ||
       !j["verifier_key"].is_string()) {
     return make_error(ErrorCode::kMalformed,
@@ -88,10 +102,10 @@ Status check_extends(const tlog::Checkpoint& saved, const tlog::Checkpoint& next
     return make_error(ErrorCode::kTransparencyForked, what + "no consistency proof is published");
   }
   const json j = json::parse(*consistency_json, nullptr, false);
+  // (Every field is looked up with find: operator[] on a missing key of a const json is
+  // undefined behaviour, which the fuzzer found here.)
   if (j.is_discarded() || !j.is_object() || !j.contains("proof") ||
-      !j["old_size"].is_number_unsigned() || !j["new_size"].is_number_unsigned() ||
-      j["old_size"].get<std::uint64_t>() != saved.size ||
-      j["new_size"].get<std::uint64_t>() != next.size) {
+      unsigned_field(j, "old_size") != saved.size || unsigned_field(j, "new_size") != next.size) {
     return make_error(ErrorCode::kTransparencyForked,
                       what + "the consistency proof file is malformed or for other sizes");
   }
@@ -112,8 +126,8 @@ Status check_inclusion(const tlog::Checkpoint& checkpoint, std::string_view entr
   }
   const std::string leaf = j["leaf"].get<std::string>();
   const json l = json::parse(leaf, nullptr, false);
-  if (l.is_discarded() || !l.is_object() || l.value("kind", "") != kind ||
-      l.value("sha256", "") != sha256) {
+  if (l.is_discarded() || !l.is_object() || string_field(l, "kind") != kind ||
+      string_field(l, "sha256") != sha256) {
     return make_error(ErrorCode::kNotInTransparencyLog,
                       "the transparency log holds no " + std::string(kind) +
                           " entry for the file with SHA-256 " + std::string(sha256));

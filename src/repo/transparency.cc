@@ -289,7 +289,10 @@ Result<TransparencyStatus> transparency_status(const fs::path& repo_dir) {
     auto text = platform::read_text_file(e.path(), kMaxSmallFile);
     if (!text) continue;
     const auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded() || !j.contains("index") || !j.contains("leaf")) continue;
+    if (j.is_discarded() || !j.is_object() || !j.contains("index") || !j["index"].is_number_unsigned() ||
+        !j.contains("leaf") || !j["leaf"].is_string()) {
+      continue;
+    }
     leaves[j["index"].get<std::uint64_t>()] = j["leaf"].get<std::string>();
   }
   for (auto it = leaves.rbegin(); it != leaves.rend() && s.last_entries.size() < 10; ++it) {
@@ -338,9 +341,10 @@ Result<std::vector<std::string>> transparency_verify(const fs::path& repo_dir) {
     auto text = platform::read_text_file(e.path(), kMaxSmallFile);
     const auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
     bool proof_ok = false;
-    if (j.is_discarded() || !j.is_object() || !j.contains("inclusion_proof") ||
-        !j["index"].is_number_unsigned() || !j["tree_size"].is_number_unsigned() ||
-        !j["leaf"].is_string()) {
+    // (contains() before operator[]: a missing key of a const json is undefined behaviour.)
+    if (j.is_discarded() || !j.is_object() || !j.contains("inclusion_proof") || !j.contains("index") ||
+        !j["index"].is_number_unsigned() || !j.contains("tree_size") || !j["tree_size"].is_number_unsigned() ||
+        !j.contains("leaf") || !j["leaf"].is_string()) {
       problems.push_back("entries/" + name + " is malformed");
       continue;
     }

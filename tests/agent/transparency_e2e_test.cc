@@ -338,6 +338,19 @@ TEST(TransparencyChecks, SmallerCheckpointThanOneSeenIsARollback) {
   EXPECT_EQ(check_extends(seen, larger, std::nullopt).error().code, ErrorCode::kTransparencyForked);
 }
 
+// Found by transparency_fuzz: a consistency file without new_size was read with operator[] on a
+// const json (undefined behaviour). Now any missing or mistyped field is a refused fork.
+TEST(TransparencyChecks, ConsistencyFileWithMissingOrMistypedSizesIsRefusedAsAFork) {
+  tlog::Checkpoint seen{"o", 3, {}, {}};
+  tlog::Checkpoint next{"o", 7, {}, {}};
+  for (const char* text : {R"({"format":"dss-transparency-consistency-v1","old_size":3,"new_sizu":7,"proof":[]})",
+                           R"({"old_size":"3","new_size":7,"proof":[]})", R"({"proof":[]})", "[1]", "7"}) {
+    auto r = check_extends(seen, next, std::string(text));
+    ASSERT_FALSE(r) << text;
+    EXPECT_EQ(r.error().code, ErrorCode::kTransparencyForked) << text;
+  }
+}
+
 TEST(TransparencyChecks, LogTargetWhoseKeyNamesAnotherOriginIsMalformed) {
   auto s = tlog::NoteSigner::generate("dss-release-transparency/aaaa");
   ASSERT_TRUE(s);
@@ -346,6 +359,19 @@ TEST(TransparencyChecks, LogTargetWhoseKeyNamesAnotherOriginIsMalformed) {
                   {"verifier_key", s->verifier().to_string()}};
   EXPECT_EQ(parse_log_target(j.dump()).error().code, ErrorCode::kMalformed);
   EXPECT_EQ(parse_log_target("{").error().code, ErrorCode::kMalformed);
+  // Found by transparency_fuzz: a field of another type threw out of parse_log_target.
+  EXPECT_EQ(parse_log_target(R"({"format":8})").error().code, ErrorCode::kMalformed);
+}
+
+// Entry files come from the (possibly hostile) repository server: a leaf whose fields have other
+// types is "not in the log", never a crash.
+TEST(TransparencyChecks, EntryLeafWithMistypedFieldsIsNotInTheLog) {
+  tlog::Checkpoint cp{"o", 1, {}, {}};
+  const json entry = {{"index", 0}, {"tree_size", 1}, {"leaf", R"({"kind":8,"sha256":[1]})"},
+                      {"inclusion_proof", json::array()}};
+  auto r = check_inclusion(cp, entry.dump(), "release", std::string(64, 'a'));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotInTransparencyLog);
 }
 
 }  // namespace

@@ -248,5 +248,19 @@ TEST_F(TransparencyTest, TamperedPublishedProofIsReportedByVerify) {
   EXPECT_NE((*problems)[0].find("inclusion proof"), std::string::npos);
 }
 
+TEST_F(TransparencyTest, EntryFileWithMissingOrMistypedFieldsIsReportedNotACrash) {
+  publish("1.0", "a");
+  const fs::path f = repo_ / "transparency" / "entries" / (crypto::sha256_hex("a") + ".json");
+  for (const char* text : {R"({"inclusion_proof":[]})", R"({"index":"0","tree_size":1,"leaf":"x","inclusion_proof":[]})",
+                           "[]", "not json"}) {
+    std::ofstream(f, std::ios::binary | std::ios::trunc) << text;
+    auto problems = transparency_verify(repo_);
+    ASSERT_TRUE(problems) << text;
+    ASSERT_EQ(problems->size(), 1U) << text;
+    EXPECT_NE((*problems)[0].find("malformed"), std::string::npos) << (*problems)[0];
+    EXPECT_TRUE(transparency_status(repo_)) << text;
+  }
+}
+
 }  // namespace
 }  // namespace dss::repo
