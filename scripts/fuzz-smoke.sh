@@ -6,12 +6,12 @@ cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
 seconds="${1:-60}"
 if ! command -v clang++ >/dev/null 2>&1; then
-  echo "fuzz-smoke: clang++ not found; skipping" >&2
-  exit 0
+  echo "fuzz-smoke: clang++ not found; scripts/bootstrap.sh should have installed it" >&2
+  exit 1
 fi
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DDSS_FUZZ=ON -DDSS_TESTS=OFF \
   -DDSS_BENCH=OFF -DDSS_SANITIZE=ON >/dev/null
-targets="metadata_fuzz canonical_json_fuzz note_fuzz settings_fuzz totp_fuzz password_fuzz sbom_fuzz advisory_fuzz archive_fuzz"
+targets="metadata_fuzz canonical_json_fuzz note_fuzz settings_fuzz totp_fuzz password_fuzz sbom_fuzz advisory_fuzz archive_fuzz transparency_fuzz http_request_fuzz"
 # shellcheck disable=SC2086
 cmake --build build-fuzz --target $targets
 for target in $targets; do
