@@ -352,8 +352,9 @@ Result<std::vector<std::string>> transparency_verify(const fs::path& repo_dir) {
     const std::string leaf = j["leaf"].get<std::string>();
     const auto index = j["index"].get<std::uint64_t>();
     const auto lj = nlohmann::json::parse(leaf, nullptr, false);
-    if (!proof_ok || j["tree_size"].get<std::uint64_t>() != c->size || lj.is_discarded() ||
-        lj.value("sha256", "") + ".json" != name ||
+    if (!proof_ok || j["tree_size"].get<std::uint64_t>() != c->size || !lj.is_object() ||
+        !lj.contains("sha256") || !lj["sha256"].is_string() ||
+        lj["sha256"].get<std::string>() + ".json" != name ||
         !tlog::verify_inclusion(tlog::leaf_hash(as_bytes(leaf)), index, c->size, proof, c->root)) {
       problems.push_back("entries/" + name + ": the inclusion proof does not verify against the "
                          "published checkpoint");

@@ -260,6 +260,15 @@ TEST_F(TransparencyTest, EntryFileWithMissingOrMistypedFieldsIsReportedNotACrash
     EXPECT_NE((*problems)[0].find("malformed"), std::string::npos) << (*problems)[0];
     EXPECT_TRUE(transparency_status(repo_)) << text;
   }
+  // A well-formed entry whose leaf is not an object, or names its hash as a number.
+  for (const char* leaf : {"1", R"({"sha256":1})"}) {
+    const json entry = {{"index", 0}, {"tree_size", 1}, {"leaf", leaf}, {"inclusion_proof", json::array()}};
+    std::ofstream(f, std::ios::binary | std::ios::trunc) << entry.dump();
+    auto problems = transparency_verify(repo_);
+    ASSERT_TRUE(problems) << leaf;
+    ASSERT_EQ(problems->size(), 1U) << leaf;
+    EXPECT_NE((*problems)[0].find("does not verify"), std::string::npos) << (*problems)[0];
+  }
 }
 
 }  // namespace
