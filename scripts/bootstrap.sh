@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages DSS needs to build, test and run its demo, and only the
 # ones that are missing. Safe to run repeatedly. Needs root (or sudo) only if something is
 # missing.
-#   scripts/bootstrap.sh           build, test and demo dependencies
+#   scripts/bootstrap.sh           build, test, lint and demo dependencies
 #   scripts/bootstrap.sh --bench   also the benchmark baselines (wrk, nginx)
 # Then it installs the pinned npm packages of tools/sbom-check (the SBOM schema check the tests
 # run, docs/adr/0032-project-sbom.md) with `npm ci`, again only when they are missing or their
@@ -12,7 +12,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 
 PACKAGES="
   build-essential cmake ninja-build pkg-config git
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-tidy cppcheck
   libssl-dev libsodium-dev libcurl4-openssl-dev
   libsimdjson-dev nlohmann-json3-dev libvalijson-dev libexpected-dev libcli11-dev
   libboost1.81-dev libsqlite3-dev
