@@ -83,7 +83,11 @@ cat "$out"/tidy/*.txt | awk -v root="$root/" -v partial="$partial" '
   }
   /^[0-9]+ (warnings?|errors?)( and [0-9]+ (warnings?|errors?))? (generated|treated as errors)/ { next }
   /^Suppressed [0-9]+ warnings/ || /^Use -header-filter=/ { next }
-  { if (key != "") block = block $0 "\n"; else if ($0 != "") { print; n++ } }
+  {
+    line = $0
+    if (index(line, root) == 1) line = substr(line, length(root) + 1)
+    if (key != "") block = block line "\n"; else if (line != "") { print line; n++ }
+  }
   END {
     flush()
     if (!partial) for (i = 1; i <= nb; i++) if (!(i in used)) {
