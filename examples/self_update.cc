@@ -34,9 +34,11 @@ int main(int argc, char** argv) {
   }
   dss::Updater updater(o);
   updater.set_progress_callback([](std::uint64_t done, std::uint64_t total) {
-    std::fprintf(stderr, "\rdownloading %llu/%llu bytes", static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total));
-    if (done == total) std::fputc('\n', stderr);
+    // Progress on a terminal is best effort: a failed write is not worth stopping the update.
+    static_cast<void>(std::fprintf(stderr, "\rdownloading %llu/%llu bytes",
+                                   static_cast<unsigned long long>(done),
+                                   static_cast<unsigned long long>(total)));
+    if (done == total) static_cast<void>(std::fputc('\n', stderr));
   });
   const dss::UpdateResult r = check_only ? updater.check() : updater.apply();
   std::cout << r.outcome << (r.version.empty() ? "" : " " + r.version) << ": " << r.message

@@ -35,7 +35,7 @@ rm -rf "$out"
 mkdir -p "$out/tidy"
 echo "lint: clang-tidy on $(echo "$files" | wc -w) files, $jobs at a time"
 # One output file per translation unit; the exit status goes beside it so a crash is not lost.
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2016
 printf '%s\n' $files | xargs -P "$jobs" -I{} sh -c '
   f="$1"; o="$2/tidy/$(echo "$f" | tr / _)"
   clang-tidy-14 -p "$3" --quiet "$f" >"$o.txt" 2>&1
@@ -83,7 +83,11 @@ cat "$out"/tidy/*.txt | awk -v root="$root/" -v partial="$partial" '
   }
   /^[0-9]+ (warnings?|errors?)( and [0-9]+ (warnings?|errors?))? (generated|treated as errors)/ { next }
   /^Suppressed [0-9]+ warnings/ || /^Use -header-filter=/ { next }
-  { if (key != "") block = block $0 "\n"; else if ($0 != "") { print; n++ } }
+  {
+    line = $0
+    if (index(line, root) == 1) line = substr(line, length(root) + 1)
+    if (key != "") block = block line "\n"; else if (line != "") { print line; n++ }
+  }
   END {
     flush()
     if (!partial) for (i = 1; i <= nb; i++) if (!(i in used)) {
@@ -105,16 +109,16 @@ generated="$(ninja -C "$dir" -t targets all |
   awk -F: '$2 ~ /CUSTOM_COMMAND/ && $1 ~ /\.cc$/ && $1 !~ /^\// { print $1 }')"
 # shellcheck disable=SC2086
 ninja -C "$dir" $generated >/dev/null
+# "information" adds one message: unmatchedSuppression, a suppression that matches nothing (stale).
+cppcheck_files=""
 if [ "$partial" = 1 ]; then
-  cppcheck_files=""
-  for f in $files; do cppcheck_files="$cppcheck_files --file-filter=$root/$f"; done
-else
-  cppcheck_files=""
+  for f in $files; do cppcheck_files="$cppcheck_files --file-filter=*$f"; done
+  cppcheck_files="$cppcheck_files --suppress=unmatchedSuppression"
 fi
 echo "lint: cppcheck"
 # shellcheck disable=SC2086
 if ! cppcheck --project="$dir/compile_commands.json" -i "$dir" $cppcheck_files \
-  --enable=warning,performance,portability --inline-suppr \
+  --enable=warning,performance,portability,information --inline-suppr \
   --suppressions-list=.cppcheck-suppressions --error-exitcode=1 -j "$jobs" --quiet \
   --template='{file}:{line}:{column}: {severity}: {message} [{id}]' >"$out/cppcheck.txt" 2>&1; then
   status=1

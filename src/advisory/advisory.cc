@@ -1,11 +1,13 @@
 #include "advisory/advisory.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <span>
 
 #include "core/json.h"
 
@@ -67,19 +69,23 @@ std::optional<Metrics> vector_metrics(std::string_view vector, std::string& vers
   return m;
 }
 
-bool has_base(const Metrics& m, const std::vector<std::pair<const char*, std::string_view>>& base) {
+using BaseMetric = std::pair<const char*, std::string_view>;  // name, allowed one-letter values
+
+bool has_base(const Metrics& m, std::span<const BaseMetric> base) {
   return std::all_of(base.begin(), base.end(), [&](const auto& b) {
     const auto it = m.find(b.first);
     return it != m.end() && it->second.size() == 1 && b.second.find(it->second[0]) != std::string_view::npos;
   });
 }
 
-const std::vector<std::pair<const char*, std::string_view>> kBase3 = {
+// clang-format off
+constexpr std::array<BaseMetric, 8> kBase3 = {{
     {"AV", "NALP"}, {"AC", "LH"}, {"PR", "NLH"}, {"UI", "NR"},
-    {"S", "UC"},    {"C", "HLN"}, {"I", "HLN"},  {"A", "HLN"}};
-const std::vector<std::pair<const char*, std::string_view>> kBase4 = {
+    {"S", "UC"},    {"C", "HLN"}, {"I", "HLN"},  {"A", "HLN"}}};
+constexpr std::array<BaseMetric, 11> kBase4 = {{
     {"AV", "NALP"}, {"AC", "LH"},  {"AT", "NP"},  {"PR", "NLH"}, {"UI", "NPA"}, {"VC", "HLN"},
-    {"VI", "HLN"},  {"VA", "HLN"}, {"SC", "HLN"}, {"SI", "HLN"}, {"SA", "HLN"}};
+    {"VI", "HLN"},  {"VA", "HLN"}, {"SC", "HLN"}, {"SI", "HLN"}, {"SA", "HLN"}}};
+// clang-format on
 
 bool valid_vector(std::string_view vector) {
   std::string version;
@@ -174,7 +180,9 @@ struct CsafProduct {
   std::string version_range;  // product_version_range ("vers:generic/>=1.0|<1.2.4")
 };
 
-void walk_branches(const json& branches, CsafProduct path, std::map<std::string, CsafProduct>& out) {
+// NOLINTNEXTLINE(misc-no-recursion): depth is bounded by check_shape (kMaxDepth) in parse_json
+void walk_branches(const json& branches, const CsafProduct& path,
+                   std::map<std::string, CsafProduct>& out) {
   if (!branches.is_array()) return;
   for (const auto& b : branches) {
     CsafProduct here = path;
@@ -231,8 +239,9 @@ std::optional<double> cvss3_base_score(std::string_view vector) {
   const double raw = std::min(changed ? 1.08 * (impact + exploitability) : impact + exploitability, 10.0);
   // CVSS 3.1 Roundup: the smallest one-decimal number >= raw, free of float noise.
   const auto scaled = static_cast<long long>(std::llround(raw * 100000));
-  return scaled % 10000 == 0 ? static_cast<double>(scaled) / 100000.0
-                             : static_cast<double>(scaled / 10000 + 1) / 10.0;
+  if (scaled % 10000 == 0) return static_cast<double>(scaled) / 100000.0;
+  const long long tenths = scaled / 10000 + 1;  // integer division: the rounding up itself
+  return static_cast<double>(tenths) / 10.0;
 }
 
 Result<Advisory> parse_osv(std::string_view document) {

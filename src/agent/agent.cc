@@ -23,8 +23,8 @@ fs::path agent_dir(const fs::path& state_dir) { return state_dir / "agent"; }
 
 namespace {
 
-constexpr std::uint64_t kMaxDeviceFileBytes = 16 * 1024;
-constexpr std::uint64_t kMaxLogFileBytes = 64 * 1024;
+constexpr std::uint64_t kMaxDeviceFileBytes = 16ull * 1024;
+constexpr std::uint64_t kMaxLogFileBytes = 64ull * 1024;
 constexpr std::string_view kLogTarget = "transparency/log.json";
 
 bool is_refusal(ErrorCode c) {
@@ -561,14 +561,14 @@ Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options, const settings:
   DSS_TRY(client::DirectoryMetadataStore store,
           client::DirectoryMetadataStore::open(impl->dir() / "metadata"));
   impl->metadata.emplace(std::move(store));
-  DSS_TRY(std::optional<std::string> root, impl->metadata->load("root", 512 * 1024));
+  DSS_TRY(std::optional<std::string> root, impl->metadata->load("root", 512ull * 1024));
   if (!root) {
     if (impl->options.trusted_root.empty()) {
       return make_error(ErrorCode::kFailedPrecondition,
                         "no trusted root yet: pass --root ROOT.json (the provider's root "
                         "metadata, obtained out of band) on the first run");
     }
-    DSS_TRY(std::string bytes, platform::read_text_file(impl->options.trusted_root, 512 * 1024));
+    DSS_TRY(std::string bytes, platform::read_text_file(impl->options.trusted_root, 512ull * 1024));
     DSS_TRY_STATUS(impl->metadata->store("root", bytes));
   }
   impl->fetcher = fetcher ? std::move(fetcher)

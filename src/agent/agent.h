@@ -79,6 +79,8 @@ class Agent {
                                              const settings::SystemProbe& probe,
                                              const Clock& clock,
                                              std::unique_ptr<net::Fetcher> fetcher = nullptr);
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
   ~Agent();
 
   // Steps 1-3 of a cycle: the version that would be installed now, or nullopt when up to

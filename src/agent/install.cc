@@ -127,7 +127,7 @@ Status Installer::write_journal(const Journal& j) {
 }
 
 Result<std::optional<Installer::Journal>> Installer::read_journal() const {
-  auto text = platform::read_text_file(root_ / kMetaDir / kJournal, 64 * 1024);
+  auto text = platform::read_text_file(root_ / kMetaDir / kJournal, 64ull * 1024);
   if (!text) {
     if (text.error().code == ErrorCode::kNotFound) return std::optional<Journal>();
     return tl::unexpected(text.error());

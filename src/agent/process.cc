@@ -19,6 +19,8 @@ namespace {
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
   std::vector<char*> out;
   out.reserve(v.size() + 1);
+  // execv takes char* const[] for C's sake; POSIX guarantees it does not modify the strings.
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
   for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
   out.push_back(nullptr);
   return out;

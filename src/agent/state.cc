@@ -10,7 +10,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::uint64_t kMaxStateBytes = 1024 * 1024;
+constexpr std::uint64_t kMaxStateBytes = 1024ull * 1024;
 
 json to_json(const AgentState& s) {
   json j;

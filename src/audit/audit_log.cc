@@ -44,7 +44,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::path& di
   if (options.host.empty()) options.host = host_name();
   if (!options.warn) {
     options.warn = [](const std::string& message) {
-      std::fprintf(stderr, "dss: WARNING: %s\n", message.c_str());
+      static_cast<void>(std::fprintf(stderr, "dss: WARNING: %s\n", message.c_str()));
     };
   }
   auto log = tlog::Log::open(dir, clock, options.log);

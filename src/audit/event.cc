@@ -246,8 +246,10 @@ std::string format_time_ms(std::int64_t unix_ms) {
   ::gmtime_r(&secs, &tm);
   char buf[96];
   const auto ms = static_cast<int>(unix_ms % 1000);
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  const int n =
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  DSS_CHECK(n > 0 && static_cast<std::size_t>(n) < sizeof buf);  // 7 ints fit in 96 bytes
   return buf;
 }
 

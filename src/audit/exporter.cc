@@ -105,6 +105,9 @@ struct SyslogTlsSink::Connection {
   int fd = -1;
   SSL_CTX* ctx = nullptr;
   SSL* ssl = nullptr;
+  Connection() = default;
+  Connection(const Connection&) = delete;  // owns fd, ctx and ssl: a copy would free them twice
+  Connection& operator=(const Connection&) = delete;
   ~Connection() {
     if (ssl != nullptr) SSL_free(ssl);
     if (ctx != nullptr) SSL_CTX_free(ctx);
@@ -308,6 +311,7 @@ void Exporter::start(Ms poll, Ms max_backoff) {
   thread_ = std::jthread([this, poll, max_backoff](const std::stop_token& stop) {
     std::mutex m;
     std::condition_variable_any cv;
+    // cppcheck-suppress localMutex ; m exists only for cv: the wait is a sleep that stop ends
     std::unique_lock l(m);
     Ms wait = poll;
     bool failing = false;

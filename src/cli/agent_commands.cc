@@ -44,7 +44,7 @@ int fail(const Error& e) {
 Status merge_config(agent::AgentOptions& o, const std::string& install_root, bool save) {
   const fs::path file = agent::agent_dir(o.state_dir) / "config.json";
   json saved = json::object();
-  if (auto text = platform::read_text_file(file, 64 * 1024)) {
+  if (auto text = platform::read_text_file(file, 64ull * 1024)) {
     saved = json::parse(*text, nullptr, false);
     if (!saved.is_object()) {
       return make_error(ErrorCode::kMalformed, file.string() + " is damaged; remove it and pass the flags again");
@@ -89,8 +89,8 @@ agent::Agent::Progress terminal_progress() {
     const int pct = total == 0 ? 100 : static_cast<int>(done * 100 / total);
     if (pct == last) return;
     last = pct;
-    std::cerr << "\rdownloading: " << pct << "% (" << done / (1024 * 1024) << " of "
-              << total / (1024 * 1024) << " MiB)" << (done == total ? "\n" : "") << std::flush;
+    std::cerr << "\rdownloading: " << pct << "% (" << (done >> 20) << " of " << (total >> 20)
+              << " MiB)" << (done == total ? "\n" : "") << std::flush;
   };
 }
 

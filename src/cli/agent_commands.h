@@ -13,6 +13,8 @@ namespace dss::cli {
 class AgentCommands {
  public:
   AgentCommands(CLI::App& agent, const std::string& state_dir);
+  AgentCommands(const AgentCommands&) = delete;  // CLI11 options point into *s_
+  AgentCommands& operator=(const AgentCommands&) = delete;
   ~AgentCommands();
   [[nodiscard]] bool parsed() const;
   int run();

@@ -10,6 +10,8 @@ namespace dss::cli {
 class AuditCommands {
  public:
   explicit AuditCommands(CLI::App& audit);
+  AuditCommands(const AuditCommands&) = delete;  // CLI11 options point into *s_
+  AuditCommands& operator=(const AuditCommands&) = delete;
   ~AuditCommands();
   // Runs the parsed subcommand; returns the process exit status. `dss audit verify` exits with
   // the numeric error code of the damage it found (50 corrupted entry, 51 truncated,

@@ -3,7 +3,9 @@
 // prints the seat-belt chime on stderr while any security setting is loosened.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <cstring>
+#include <exception>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -25,7 +27,9 @@ std::string_view program_name(const char* argv0) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// Commands report errors as values; an exception reaching main is a bug, reported in one line
+// (like `dss repo`'s own handler) rather than by std::terminate.
+int main(int argc, char** argv) try {
   if (program_name(argv[0]) == "dss-tuf-client" ||
       (argc > 1 && std::strcmp(argv[1], "tuf-client") == 0)) {
     dss::cli::print_settings_chime(dss::cli::default_state_dir());
@@ -82,4 +86,7 @@ int main(int argc, char** argv) {
   if (server_commands.parsed()) return server_commands.run();
   if (agent_commands.parsed()) return agent_commands.run();
   return repo_commands.run();
+} catch (const std::exception& e) {
+  static_cast<void>(std::fprintf(stderr, "dss: internal error: %s\n", e.what()));
+  return 1;
 }

@@ -133,10 +133,12 @@ std::string format_utc(UnixSeconds t) {
   const std::time_t tt = static_cast<std::time_t>(t);
   std::tm tm{};
   gmtime_r(&tt, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  DSS_CHECK(n > 0);  // 20 characters, or 27 for an 11-digit year: fits in 32
   return buf;
 }
 
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): a signal handler's flag
 volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
@@ -570,8 +572,9 @@ int RepoCommands::run() {
           return fail(w.error());
         }
       }
-      std::signal(SIGINT, on_signal);
-      std::signal(SIGTERM, on_signal);
+      // signal() fails only for an invalid signal number or handler (EINVAL): not these.
+      static_cast<void>(std::signal(SIGINT, on_signal));
+      static_cast<void>(std::signal(SIGTERM, on_signal));
       while (g_stop == 0) ::pause();
       (*server)->stop();
       return 0;

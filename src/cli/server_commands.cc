@@ -60,7 +60,7 @@ struct ServerCommands::State {
 
 namespace {
 
-platform::SystemClock g_clock;
+const platform::SystemClock g_clock;
 
 int fail(const Error& e) {
   std::cerr << "dss server: " << e.to_string() << "\n";

@@ -13,6 +13,8 @@ namespace dss::cli {
 class ServerCommands {
  public:
   ServerCommands(CLI::App& server, const std::string& state_dir);
+  ServerCommands(const ServerCommands&) = delete;  // CLI11 options point into *s_
+  ServerCommands& operator=(const ServerCommands&) = delete;
   ~ServerCommands();
   [[nodiscard]] bool parsed() const;
   int run();

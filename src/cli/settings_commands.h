@@ -21,6 +21,8 @@ class SettingsCommands {
   // Registers `settings` subcommands on `settings` and the `doctor` command on `doctor`.
   // `state_dir` is the top-level --state option's storage.
   SettingsCommands(CLI::App& settings, CLI::App& doctor, const std::string& state_dir);
+  SettingsCommands(const SettingsCommands&) = delete;  // CLI11 options point into *s_
+  SettingsCommands& operator=(const SettingsCommands&) = delete;
   ~SettingsCommands();
   [[nodiscard]] bool parsed() const;
   // Runs the parsed subcommand; returns the process exit status.

@@ -16,7 +16,7 @@ namespace dss::cli {
 
 namespace {
 
-constexpr std::uint64_t kMaxRootFile = 512 * 1024;
+constexpr std::uint64_t kMaxRootFile = 512ull * 1024;
 
 struct Options {
   std::string metadata_dir;

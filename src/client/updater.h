@@ -26,10 +26,10 @@ struct UpdaterConfig {
   std::string metadata_base_url;  // ends with "/"; file names are appended verbatim
   std::string target_base_url;    // ends with "/"; may be empty if no target is downloaded
   // Endless-data bounds for files whose length no signed metadata states.
-  std::uint64_t max_root_length = 512 * 1024;
-  std::uint64_t max_timestamp_length = 16 * 1024;
-  std::uint64_t max_snapshot_length = 32 * 1024 * 1024;
-  std::uint64_t max_targets_length = 64 * 1024 * 1024;
+  std::uint64_t max_root_length = 512ull * 1024;
+  std::uint64_t max_timestamp_length = 16ull * 1024;
+  std::uint64_t max_snapshot_length = 32ull * 1024 * 1024;
+  std::uint64_t max_targets_length = 64ull * 1024 * 1024;
   std::int64_t max_root_rotations = tuf::kMaxRootRotations;
   int max_delegations = 32;  // roles visited per target search
 };

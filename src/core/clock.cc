@@ -39,7 +39,8 @@ Result<UnixSeconds> parse_utc_timestamp(std::string_view s) {
                                         std::chrono::day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) return bad();
   const auto days = std::chrono::sys_days{ymd}.time_since_epoch().count();
-  return static_cast<UnixSeconds>(days) * 86400 + h * 3600 + mi * 60 + sec;
+  return static_cast<UnixSeconds>(days) * 86400 + UnixSeconds{h} * 3600 + UnixSeconds{mi} * 60 +
+         sec;
 }
 
 std::string format_utc_timestamp(UnixSeconds t) {
@@ -48,10 +49,12 @@ std::string format_utc_timestamp(UnixSeconds t) {
   const std::chrono::year_month_day ymd{day_point};
   const std::chrono::hh_mm_ss hms{tp - day_point};
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
+  const int n =
+      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                    static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                    static_cast<int>(hms.seconds().count()));
+  DSS_CHECK(n > 0 && static_cast<std::size_t>(n) < sizeof buf);  // sized for any int year
   return buf;
 }
 

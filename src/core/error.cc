@@ -77,7 +77,9 @@ std::string Error::to_string() const {
 }
 
 void check_failed(const char* expr, const char* file, int line) noexcept {
-  std::fprintf(stderr, "dss: internal invariant broken: %s at %s:%d\n", expr, file, line);
+  // Best effort: the process aborts next whether or not the message could be written.
+  static_cast<void>(
+      std::fprintf(stderr, "dss: internal invariant broken: %s at %s:%d\n", expr, file, line));
   std::abort();
 }
 

@@ -68,6 +68,7 @@ void quoted_to(Out& out, std::string_view s) {
 }
 
 template <typename Out>
+// NOLINTNEXTLINE(misc-no-recursion): depth is bounded by kMaxJsonDepth
 Status append_impl(Out& out, Element e, std::size_t depth) {
   if (depth > kMaxJsonDepth) return malformed("JSON nesting is deeper than 64 levels");
   switch (e.type()) {
@@ -163,6 +164,7 @@ class CanonicalScanner {
   bool run() { return value(0) && p_ == t_.size(); }
 
  private:
+  // NOLINTNEXTLINE(misc-no-recursion): depth is bounded by kMaxJsonDepth
   bool value(std::size_t depth) {
     if (depth > kMaxJsonDepth || p_ >= t_.size()) return false;
     switch (t_[p_]) {
@@ -175,6 +177,7 @@ class CanonicalScanner {
       default: return integer();
     }
   }
+  // NOLINTNEXTLINE(misc-no-recursion): depth is bounded by kMaxJsonDepth
   bool object(std::size_t depth) {
     ++p_;
     if (p_ < t_.size() && t_[p_] == '}') return ++p_, true;
@@ -197,6 +200,7 @@ class CanonicalScanner {
       ++p_;
     }
   }
+  // NOLINTNEXTLINE(misc-no-recursion): depth is bounded by kMaxJsonDepth
   bool array(std::size_t depth) {
     ++p_;
     if (p_ < t_.size() && t_[p_] == ']') return ++p_, true;

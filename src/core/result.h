@@ -48,10 +48,13 @@ void ignore_error(R&& /*result*/) {}
 #define DSS_CONCAT_INNER(a, b) a##b
 #define DSS_CONCAT(a, b) DSS_CONCAT_INNER(a, b)
 #define DSS_TRY(var, expr) DSS_TRY_IMPL(DSS_CONCAT(dss_try_tmp_, __LINE__), var, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): `var` is a declaration (`const T& x`) and `tmp` a
+// name made by DSS_CONCAT; neither can be parenthesised.
 #define DSS_TRY_IMPL(tmp, var, expr)                 \
   auto tmp = (expr);                                 \
   if (!tmp) return ::tl::unexpected(std::move(tmp).error()); \
   var = std::move(*tmp)
+// NOLINTEND(bugprone-macro-parentheses)
 
 // Propagate the error of a Status (or ignore the value of a Result).
 #define DSS_TRY_STATUS(expr)                                              \

@@ -58,7 +58,7 @@ void sha256_concat(std::initializer_list<ByteView> parts, Sha256Digest& out) {
 
 struct Hasher::Impl {
   EVP_MD_CTX* ctx = nullptr;
-  HashAlgorithm alg;
+  HashAlgorithm alg{};
 };
 
 Hasher::Hasher(HashAlgorithm alg) : impl_(std::make_unique<Impl>()) {

@@ -25,7 +25,7 @@ inline constexpr std::string_view kHeaderDevice = "DSS-Device";
 inline constexpr std::string_view kHeaderTimestamp = "DSS-Timestamp";
 inline constexpr std::string_view kHeaderNonce = "DSS-Nonce";
 inline constexpr std::string_view kHeaderSignature = "DSS-Signature";
-inline constexpr std::size_t kMaxReportBytes = 64 * 1024;
+inline constexpr std::size_t kMaxReportBytes = std::size_t{64} * 1024;
 
 struct DomainCheckResult {
   std::string id;

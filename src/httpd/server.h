@@ -37,7 +37,7 @@ class StaticHttpsServer {
 
   // Starts serving on a background thread.
   static Result<std::unique_ptr<StaticHttpsServer>> start(Options options);
-  ~StaticHttpsServer();
+  ~StaticHttpsServer();  // NOLINT(bugprone-exception-escape): see server.cc
   StaticHttpsServer(const StaticHttpsServer&) = delete;
   StaticHttpsServer& operator=(const StaticHttpsServer&) = delete;
 

@@ -153,7 +153,7 @@ Result<SecretBytes> normalize_password(std::string_view password) {
   }
   SecretBytes result(out, length);
   secure_zero(out, length);
-  std::free(out);
+  std::free(out);  // NOLINT(cppcoreguidelines-no-malloc): u8_normalize's result is malloc'd
   return result;
 }
 

@@ -26,7 +26,7 @@ inline constexpr std::size_t kMaxPasswordCodePoints = 128;
 // uses p=1.
 struct PasswordParams {
   std::uint64_t ops_limit = 2;
-  std::size_t mem_limit_bytes = 19u * 1024 * 1024;
+  std::size_t mem_limit_bytes = std::size_t{19} * 1024 * 1024;
 };
 
 // The NFKC form of `password` (libunistring u8_normalize). kWeakPassword when it is not valid

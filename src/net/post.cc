@@ -10,8 +10,8 @@ namespace dss::net {
 namespace {
 
 struct Sink {
-  std::string* body;
-  std::uint64_t max;
+  std::string* body = nullptr;
+  std::uint64_t max = 0;
   bool too_large = false;
 };
 

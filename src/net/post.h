@@ -24,6 +24,6 @@ struct PostResponse {
 Result<PostResponse> https_post_json(std::string_view url, std::string_view body,
                                      const std::vector<std::string>& headers,
                                      const FetchOptions& options,
-                                     std::uint64_t max_response = 64 * 1024);
+                                     std::uint64_t max_response = 64ull * 1024);
 
 }  // namespace dss::net

@@ -80,17 +80,17 @@ Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
   void* p = ::mmap(nullptr, m.size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
   if (p == MAP_FAILED) return io_error("cannot map", path);
   ::madvise(p, m.size_, MADV_SEQUENTIAL);
-  m.data_ = static_cast<const std::uint8_t*>(p);
+  m.data_ = static_cast<std::uint8_t*>(p);
   return m;
 }
 MappedFile::~MappedFile() {
-  if (data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+  if (data_ != nullptr) ::munmap(data_, size_);
 }
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
-    if (data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+    if (data_ != nullptr) ::munmap(data_, size_);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
   }
@@ -161,6 +161,7 @@ Status write_file_atomic(const std::filesystem::path& path, ByteView data, FileM
   return fsync_dir(dir);
 }
 
+// NOLINTNEXTLINE(misc-no-recursion): one level per component of a path the caller names
 Status ensure_private_dir(const std::filesystem::path& dir) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec)) {

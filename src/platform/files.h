@@ -69,7 +69,7 @@ class MappedFile {
   [[nodiscard]] ByteView view() const { return {data_, size_}; }
 
  private:
-  const std::uint8_t* data_ = nullptr;
+  std::uint8_t* data_ = nullptr;  // mapped read-only (PROT_READ); non-const for munmap
   std::size_t size_ = 0;
 };
 

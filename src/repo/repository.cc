@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t kMaxMetadataFile = 256ull * 1024 * 1024;
-constexpr std::uint64_t kMaxKeyFile = 64 * 1024;
+constexpr std::uint64_t kMaxKeyFile = 64ull * 1024;
 constexpr std::uint64_t kMaxTargetFile = 64ull * 1024 * 1024 * 1024;
 constexpr std::int64_t kDay = 86400;
 

@@ -16,9 +16,9 @@ namespace dss::server {
 
 namespace {
 
-constexpr std::int64_t kSetupCodeLifetimeMs = 30 * 60 * 1000;
+constexpr std::int64_t kSetupCodeLifetimeMs = std::int64_t{30} * 60 * 1000;
 constexpr std::int64_t kChimeRefreshMs = 1000;
-constexpr std::uint64_t kMaxCachedFile = 16 * 1024 * 1024;
+constexpr std::uint64_t kMaxCachedFile = 16ull * 1024 * 1024;
 
 void set_security_headers(Response& res) {
   res.set(http::field::strict_transport_security, "max-age=63072000; includeSubDomains");
@@ -352,7 +352,8 @@ Result<std::optional<std::string>> App::issue_setup_code() {
 }
 
 void App::tick() {
-  ignore_error(store_.prune_failures(clock_.now_ms() - 2 * 3600 * 1000));  // best effort
+  ignore_error(
+      store_.prune_failures(clock_.now_ms() - std::int64_t{2} * 3600 * 1000));  // best effort
   const std::lock_guard<std::mutex> lock(settings_mutex_);
   ignore_error(settings_.emit_due_reminder());  // recorded in the audit log when due
 }
@@ -395,8 +396,10 @@ std::shared_ptr<const App::CachedFile> App::cached_file(const std::filesystem::p
   entry->size = entry->body.size();
   entry->inode = st.st_ino;
   char etag[64];
-  std::snprintf(etag, sizeof etag, "\"%llx-%llx\"", static_cast<unsigned long long>(st.st_ino),
-                static_cast<unsigned long long>(mtime_ns));
+  const int n =
+      std::snprintf(etag, sizeof etag, "\"%llx-%llx\"", static_cast<unsigned long long>(st.st_ino),
+                    static_cast<unsigned long long>(mtime_ns));
+  DSS_CHECK(n > 0 && static_cast<std::size_t>(n) < sizeof etag);  // 2 x 16 hex digits + 3
   entry->etag = etag;
   const std::lock_guard<std::mutex> lock(cache_mutex_);
   if (file_cache_.size() > 4096) file_cache_.clear();

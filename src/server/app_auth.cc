@@ -13,7 +13,7 @@ namespace dss::server {
 
 namespace {
 
-constexpr std::int64_t kHourMs = 3600 * 1000;
+constexpr std::int64_t kHourMs = std::int64_t{3600} * 1000;
 constexpr std::int64_t kHardAccountCap = 100;  // failures per hour per account, whatever the setting
 constexpr std::int64_t kSourceCap = 300;       // failures per hour per source address
 constexpr std::int64_t kAccountFreeFailures = 5;

@@ -35,7 +35,8 @@ json device_json(const DeviceRecord& d, bool detail) {
 }
 
 Outcome create_enrolment_token(App::Ctx& ctx) {
-  DSS_API_TRY(const std::int64_t minutes, int_field(ctx.body, "expires_in_minutes", 5, 7 * 24 * 60, 60));
+  DSS_API_TRY(const std::int64_t minutes,
+              int_field(ctx.body, "expires_in_minutes", 5, std::int64_t{7} * 24 * 60, 60));
   const std::string token = identity::generate_token("dss_e_");
   const std::int64_t now = ctx.now_ms();
   DSS_API_STATUS(ctx.app.store().create_enrolment_token(identity::token_hash(token),

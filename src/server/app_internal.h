@@ -76,6 +76,7 @@ tl::expected<std::vector<std::string>, ApiError> str_list_field(const json& body
                                                                 const char* name,
                                                                 std::size_t max_items);
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `var` is a declaration, as in DSS_TRY.
 #define DSS_API_TRY(var, expr)                                       \
   auto DSS_CONCAT(api_tmp_, __LINE__) = (expr);                      \
   if (!DSS_CONCAT(api_tmp_, __LINE__))                               \
@@ -88,6 +89,7 @@ tl::expected<std::vector<std::string>, ApiError> str_list_field(const json& body
   if (!DSS_CONCAT(api_res_, __LINE__))                                  \
     return ::dss::server::api_error(DSS_CONCAT(api_res_, __LINE__).error()); \
   var = std::move(*DSS_CONCAT(api_res_, __LINE__))
+// NOLINTEND(bugprone-macro-parentheses)
 
 #define DSS_API_STATUS(expr)                                            \
   do {                                                                  \
@@ -126,7 +128,7 @@ tl::expected<void, ApiError> check_new_password(App& app, std::string_view passw
 std::string session_cookie(std::string_view token, std::int64_t max_age_s);
 std::string csrf_token_for(std::string_view session_token);
 inline constexpr std::string_view kSessionCookie = "__Host-dss_session";
-inline constexpr std::int64_t kReauthWindowMs = 10 * 60 * 1000;
-inline constexpr std::int64_t kPendingSessionMs = 10 * 60 * 1000;
+inline constexpr std::int64_t kReauthWindowMs = std::int64_t{10} * 60 * 1000;
+inline constexpr std::int64_t kPendingSessionMs = std::int64_t{10} * 60 * 1000;
 
 }  // namespace dss::server

@@ -46,7 +46,7 @@ struct HttpsOptions {
   unsigned worker_threads = 32;
   std::size_t max_connections = 2048;
   std::uint32_t header_limit = 8 * 1024;
-  std::uint64_t body_limit = 64 * 1024;
+  std::uint64_t body_limit = 64ull * 1024;
   std::chrono::seconds handshake_timeout{10};
   std::chrono::seconds request_timeout{15};  // to read one whole request
   std::chrono::seconds idle_timeout{30};     // keep-alive between requests
@@ -65,7 +65,7 @@ class HttpsServer {
 
   static Result<std::unique_ptr<HttpsServer>> start(HttpsOptions options, Handler handler,
                                                     FastHandler fast, LimitHandler on_limit);
-  ~HttpsServer();
+  ~HttpsServer();  // NOLINT(bugprone-exception-escape): see https.cc
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;
 

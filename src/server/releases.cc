@@ -9,7 +9,7 @@ namespace dss::server {
 
 namespace {
 
-constexpr std::uint64_t kMaxMetadata = 32 * 1024 * 1024;
+constexpr std::uint64_t kMaxMetadata = 32ull * 1024 * 1024;
 
 Result<nlohmann::json> read_json(const std::filesystem::path& file) {
   DSS_TRY(const std::string text, platform::read_text_file(file, kMaxMetadata));

@@ -22,7 +22,7 @@ namespace dss::settings {
 inline constexpr std::string_view kChimeHeader = "DSS-Loosened-Settings";
 // The periodic reminder interval while anything is loosened. Fixed: reminders cannot be
 // silenced except by tightening.
-inline constexpr UnixSeconds kReminderIntervalSeconds = 24 * 60 * 60;
+inline constexpr UnixSeconds kReminderIntervalSeconds = UnixSeconds{24} * 60 * 60;
 
 struct Loosening {
   std::string key;

@@ -63,7 +63,8 @@ std::pair<int, int> major_minor(std::string_view s) {
 
 std::string octal(std::uint32_t mode) {
   char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777U);
+  const int n = std::snprintf(buf, sizeof buf, "%04o", mode & 07777U);
+  DSS_CHECK(n > 0 && static_cast<std::size_t>(n) < sizeof buf);  // at most 4 octal digits
   return buf;
 }
 
@@ -233,12 +234,13 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
       fail(r, "free space in " + paths.state_dir + " could not be read (" + free.error().message +
                   ")",
            "make sure the state folder exists");
-    } else if (*free / (1024 * 1024) < static_cast<std::uint64_t>(min_mb)) {
-      fail(r, std::to_string(*free / (1024 * 1024)) + " MiB free in " + paths.state_dir +
-                  ", less than the " + std::to_string(min_mb) + " MiB required",
+    } else if ((*free >> 20) < static_cast<std::uint64_t>(min_mb)) {
+      fail(r,
+           std::to_string(*free >> 20) + " MiB free in " + paths.state_dir + ", less than the " +
+               std::to_string(min_mb) + " MiB required",
            "free disk space, or move the state folder (--state) to a larger disk");
     } else {
-      r.finding = std::to_string(*free / (1024 * 1024)) + " MiB free";
+      r.finding = std::to_string(*free >> 20) + " MiB free";
     }
     out.push_back(std::move(r));
   }

@@ -298,6 +298,7 @@ std::vector<Effective> resolve(const SettingsState& state) {
 Result<Effective> resolve_one(const SettingsState& state, std::string_view key) {
   DSS_TRY(const Declaration* d, find_declaration(key));
   for (Effective& e : resolve(state)) {
+    // cppcheck-suppress returnStdMoveLocal ; e is a reference into a temporary, not a local
     if (e.declaration == d) return std::move(e);
   }
   DSS_CHECK(false);

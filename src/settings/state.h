@@ -28,8 +28,8 @@ namespace dss::settings {
 
 inline constexpr std::string_view kSettingsFormat = "dss-settings-v1";
 inline constexpr std::string_view kPolicyBundleType = "dss-policy-bundle";
-inline constexpr std::uint64_t kMaxSettingsFileBytes = 1024 * 1024;
-inline constexpr std::uint64_t kMaxPolicyBundleBytes = 256 * 1024;
+inline constexpr std::uint64_t kMaxSettingsFileBytes = 1024ull * 1024;
+inline constexpr std::uint64_t kMaxPolicyBundleBytes = 256ull * 1024;
 
 struct LocalValue {
   Value value;

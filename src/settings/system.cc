@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-tl::unexpected<Error> io_error(std::string what) {
+tl::unexpected<Error> io_error(const std::string& what) {
   return make_error(ErrorCode::kIo, what + ": " + std::strerror(errno));
 }
 
@@ -124,10 +124,11 @@ Status AuditLogSink::record(const SettingsAuditEvent& event) {
                           "the change was refused because the audit log cannot be opened (" +
                               opened.error().message + ")");
       }
-      std::fprintf(stderr,
-                   "dss: WARNING: AN AUDITED CHANGE WAS NOT RECORDED (%s) and was allowed only "
-                   "because the setting audit.fail_closed is loosened\n",
-                   opened.error().message.c_str());
+      static_cast<void>(
+          std::fprintf(stderr,
+                       "dss: WARNING: AN AUDITED CHANGE WAS NOT RECORDED (%s) and was allowed only "
+                       "because the setting audit.fail_closed is loosened\n",
+                       opened.error().message.c_str()));
       return ok();
     }
     log_ = std::move(*opened);
@@ -189,7 +190,7 @@ Result<OsInfo> RealSystemProbe::os() const {
   OsInfo info;
   info.kernel_name = u.sysname;
   info.kernel_release = u.release;
-  DSS_TRY(std::string text, platform::read_text_file("/etc/os-release", 64 * 1024));
+  DSS_TRY(std::string text, platform::read_text_file("/etc/os-release", 64ull * 1024));
   info.distro_id = os_release_field(text, "ID");
   info.distro_version = os_release_field(text, "VERSION_ID");
   return info;

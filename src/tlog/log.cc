@@ -627,6 +627,7 @@ void Log::start_periodic_checkpoints(std::chrono::milliseconds interval,
                                    const std::stop_token& stop) {
     std::mutex m;
     std::condition_variable_any cv;
+    // cppcheck-suppress localMutex ; m exists only for cv: the wait is a sleep that stop ends
     std::unique_lock l(m);
     // wait_for returns the predicate's value (always false here), including when stop is
     // requested, so the loop must test the stop token itself.

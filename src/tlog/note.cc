@@ -78,9 +78,10 @@ bool valid_text(std::string_view text) {
 }  // namespace
 
 NoteVerifier::NoteVerifier(std::string name, Bytes public_key, crypto::PublicKey key)
-    : name_(std::move(name)), public_key_(std::move(public_key)), key_(std::move(key)) {
-  key_id_ = compute_key_id(name_, public_key_);
-}
+    : name_(std::move(name)),
+      public_key_(std::move(public_key)),
+      key_(std::move(key)),
+      key_id_(compute_key_id(name_, public_key_)) {}
 
 Result<NoteVerifier> NoteVerifier::parse(std::string_view vkey) {
   const auto fields = split_plus(vkey, 3);

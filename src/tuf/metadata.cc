@@ -763,14 +763,14 @@ std::optional<Metadata<Targets>> targets_ondemand(Bytes& bytes) {
             if (mv.get_object().get(hashes)) return std::nullopt;
             std::size_t count = 0;
             for (auto h : hashes) {
-              od::json_type type;
+              od::json_type type{};
               if (h.value().type().get(type) || type != od::json_type::string) return std::nullopt;
               ++count;
             }
             if (count == 0) return std::nullopt;
             has_hashes = true;
           } else if (mk == "custom") {
-            od::json_type type;
+            od::json_type type{};
             if (mv.type().get(type) || type != od::json_type::object) return std::nullopt;
           }
         }
