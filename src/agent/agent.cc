@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -637,8 +639,14 @@ void Agent::run(const std::atomic<bool>& stop,
     const CycleResult r = run_once();
     if (on_cycle) on_cycle(r);
     if (stop.load()) break;
+    release_idle_memory();
     wait(next_delay(r));
   }
+}
+
+void Agent::release_idle_memory() {
+  impl_->fetcher->release_idle();
+  static_cast<void>(::malloc_trim(0));  // best effort: 1 when memory was released, else 0
 }
 
 Status Agent::rollback(const std::string& version) {

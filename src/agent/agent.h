@@ -98,6 +98,11 @@ class Agent {
            const std::function<void(std::chrono::milliseconds)>& wait,
            const std::function<void(const CycleResult&)>& on_cycle = {});
 
+  // Gives back what a cycle leaves behind before the agent sleeps: the fetcher's connection,
+  // TLS state and CA store (an hourly poll never reuses them) and the allocator's free pages
+  // (malloc_trim). run() calls it after every cycle; the next cycle sets them up again.
+  void release_idle_memory();
+
   // The delay before the next cycle, given the last result (jitter drawn from `rng_`).
   std::chrono::milliseconds next_delay(const CycleResult& last);
 

@@ -170,11 +170,15 @@ struct CurlFetcher::Impl {
 CurlFetcher::CurlFetcher(FetchOptions options)
     : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
   global_init();
-  impl_->easy = curl_easy_init();
 }
 
 CurlFetcher::~CurlFetcher() {
   if (impl_->easy != nullptr) curl_easy_cleanup(impl_->easy);
+}
+
+void CurlFetcher::release_idle() {
+  if (impl_->easy != nullptr) curl_easy_cleanup(impl_->easy);
+  impl_->easy = nullptr;
 }
 
 Status CurlFetcher::fetch_chunks(std::string_view url, const std::function<bool(ByteView)>& sink) {
@@ -185,6 +189,7 @@ Status CurlFetcher::fetch_chunks(std::string_view url, const std::function<bool(
 Status CurlFetcher::fetch_chunks_from(std::string_view url, std::uint64_t offset,
                                       const std::function<bool(ByteView)>& sink, bool& resumed) {
   resumed = false;
+  if (impl_->easy == nullptr) impl_->easy = curl_easy_init();
   CURL* c = impl_->easy;
   if (c == nullptr) return make_error(ErrorCode::kInternal, "libcurl could not be initialised");
   bool plain_http = false;

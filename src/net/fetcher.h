@@ -38,6 +38,12 @@ class Fetcher {
   // Number of fetch() and fetch_stream() calls so far.
   [[nodiscard]] std::uint64_t requests() const { return requests_; }
 
+  // Drops what is kept between requests to make the next one faster (open connections, TLS
+  // sessions, the parsed CA store). A long-running caller calls it before sleeping: an agent
+  // polling hourly would never reuse them, and they are most of its idle memory. The next
+  // request sets them up again. The default keeps nothing.
+  virtual void release_idle() {}
+
  protected:
   // Streams the body into `sink`; `sink` returns false to abort the transfer, after which the
   // implementation returns promptly (its status is then ignored).
@@ -79,6 +85,10 @@ class CurlFetcher final : public Fetcher {
   ~CurlFetcher() override;
   CurlFetcher(const CurlFetcher&) = delete;
   CurlFetcher& operator=(const CurlFetcher&) = delete;
+
+  // Closes the connection and frees the easy handle with its TLS state; the next request makes
+  // a new one.
+  void release_idle() override;
 
  protected:
   Status fetch_chunks(std::string_view url, const std::function<bool(ByteView)>& sink) override;

@@ -73,6 +73,20 @@ TEST_F(HttpsFetchTest, FetchesFileOverVerifiedTls) {
   EXPECT_EQ(f.requests(), 1u);
 }
 
+TEST_F(HttpsFetchTest, IdleReleaseRebuildsTheConnectionWithTheSameVerification) {
+  CurlFetcher f(trusting());
+  ASSERT_TRUE(f.fetch(url("/hello.json"), 1024));
+  f.release_idle();  // what the agent does before it sleeps
+  f.release_idle();  // twice is harmless
+  auto body = f.fetch(url("/hello.json"), 1024);
+  ASSERT_TRUE(body) << body.error().to_string();
+  EXPECT_EQ(as_chars(*body), "{\"hi\":1}");
+  // A fresh handle still verifies the peer: without the test CA the server is refused.
+  CurlFetcher untrusting;
+  untrusting.release_idle();
+  EXPECT_EQ(fetch_error(untrusting, url("/hello.json")), ErrorCode::kNetwork);
+}
+
 TEST_F(HttpsFetchTest, MissingFileIsNotFound) {
   CurlFetcher f(trusting());
   EXPECT_EQ(fetch_error(f, url("/nope.json")), ErrorCode::kNotFound);
