@@ -9,17 +9,22 @@
 
 #include "advisory/advisory.h"
 #include "agent/release.h"
-#include "agent/transparency.h"
 #include "core/bytes.h"
 #include "crypto/keys.h"
 #include "net/post.h"
 #include "platform/files.h"
 #include "settings/system.h"
+#include "transparency/verify.h"
 
 namespace dss::agent {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using transparency::check_extends;
+using transparency::check_inclusion;
+using transparency::LogKey;
+using transparency::open_log_checkpoint;
+using transparency::parse_log_target;
 
 fs::path agent_dir(const fs::path& state_dir) { return state_dir / "agent"; }
 
@@ -27,6 +32,7 @@ namespace {
 
 constexpr std::uint64_t kMaxDeviceFileBytes = 16ull * 1024;
 constexpr std::uint64_t kMaxLogFileBytes = 64ull * 1024;
+constexpr std::uint64_t kMaxCheckpointNote = 2048;  // the check-in field's limit (devproto)
 constexpr std::string_view kLogTarget = "transparency/log.json";
 
 bool is_refusal(ErrorCode c) {
@@ -510,6 +516,10 @@ struct Agent::Impl {
                                  c.finding.substr(0, 200)});
     }
     r.last_update = {st.last.result, st.last.version, st.last.detail.substr(0, 250)};
+    // The checkpoint this device verified and kept, for the server's fleet-wide comparison.
+    if (auto note = platform::read_text_file(saved_checkpoint_path(), kMaxCheckpointNote)) {
+      r.transparency_checkpoint = std::move(*note);
+    }
     return r;
   }
 

@@ -22,7 +22,7 @@ constexpr int kAuthentication = 3002;
 constexpr int kApplicationLifecycle = 6002;
 constexpr int kApiActivity = 6003;
 
-constexpr std::array<ActionInfo, 46> kCatalogue = {{
+constexpr std::array<ActionInfo, 47> kCatalogue = {{
     {"auth.login", Category::kAuthentication, kAuthentication, 1, "authentication", "start",
      "a sign-in with a password"},
     {"auth.logout", Category::kAuthentication, kAuthentication, 2, "authentication", "end",
@@ -99,6 +99,9 @@ constexpr std::array<ActionInfo, 46> kCatalogue = {{
      "a device enrolled"},
     {"device.checkin", Category::kDevice, kApiActivity, 99, "host", "info",
      "a device reported its state"},
+    {"transparency.split_view", Category::kDevice, kApiActivity, 99, "host", "error",
+     "a device kept a release transparency checkpoint that contradicts the served log or "
+     "another device's, or that the log's key did not sign: evidence of a split view"},
     {"update.install", Category::kDevice, kApiActivity, 3, "package", "installation",
      "an update installed on a device"},
     {"update.rollback", Category::kDevice, kApiActivity, 3, "package", "change",

@@ -16,6 +16,7 @@ using json = nlohmann::json;
 
 constexpr std::size_t kMaxString = 256;
 constexpr std::size_t kMaxList = 256;
+constexpr std::size_t kMaxCheckpoint = 2048;  // a signed checkpoint note is about 200 bytes
 
 tl::unexpected<Error> field_error(std::string_view field, std::string_view what) {
   return make_error(ErrorCode::kInvalidArgument,
@@ -23,7 +24,8 @@ tl::unexpected<Error> field_error(std::string_view field, std::string_view what)
                         "; send a report made by this version of dss agent");
 }
 
-Result<std::string> string_field(const json& obj, std::string_view key, bool required = true) {
+Result<std::string> string_field(const json& obj, std::string_view key, bool required = true,
+                                 std::size_t max = kMaxString) {
   const auto it = obj.find(key);
   if (it == obj.end()) {
     if (required) return field_error(key, "is missing");
@@ -31,7 +33,7 @@ Result<std::string> string_field(const json& obj, std::string_view key, bool req
   }
   if (!it->is_string()) return field_error(key, "must be a string");
   auto s = it->get<std::string>();
-  if (s.size() > kMaxString) return field_error(key, "is too long");
+  if (s.size() > max) return field_error(key, "is too long");
   return s;
 }
 
@@ -67,7 +69,7 @@ std::string to_json(const CheckinReport& r) {
   for (const auto& d : r.domain_checks) {
     checks.push_back({{"detail", d.detail}, {"id", d.id}, {"ok", d.ok}});
   }
-  const json j{{"advisories", r.advisories},
+  json j{{"advisories", r.advisories},
                {"channel", r.channel},
                {"domain_checks", checks},
                {"installed_version", r.installed_version},
@@ -77,6 +79,7 @@ std::string to_json(const CheckinReport& r) {
                  {"version", r.last_update.version}}},
                {"loosened_settings", r.loosened_settings},
                {"policy_version", r.policy_version}};
+  if (!r.transparency_checkpoint.empty()) j["transparency_checkpoint"] = r.transparency_checkpoint;
   return j.dump();
 }
 
@@ -90,7 +93,8 @@ Result<CheckinReport> checkin_from_json(std::string_view body) {
                       "the check-in report is not a JSON object; send a report made by dss agent");
   }
   DSS_TRY_STATUS(only_keys(j, "", {"advisories", "channel", "domain_checks", "installed_version",
-                                   "last_update", "loosened_settings", "policy_version"}));
+                                   "last_update", "loosened_settings", "policy_version",
+                                   "transparency_checkpoint"}));
   CheckinReport r;
   DSS_TRY(r.installed_version, string_field(j, "installed_version"));
   DSS_TRY(r.channel, string_field(j, "channel"));
@@ -101,6 +105,7 @@ Result<CheckinReport> checkin_from_json(std::string_view body) {
   r.policy_version = pv->get<std::uint64_t>();
   DSS_TRY(r.loosened_settings, string_list(j, "loosened_settings"));
   DSS_TRY(r.advisories, string_list(j, "advisories"));
+  DSS_TRY(r.transparency_checkpoint, string_field(j, "transparency_checkpoint", false, kMaxCheckpoint));
   if (const auto dc = j.find("domain_checks"); dc != j.end()) {
     if (!dc->is_array() || dc->size() > kMaxList) {
       return field_error("domain_checks", "must be a list of at most 256 results");

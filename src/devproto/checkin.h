@@ -47,6 +47,10 @@ struct CheckinReport {
   std::vector<DomainCheckResult> domain_checks;
   UpdateResult last_update;
   std::vector<std::string> advisories;  // advisory ids that apply to the installed version
+  // The release transparency checkpoint the device last verified and kept (the signed note
+  // text, at most 2 KiB; empty when the repository has no log). The server compares the
+  // checkpoints of its devices to catch a log that shows them different histories.
+  std::string transparency_checkpoint;
 };
 
 // Canonical JSON of the report (keys sorted, no spaces).

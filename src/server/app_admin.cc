@@ -446,7 +446,13 @@ Outcome posture(App::Ctx& ctx) {
   std::size_t domain_failed = 0;
   json loosened_ids = json::array();
   json failed_ids = json::array();
+  // The release transparency checkpoints devices kept (witness.h): "forked" and "invalid" are
+  // evidence of a split view and list the devices.
+  json log_status = json::object();
+  json log_conflict_ids = json::array();
   for (const auto& d : devices) {
+    log_status[d.log_status] = log_status.value(d.log_status, 0) + 1;
+    if (d.log_status == "forked" || d.log_status == "invalid") log_conflict_ids.push_back(d.id);
     if (is_newest_for_channel(releases, d.channel, d.installed_version)) ++on_newest;
     if (d.loosened_json != "[]") {
       ++loosened;
@@ -503,6 +509,8 @@ Outcome posture(App::Ctx& ctx) {
       {"devices_with_loosened_settings_ids", loosened_ids},
       {"devices_failing_domain_checks", domain_failed},
       {"devices_failing_domain_checks_ids", failed_ids},
+      {"devices_by_transparency_status", log_status},
+      {"devices_with_conflicting_transparency_checkpoint_ids", log_conflict_ids},
       {"admins_without_mfa", admins_without_mfa},
       {"privileged_accounts_pending_mfa_enrolment", pending},
       {"accounts", active_users},

@@ -6,6 +6,7 @@
 #include "devproto/checkin.h"
 #include "identity/token.h"
 #include "server/app_internal.h"
+#include "server/witness.h"
 
 namespace dss::server {
 
@@ -26,7 +27,10 @@ json device_json(const DeviceRecord& d, bool detail) {
                           {"version", d.last_result_version},
                           {"detail", d.last_result_detail}}}};
   if (d.last_checkin_ms) j["last_checkin_at"] = audit::format_time_ms(*d.last_checkin_ms);
+  j["transparency"] = {{"status", d.log_status}, {"size", d.log_size}, {"root", d.log_root},
+                       {"detail", d.log_detail}};
   if (detail) {
+    j["transparency"]["checkpoint"] = d.log_checkpoint;
     j["public_key"] = d.public_key;
     j["domain_checks"] = json::parse(d.domain_json, nullptr, false);
     j["advisories"] = json::parse(d.advisories_json, nullptr, false);
@@ -73,6 +77,45 @@ Outcome enrol(App::Ctx& ctx) {
   ctx.actor_id = "device:" + d.id;
   ctx.object = "device:" + d.id;
   return ok_reply(json{{"device_id", d.id}}, http::status::created);
+}
+
+// Judges the transparency checkpoint the device kept against the served log and the rest of
+// the fleet (witness.h). A contradiction ("forked") or a checkpoint not signed by the log's key
+// ("invalid") is recorded once per new checkpoint as its own audit event, with the evidence;
+// the check-in itself is accepted either way.
+Status witness(App::Ctx& ctx, DeviceRecord& d, const std::string& note) {
+  WitnessVerdict v = witness_checkpoint(ctx.app.config().repo_dir, note);
+  if (v.status == WitnessStatus::kConsistent || v.status == WitnessStatus::kAhead) {
+    DSS_TRY(const auto others,
+            ctx.app.store().devices_with_other_log_root(static_cast<std::int64_t>(v.size),
+                                                        v.root_hex, d.id));
+    if (!others.empty()) {
+      v.status = WitnessStatus::kForked;
+      v.detail = "device " + others.front().id + " kept a checkpoint of the same size (" +
+                 std::to_string(v.size) + " entries) with another root: the log showed the two "
+                 "devices different histories";
+    }
+  }
+  const std::string status(witness_status_name(v.status));
+  const bool conflict = v.status == WitnessStatus::kForked || v.status == WitnessStatus::kInvalid;
+  const bool news = d.log_status != status || d.log_checkpoint != note;
+  d.log_status = status;
+  d.log_size = static_cast<std::int64_t>(v.size);
+  d.log_root = v.root_hex;
+  d.log_checkpoint = note;
+  d.log_detail = v.detail;
+  ctx.details.emplace_back("transparency", status);
+  if (!conflict || !news) return ok();
+  audit::Event e;
+  e.actor_kind = audit::ActorKind::kSystem;
+  e.actor_id = "system";
+  e.action = "transparency.split_view";
+  e.object = "device:" + d.id;
+  e.outcome = audit::Outcome::kFailure;
+  e.source_address = ctx.peer.address;
+  e.reason = v.detail;
+  e.details = {{"status", status}, {"size", std::to_string(v.size)}, {"root", v.root_hex}};
+  return ctx.app.audit().record(std::move(e));
 }
 
 Outcome checkin(App::Ctx& ctx) {
@@ -138,6 +181,7 @@ Outcome checkin(App::Ctx& ctx) {
   device->last_result_version = report.last_update.version;
   device->last_result_detail = report.last_update.detail;
   device->advisories_json = json(report.advisories).dump();
+  DSS_API_STATUS(witness(ctx, *device, report.transparency_checkpoint));
   DSS_API_STATUS(ctx.app.store().record_checkin(*device));
   ctx.details.emplace_back("installed_version", report.installed_version);
   ctx.details.emplace_back("last_update", report.last_update.result);

@@ -116,6 +116,15 @@ CREATE TABLE device_advisories (
   PRIMARY KEY (device_id, advisory_id)
 ) STRICT;
 )sql"},
+      // The transparency checkpoint each device kept, and the server's verdict on it.
+      {3, R"sql(
+ALTER TABLE devices ADD COLUMN log_status TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE devices ADD COLUMN log_size INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN log_root TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN log_checkpoint TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN log_detail TEXT NOT NULL DEFAULT '';
+CREATE INDEX devices_log ON devices (log_size, log_root);
+)sql"},
   };
   return kMigrations;
 }
@@ -178,7 +187,8 @@ ApiTokenRecord token_from(const Row& r) {
 constexpr std::string_view kDeviceColumns =
     "id, name, public_key, enrolled_ms, last_checkin_ms, installed_version, channel, "
     "policy_version, loosened_json, domain_json, domain_failed, last_result, "
-    "last_result_version, last_result_detail, advisories_json";
+    "last_result_version, last_result_detail, advisories_json, log_status, log_size, log_root, "
+    "log_checkpoint, log_detail";
 
 DeviceRecord device_from(const Row& r) {
   DeviceRecord d;
@@ -197,6 +207,11 @@ DeviceRecord device_from(const Row& r) {
   d.last_result_version = r.text(12);
   d.last_result_detail = r.text(13);
   d.advisories_json = r.text(14);
+  d.log_status = r.text(15);
+  d.log_size = r.integer(16);
+  d.log_root = r.text(17);
+  d.log_checkpoint = r.text(18);
+  d.log_detail = r.text(19);
   return d;
 }
 
@@ -619,11 +634,22 @@ Result<std::vector<AdvisoryExposure>> SqliteStore::advisory_exposure() {
   });
 }
 
+Result<std::vector<DeviceRecord>> SqliteStore::devices_with_other_log_root(std::int64_t size,
+                                                                        std::string_view root_hex,
+                                                                        std::string_view except_id) {
+  DSS_TRY(auto q, db_->query("SELECT " + std::string(kDeviceColumns) +
+                             " FROM devices WHERE log_size = ? AND log_root != '' AND "
+                             "log_root != ? AND id != ? ORDER BY id LIMIT 10"));
+  return q.bind(size).bind(root_hex).bind(except_id).all(device_from);
+}
+
 Status SqliteStore::write_checkin(const DeviceRecord& d) {
   DSS_TRY(auto q, db_->query("UPDATE devices SET last_checkin_ms = ?, installed_version = ?, "
                              "channel = ?, policy_version = ?, loosened_json = ?, domain_json = ?, "
                              "domain_failed = ?, last_result = ?, last_result_version = ?, "
-                             "last_result_detail = ?, advisories_json = ? WHERE id = ?"));
+                             "last_result_detail = ?, advisories_json = ?, log_status = ?, "
+                             "log_size = ?, log_root = ?, log_checkpoint = ?, log_detail = ? "
+                             "WHERE id = ?"));
   DSS_TRY_STATUS(changed_one(q.bind_optional(d.last_checkin_ms)
                          .bind(d.installed_version)
                          .bind(d.channel)
@@ -635,6 +661,11 @@ Status SqliteStore::write_checkin(const DeviceRecord& d) {
                          .bind(d.last_result_version)
                          .bind(d.last_result_detail)
                          .bind(d.advisories_json)
+                         .bind(d.log_status)
+                         .bind(d.log_size)
+                         .bind(d.log_root)
+                         .bind(d.log_checkpoint)
+                         .bind(d.log_detail)
                          .bind(d.id)
                          .run(),
                      "the device"));

@@ -67,6 +67,9 @@ class SqliteStore final : public Store {
   Result<std::vector<DeviceRecord>> devices() override;
   Status record_checkin(const DeviceRecord& state) override;
   Result<std::vector<AdvisoryExposure>> advisory_exposure() override;
+  Result<std::vector<DeviceRecord>> devices_with_other_log_root(std::int64_t size,
+                                                               std::string_view root_hex,
+                                                               std::string_view except_id) override;
 
   Status set_setup_code(std::string_view code_hash, std::int64_t expires_ms) override;
   Result<bool> consume_setup_code(std::string_view code_hash, std::int64_t now_ms) override;

@@ -82,6 +82,12 @@ struct DeviceRecord {
   std::string last_result_version;
   std::string last_result_detail;
   std::string advisories_json = "[]";
+  // The release transparency checkpoint the device kept, as the server judged it (witness.h).
+  std::string log_status = "none";  // witness_status_name()
+  std::int64_t log_size = 0;
+  std::string log_root;             // hex; empty when the checkpoint did not open
+  std::string log_checkpoint;       // the signed note, kept as evidence
+  std::string log_detail;
 };
 
 class UserStore {
@@ -172,6 +178,11 @@ class DeviceStore {
   // Stores the device's latest report, and tracks the advisories it reports (AdvisoryExposure).
   virtual Status record_checkin(const DeviceRecord& state) = 0;
   virtual Result<std::vector<AdvisoryExposure>> advisory_exposure() = 0;
+  // Other devices whose kept checkpoint has `size` entries but another root: each one proves,
+  // with this device's, that the log showed two histories.
+  virtual Result<std::vector<DeviceRecord>> devices_with_other_log_root(std::int64_t size,
+                                                                       std::string_view root_hex,
+                                                                       std::string_view except_id) = 0;
 };
 
 class SetupStore {

@@ -13,7 +13,6 @@
 
 #include "agent/agent.h"
 #include "agent/archive_builder.h"
-#include "agent/transparency.h"
 #include "core/bytes.h"
 #include "crypto/hash.h"
 #include "fakes/print_error_code.h"
@@ -25,11 +24,15 @@
 #include "repo/repository.h"
 #include "repo/transparency.h"
 #include "settings/system.h"
+#include "transparency/verify.h"
 
 namespace dss::agent {
 namespace {
 
 namespace fs = std::filesystem;
+using transparency::check_extends;
+using transparency::check_inclusion;
+using transparency::parse_log_target;
 using dss::testing::ArchiveEntry;
 using dss::testing::build_archive;
 using dss::testing::file;
@@ -182,6 +185,22 @@ TEST_F(TransparencyE2E, LoggedReleasesInstallAndTheDeviceKeepsTheCheckpoint) {
   ASSERT_EQ(r.result, "installed") << r.detail;
   EXPECT_EQ(current(), "versions/2.0");
   EXPECT_NE(slurp(state_ / "agent" / "transparency-checkpoint").find("\n4\n"), std::string::npos);
+}
+
+TEST_F(TransparencyE2E, CheckinCarriesTheCheckpointTheDeviceKeptForTheServerToCompare) {
+  auto a = agent();
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->checkin_report().transparency_checkpoint, "");  // nothing verified yet
+  publish("1.0", build_archive(app_files("1.0")));
+  ASSERT_EQ(a->run_once().result, "installed");
+  const std::string kept = slurp(state_ / "agent" / "transparency-checkpoint");
+  ASSERT_FALSE(kept.empty());
+  const devproto::CheckinReport report = a->checkin_report();
+  EXPECT_EQ(report.transparency_checkpoint, kept);
+  // And it survives the wire format the server parses.
+  auto parsed = devproto::checkin_from_json(devproto::to_json(report));
+  ASSERT_TRUE(parsed) << parsed.error().to_string();
+  EXPECT_EQ(parsed->transparency_checkpoint, kept);
 }
 
 TEST_F(TransparencyE2E, PolicyBundleMissingFromTheLogIsNotAppliedAndALoggedOneIs) {

@@ -64,28 +64,14 @@ TEST_F(ServerTest, AdvisoryShowsAffectedAndFixedDevicesAndReleaseSbomIsServed) {
   EXPECT_EQ(op.get("/api/v1/releases/app/9.9/sbom").status, 404);
 
   // A device on 1.0 reports the advisory, then updates to 1.1 and stops reporting it.
-  const auto t = op.post("/api/v1/devices/enrolment-tokens");
-  ASSERT_EQ(t.status, 201);
-  auto key = crypto::PrivateKey::generate(crypto::KeyScheme::kEd25519);
-  ASSERT_TRUE(key);
-  auto device = client();
-  device.send_origin(false);
-  const auto enrolled = device.post("/api/v1/devices/enroll",
-                                    {{"token", t.json()["token"]},
-                                     {"public_key", base64_encode(*hex_decode(key->public_key().public_value()))}});
-  ASSERT_EQ(enrolled.status, 201) << enrolled.body;
-  const std::string id = enrolled.json()["device_id"].get<std::string>();
-  const auto check_in = [&](const std::string& version, std::vector<std::string> advisories) {
+  auto device = enrol_device(op, "kiosk-1");
+  ASSERT_TRUE(device);
+  const auto check_in_with = [&](const std::string& version, std::vector<std::string> advisories) {
     devproto::CheckinReport report;
     report.installed_version = version;
     report.channel = "stable";
     report.advisories = std::move(advisories);
-    const std::string body = devproto::to_json(report);
-    clock_.advance_s(1);
-    auto sig = devproto::sign_request(*key, "POST", "/api/v1/devices/checkin", id, clock_.now(), body);
-    return device.request("POST", "/api/v1/devices/checkin", body,
-                          {"DSS-Device: " + sig->device_id, "DSS-Timestamp: " + sig->timestamp,
-                           "DSS-Nonce: " + sig->nonce, "DSS-Signature: " + sig->signature}).status;
+    return check_in(*device, report).status;
   };
   const auto exposure = [&] {
     const auto r = op.get("/api/v1/advisories");
@@ -94,13 +80,13 @@ TEST_F(ServerTest, AdvisoryShowsAffectedAndFixedDevicesAndReleaseSbomIsServed) {
     EXPECT_EQ(list.size(), 1u);
     return list.empty() ? json() : list[0];
   };
-  ASSERT_EQ(check_in("1.0", {"DSS-2027-0001"}), 200);
+  ASSERT_EQ(check_in_with("1.0", {"DSS-2027-0001"}), 200);
   json a = exposure();
   EXPECT_EQ(a["id"], "DSS-2027-0001");
   EXPECT_EQ(a["severity"], "critical");
   EXPECT_EQ(a["devices_affected"], 1);
   EXPECT_EQ(a["devices_fixed"], 0);
-  ASSERT_EQ(check_in("1.1", {}), 200);
+  ASSERT_EQ(check_in_with("1.1", {}), 200);
   a = exposure();
   EXPECT_EQ(a["devices_affected"], 1);
   EXPECT_EQ(a["devices_fixed"], 1);

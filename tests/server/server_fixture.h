@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 
+#include "core/bytes.h"
+#include "crypto/keys.h"
+#include "devproto/checkin.h"
 #include "fakes/temp_dir.h"
 #include "identity/totp.h"
 #include "server/https_client.h"
@@ -128,6 +132,42 @@ class ServerTest : public ::testing::Test {
     EXPECT_EQ(r.status, 201) << r.body;
     clock_.advance_s(30);
     return sign_in_and_enrol(c, name, pw);
+  }
+
+  // A device enrolled with a token that `op` (signed in, allowed to manage devices) created,
+  // with its own fresh Ed25519 key.
+  struct TestDevice {
+    std::string id;
+    crypto::PrivateKey key;
+  };
+  std::optional<TestDevice> enrol_device(HttpsClient& op, const std::string& name) {
+    const auto t = op.post("/api/v1/devices/enrolment-tokens");
+    EXPECT_EQ(t.status, 201) << t.body;
+    auto key = crypto::PrivateKey::generate(crypto::KeyScheme::kEd25519);
+    if (t.status != 201 || !key) return std::nullopt;
+    auto device = client();
+    device.send_origin(false);
+    const auto raw = hex_decode(key->public_key().public_value());
+    const auto enrolled = device.post("/api/v1/devices/enroll", {{"token", t.json()["token"]},
+                                                                 {"public_key", base64_encode(*raw)},
+                                                                 {"name", name}});
+    EXPECT_EQ(enrolled.status, 201) << enrolled.body;
+    if (enrolled.status != 201) return std::nullopt;
+    return TestDevice{enrolled.json()["device_id"].get<std::string>(), std::move(*key)};
+  }
+
+  // Sends `report` as a check-in signed by `device`, a second after the last one.
+  HttpResult check_in(const TestDevice& device, const devproto::CheckinReport& report) {
+    const std::string body = devproto::to_json(report);
+    clock_.advance_s(1);
+    auto sig = devproto::sign_request(device.key, "POST", "/api/v1/devices/checkin", device.id,
+                                      clock_.now(), body);
+    EXPECT_TRUE(sig);
+    auto c = client();
+    c.send_origin(false);
+    return c.request("POST", "/api/v1/devices/checkin", body,
+                     {"DSS-Device: " + sig->device_id, "DSS-Timestamp: " + sig->timestamp,
+                      "DSS-Nonce: " + sig->nonce, "DSS-Signature: " + sig->signature});
   }
 
   std::int64_t user_count() {

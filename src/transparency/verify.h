@@ -1,6 +1,7 @@
-// The agent's checks against the repository's release transparency log (ADR 0031), as pure
-// functions over received bytes: no network, no files, no clock. The agent fetches; these
-// decide.
+// Checks against the repository's release transparency log (ADR 0031), as pure functions over
+// received bytes: no network, no files, no clock. The agent fetches and decides with them
+// before it installs; `dss server` uses them to compare the checkpoints its devices kept
+// (split-view detection across the fleet).
 //
 // Trust path: the log's origin and verifier key come from the TUF target
 // "transparency/log.json" (signed by the targets role like the releases), so a repository
@@ -20,7 +21,7 @@
 #include "core/result.h"
 #include "tlog/note.h"
 
-namespace dss::agent {
+namespace dss::transparency {
 
 struct LogKey {
   std::string origin;
@@ -53,4 +54,4 @@ Status check_inclusion(const tlog::Checkpoint& checkpoint, std::string_view entr
                        std::string_view kind, std::string_view sha256,
                        std::uint64_t* stale_size = nullptr);
 
-}  // namespace dss::agent
+}  // namespace dss::transparency

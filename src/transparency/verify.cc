@@ -1,4 +1,4 @@
-#include "agent/transparency.h"
+#include "transparency/verify.h"
 
 #include <algorithm>
 #include <vector>
@@ -8,7 +8,7 @@
 #include "core/bytes.h"
 #include "tlog/merkle.h"
 
-namespace dss::agent {
+namespace dss::transparency {
 
 using nlohmann::json;
 
@@ -150,4 +150,4 @@ Status check_inclusion(const tlog::Checkpoint& checkpoint, std::string_view entr
   return ok();
 }
 
-}  // namespace dss::agent
+}  // namespace dss::transparency
