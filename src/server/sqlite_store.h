@@ -9,7 +9,7 @@
 
 namespace dss::server {
 
-inline constexpr int kSchemaVersion = 2;  // the last migration in sqlite_store.cc
+inline constexpr int kSchemaVersion = 3;  // the last migration in sqlite_store.cc
 
 class SqliteStore final : public Store {
  public:
