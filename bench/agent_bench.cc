@@ -41,8 +41,12 @@ class HealthyProbe final : public settings::SystemProbe {
   Result<settings::PathState> path_state(const std::string&) const override {
     return settings::PathState{true, true, 0700, 1000};
   }
-  Result<std::vector<std::string>> list_files(const std::string&) const override { return std::vector<std::string>{}; }
-  Result<settings::OsInfo> os() const override { return settings::OsInfo{"Linux", "6.1.0", "debian", "12"}; }
+  Result<std::vector<std::string>> list_files(const std::string&) const override {
+    return std::vector<std::string>{};
+  }
+  Result<settings::OsInfo> os() const override {
+    return settings::OsInfo{"Linux", "6.1.0", "debian", "12"};
+  }
   Result<std::uint64_t> free_bytes(const std::string&) const override { return 1ULL << 40; }
 };
 
@@ -57,7 +61,8 @@ long status_kb(const char* field, const char* file = "/proc/self/status") {
   std::ifstream in(file);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::strtol(line.c_str() + std::strlen(field), nullptr, 10);
+    if (line.rfind(field, 0) == 0)
+      return std::strtol(line.c_str() + std::strlen(field), nullptr, 10);
   }
   return -1;
 }
@@ -90,17 +95,17 @@ int main(int argc, char** argv) {
     // does not count in the agent's memory.
     const pid_t maker = ::fork();
     if (maker == 0) {
-    repo::InitOptions o;
-    o.dir = dir / "repo";
-    if (!repo::init(o, secrets(), clock.now())) ::_exit(1);
-    const fs::path small = dir / "small.tar.zst";
-    testing::write_bytes(small, testing::build_archive({testing::file("VERSION", "1.0\n")}));
-    repo::AddTargetOptions t;
-    t.dir = dir / "repo";
-    t.file = small;
-    t.target_path = "bench/stable/1.0/bench.tar.zst";
-    t.custom_json = R"({"dss":{"entries":5,"size":1000,"version":"1.0"}})";
-    if (!repo::add_target(t, secrets(), clock.now())) ::_exit(1);
+      repo::InitOptions o;
+      o.dir = dir / "repo";
+      if (!repo::init(o, secrets(), clock.now())) ::_exit(1);
+      const fs::path small = dir / "small.tar.zst";
+      testing::write_bytes(small, testing::build_archive({testing::file("VERSION", "1.0\n")}));
+      repo::AddTargetOptions t;
+      t.dir = dir / "repo";
+      t.file = small;
+      t.target_path = "bench/stable/1.0/bench.tar.zst";
+      t.custom_json = R"({"dss":{"entries":5,"size":1000,"version":"1.0"}})";
+      if (!repo::add_target(t, secrets(), clock.now())) ::_exit(1);
       ::_exit(0);
     }
     int maker_status = 0;
@@ -160,10 +165,13 @@ int main(int argc, char** argv) {
     const long rss_kib = status_kb("Rss:", rollup);
     const long anon_kib = status_kb("Anonymous:", rollup);
     const long pss_kib = status_kb("Pss:", rollup);
-    const long private_kib = status_kb("Private_Clean:", rollup) + status_kb("Private_Dirty:", rollup);
-    std::printf("    agent process RSS while idle: %.1f MiB = %.1f MiB heap/stacks + %.1f MiB mapped files "
-                "(right after a cycle: %.1f MiB; peak %.1f MiB)   goals: < 10 ms, < 15 MB\n",
-                mib(rss_kib), mib(anon_kib), mib(rss_kib - anon_kib), mib(busy_kib), mib(status_kb("VmHWM:")));
+    const long private_kib =
+        status_kb("Private_Clean:", rollup) + status_kb("Private_Dirty:", rollup);
+    std::printf(
+        "    agent process RSS while idle: %.1f MiB = %.1f MiB heap/stacks + %.1f MiB mapped files "
+        "(right after a cycle: %.1f MiB; peak %.1f MiB)   goals: < 10 ms, < 15 MB\n",
+        mib(rss_kib), mib(anon_kib), mib(rss_kib - anon_kib), mib(busy_kib),
+        mib(status_kb("VmHWM:")));
     // RSS counts the pages of shared libraries (libc, libstdc++, libcrypto...) that every process
     // using them shares; what the agent alone costs the machine is its private memory.
     std::printf("    of which private to the agent: %.1f MiB (proportional share, PSS: %.1f MiB)\n",
@@ -185,7 +193,8 @@ int main(int argc, char** argv) {
           std::memcpy(content.data() + j, &r, 8);
         }
       } else {
-        for (std::size_t j = 0; j < content.size(); ++j) content[j] = static_cast<char>('a' + (rng() % 16));
+        for (std::size_t j = 0; j < content.size(); ++j)
+          content[j] = static_cast<char>('a' + (rng() % 16));
       }
       files.push_back(testing::file("lib/part" + std::to_string(i) + ".bin", std::move(content)));
     }
@@ -200,8 +209,9 @@ int main(int argc, char** argv) {
       // Baseline: tar --zstd -xf + sha256sum, same archive, same disk.
       fs::remove_all(dir / "tar-out");
       fs::create_directories(dir / "tar-out");
-      const std::string cmd = "tar --zstd -xf '" + archive.string() + "' -C '" + (dir / "tar-out").string() +
-                              "' && sha256sum '" + archive.string() + "' >/dev/null";
+      const std::string cmd = "tar --zstd -xf '" + archive.string() + "' -C '" +
+                              (dir / "tar-out").string() + "' && sha256sum '" + archive.string() +
+                              "' >/dev/null";
       auto t0 = std::chrono::steady_clock::now();
       if (std::system(cmd.c_str()) != 0) return 1;
       best_tar = std::min(best_tar, seconds_since(t0));
@@ -211,9 +221,9 @@ int main(int argc, char** argv) {
       fs::remove_all(dir / "state-b");
       auto in = agent::Installer::open(dir / "install-b", dir / "state-b", clock);
       if (!in) return 1;
-      auto rel = agent::parse_release("bench/stable/2.0/big.tar.zst",
-                                      R"({"dss":{"entries":1000,"size":)" + std::to_string(bytes) +
-                                          R"(,"version":"2.0"}})");
+      auto rel = agent::parse_release(
+          "bench/stable/2.0/big.tar.zst",
+          R"({"dss":{"entries":1000,"size":)" + std::to_string(bytes) + R"(,"version":"2.0"}})");
       if (!rel) return 1;
       t0 = std::chrono::steady_clock::now();
       {

@@ -51,10 +51,10 @@ int main(int argc, char** argv) {
     if (!key) return fail("cannot generate a device key");
     const auto raw = dss::hex_decode(key->public_key().public_value());
     if (!raw) return fail("cannot read the device key");
-    const auto e = api.post(std::string(dss::devproto::kEnrolPath),
-                            {{"token", t.json()["token"]},
-                             {"public_key", dss::base64_encode(*raw)},
-                             {"name", "bench-" + std::to_string(i)}});
+    const auto e =
+        api.post(std::string(dss::devproto::kEnrolPath), {{"token", t.json()["token"]},
+                                                          {"public_key", dss::base64_encode(*raw)},
+                                                          {"name", "bench-" + std::to_string(i)}});
     if (e.status != 201) return fail("cannot enrol a device: " + e.body);
     fleet.push_back({e.json()["device_id"].get<std::string>(), std::move(*key)});
   }
@@ -72,11 +72,11 @@ int main(int argc, char** argv) {
     const Device& d = fleet[static_cast<std::size_t>(n % devices)];
     report.installed_version = "2.4." + std::to_string(n % 3);
     const std::string body = dss::devproto::to_json(report);
-    const auto sig = dss::devproto::sign_request(d.key, "POST", dss::devproto::kCheckinPath, d.id,
-                                                 now, body);
+    const auto sig =
+        dss::devproto::sign_request(d.key, "POST", dss::devproto::kCheckinPath, d.id, now, body);
     if (!sig) return fail("cannot sign: " + sig.error().message);
-    out << sig->device_id << '\t' << sig->timestamp << '\t' << sig->nonce << '\t'
-        << sig->signature << '\t' << body << '\n';
+    out << sig->device_id << '\t' << sig->timestamp << '\t' << sig->nonce << '\t' << sig->signature
+        << '\t' << body << '\n';
   }
   out.close();
   if (!out) return fail("cannot write " + std::string(argv[6]));

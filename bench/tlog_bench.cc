@@ -43,9 +43,8 @@ std::string sample_entry(std::uint64_t i) {
       R"({"time":"2026-11-22T18:00:00.000Z","id":"01a2049e-5a8e-7b7b-b076-4d3bf56553c5",)"
       R"("action":"auth.login","category":"authentication","outcome":"success",)"
       R"("actor":{"kind":"user","id":"user-)" +
-      std::to_string(i % 1000) +
-      R"("},"source":"192.0.2.7","request_id":"req-)" + std::to_string(i) +
-      R"(","object":"user-42","version":"0.1.0","host":"cp1"})";
+      std::to_string(i % 1000) + R"("},"source":"192.0.2.7","request_id":"req-)" +
+      std::to_string(i) + R"(","object":"user-42","version":"0.1.0","host":"cp1"})";
   return e;
 }
 
@@ -112,10 +111,14 @@ int main(int argc, char** argv) {
   fs::path dir = fs::temp_directory_path() / ("dss-tlog-bench-" + std::to_string(::getpid()));
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--entries") entries = std::stoull(argv[i + 1]);
-    else if (flag == "--seconds") seconds = std::stod(argv[i + 1]);
-    else if (flag == "--dir") dir = argv[i + 1];
-    else die("unknown flag " + flag);
+    if (flag == "--entries")
+      entries = std::stoull(argv[i + 1]);
+    else if (flag == "--seconds")
+      seconds = std::stod(argv[i + 1]);
+    else if (flag == "--dir")
+      dir = argv[i + 1];
+    else
+      die("unknown flag " + flag);
   }
   fs::create_directories(dir);
 
@@ -125,9 +128,10 @@ int main(int argc, char** argv) {
     const double raw = raw_fdatasync_rate(dir, static_cast<std::size_t>(writers), seconds);
     double batch = 0;
     const double ours = log_append_rate(dir, writers, seconds, batch);
-    std::printf("%3d writers: %10.0f appends/s (mean batch %4.1f)   raw write+fdatasync in "
-                "batches of %2d: %10.0f/s   ratio %.0f%%\n",
-                writers, ours, batch, writers, raw, 100.0 * ours / raw);
+    std::printf(
+        "%3d writers: %10.0f appends/s (mean batch %4.1f)   raw write+fdatasync in "
+        "batches of %2d: %10.0f/s   ratio %.0f%%\n",
+        writers, ours, batch, writers, raw, 100.0 * ours / raw);
   }
 
   std::printf("== building a log of %llu entries ==\n", static_cast<unsigned long long>(entries));
@@ -140,7 +144,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> batch(4096);
     std::vector<ByteView> views(batch.size());
     for (std::uint64_t i = 0; i < entries; i += batch.size()) {
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(batch.size(), entries - i));
+      const std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(batch.size(), entries - i));
       for (std::size_t k = 0; k < n; ++k) {
         batch[k] = sample_entry(i + k);
         views[k] = as_bytes(batch[k]);
@@ -164,10 +169,11 @@ int main(int argc, char** argv) {
   const double sha_s =
       time_command("sha256sum " + (big / "segments").string() + "/*.seg > /dev/null");
   const double mib = static_cast<double>(report->bytes) / (1 << 20);
-  std::printf("verify: %.0f MiB/s (%.2f s for %.0f MiB, %llu entries)   sha256sum: %.0f MiB/s"
-              "   ratio %.0f%%\n",
-              mib / verify_s, verify_s, mib, static_cast<unsigned long long>(report->entries),
-              mib / sha_s, 100.0 * sha_s / verify_s);
+  std::printf(
+      "verify: %.0f MiB/s (%.2f s for %.0f MiB, %llu entries)   sha256sum: %.0f MiB/s"
+      "   ratio %.0f%%\n",
+      mib / verify_s, verify_s, mib, static_cast<unsigned long long>(report->entries), mib / sha_s,
+      100.0 * sha_s / verify_s);
 
   std::printf("== proofs on %llu entries ==\n", static_cast<unsigned long long>(entries));
   auto log = tlog::Log::open(big, clock);
@@ -191,9 +197,10 @@ int main(int argc, char** argv) {
     worst_consistency = std::max(worst_consistency, seconds_since(t0));
   }
   const double consistency_us = seconds_since(start) / kProofs * 1e6;
-  std::printf("inclusion proof: %.1f us mean, %.1f us worst   consistency proof: %.1f us mean, "
-              "%.1f us worst   (goal: under 1000 us)\n",
-              inclusion_us, worst_inclusion * 1e6, consistency_us, worst_consistency * 1e6);
+  std::printf(
+      "inclusion proof: %.1f us mean, %.1f us worst   consistency proof: %.1f us mean, "
+      "%.1f us worst   (goal: under 1000 us)\n",
+      inclusion_us, worst_inclusion * 1e6, consistency_us, worst_consistency * 1e6);
   log->reset();
   fs::remove_all(dir);
   return 0;

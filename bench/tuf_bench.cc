@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <simdjson.h>
 #include <sodium.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -23,16 +24,14 @@
 #include <string>
 #include <vector>
 
-#include <simdjson.h>
-
+#include "client/updater.h"
 #include "core/json.h"
 #include "crypto/hash.h"
 #include "crypto/keys.h"
-#include "client/updater.h"
 #include "httpd/server.h"
 #include "net/fetcher.h"
-#include "platform/system_clock.h"
 #include "platform/files.h"
+#include "platform/system_clock.h"
 #include "tuf/metadata.h"
 
 namespace {
@@ -132,7 +131,8 @@ void refresh_benchmark(int n_targets, const std::string& client, const std::stri
     tuf::TargetFile tf;
     tf.length = static_cast<std::uint64_t>(1000 + i);
     tf.hashes["sha256"] = crypto::sha256_hex(name);
-    tf.hashes["sha512"] = hex_encode(crypto::digest(crypto::HashAlgorithm::kSha512, as_bytes(name)));
+    tf.hashes["sha512"] =
+        hex_encode(crypto::digest(crypto::HashAlgorithm::kSha512, as_bytes(name)));
     targets.targets.emplace(name, std::move(tf));
   }
   const std::string targets_bytes = sign_envelope(key, tuf::to_signed_json(targets));
@@ -178,15 +178,17 @@ void refresh_benchmark(int n_targets, const std::string& client, const std::stri
     if (!md) std::exit(1);
     const double t_full = seconds_since(t2);
     const auto t3 = Clock::now();
-    if (!key.public_key().verify(as_bytes(md->signed_canonical), md->signatures[0].sig)) std::exit(1);
+    if (!key.public_key().verify(as_bytes(md->signed_canonical), md->signatures[0].sig))
+      std::exit(1);
     const double t_verify = seconds_since(t3);
     const auto t4 = Clock::now();
     (void)crypto::sha256(as_bytes(targets_bytes));
     const double t_sha = seconds_since(t4);
-    std::printf("DOM path (dss repo, non-canonical files): parse %.1f ms, canonical %.1f ms, "
-                "parse+canonical+model %.1f ms, "
-                "ed25519 verify %.1f ms, sha256 %.1f ms\n",
-                t_parse * 1e3, t_canon * 1e3, t_full * 1e3, t_verify * 1e3, t_sha * 1e3);
+    std::printf(
+        "DOM path (dss repo, non-canonical files): parse %.1f ms, canonical %.1f ms, "
+        "parse+canonical+model %.1f ms, "
+        "ed25519 verify %.1f ms, sha256 %.1f ms\n",
+        t_parse * 1e3, t_canon * 1e3, t_full * 1e3, t_verify * 1e3, t_sha * 1e3);
   }
   const fs::path cert = dir / "cert.pem";
   const fs::path cert_key = dir / "key.pem";
@@ -203,8 +205,7 @@ void refresh_benchmark(int n_targets, const std::string& client, const std::stri
     std::cerr << server.error().to_string() << "\n";
     std::exit(1);
   }
-  const std::string murl =
-      "https://127.0.0.1:" + std::to_string((*server)->port()) + "/metadata/";
+  const std::string murl = "https://127.0.0.1:" + std::to_string((*server)->port()) + "/metadata/";
   const fs::path client_dir = dir / "client";
 
   const ChildResult empty = run_true();
@@ -213,15 +214,16 @@ void refresh_benchmark(int n_targets, const std::string& client, const std::stri
   for (int i = 0; i < 3; ++i) {
     fs::remove_all(client_dir);
     if (run_child({client, "--metadata-dir", client_dir.string(), "init",
-                   (dir / "trusted-root.json").string()}).status != 0) {
+                   (dir / "trusted-root.json").string()})
+            .status != 0) {
       std::cerr << "init failed\n";
       std::exit(1);
     }
     // Peak RSS through GNU time: a child forked from this (large) process would inherit its
     // high-water mark, so the client is started from the small `time` process instead.
     const fs::path rss_file = dir / "rss.txt";
-    const ChildResult cold = run_child({"/usr/bin/time", "-f", "%M", "-o", rss_file.string(), client,
-                                        "--ca-file", cert.string(), "--metadata-url", murl,
+    const ChildResult cold = run_child({"/usr/bin/time", "-f", "%M", "-o", rss_file.string(),
+                                        client, "--ca-file", cert.string(), "--metadata-url", murl,
                                         "--metadata-dir", client_dir.string(), "refresh"});
     if (cold.status != 0) {
       std::cerr << "cold refresh failed\n";
@@ -268,9 +270,9 @@ void refresh_benchmark(int n_targets, const std::string& client, const std::stri
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
       if (!updater.refresh()) std::exit(1);
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-      cold_inproc_best = std::min(cold_inproc_best,
-                                  static_cast<double>(b.tv_sec - a.tv_sec) +
-                                      static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e9);
+      cold_inproc_best =
+          std::min(cold_inproc_best, static_cast<double>(b.tv_sec - a.tv_sec) +
+                                         static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e9);
     }
   }
   // In-process no-change refresh: CPU of the calling thread only (the server runs on another).
@@ -304,8 +306,9 @@ void refresh_benchmark(int n_targets, const std::string& client, const std::stri
   std::printf("cold refresh CPU (process):            %8.1f ms\n", cold_cpu * 1e3);
   std::printf("cold refresh CPU (in-process thread):  %8.1f ms  = %.2fx baseline\n",
               cold_inproc_best * 1e3, cold_inproc_best / baseline);
-  std::printf("no-change refresh CPU (process):       %8.2f ms  (empty process: %.2f ms; goal < 5 ms)\n",
-              nochange_cpu_best * 1e3, empty.cpu_seconds * 1e3);
+  std::printf(
+      "no-change refresh CPU (process):       %8.2f ms  (empty process: %.2f ms; goal < 5 ms)\n",
+      nochange_cpu_best * 1e3, empty.cpu_seconds * 1e3);
   std::printf("no-change refresh CPU (in-process):    %8.2f ms  (%llu requests; goal < 5 ms)\n",
               inproc_best * 1e3, static_cast<unsigned long long>(inproc_requests));
   std::printf("cold refresh peak RSS:                 %8.1f MiB = %.2fx file size (goal <= 3x)\n",
@@ -347,27 +350,32 @@ void verify_benchmark() {
     // Interleave rounds so drift in machine load affects both sides alike.
     double dss_rate = 0, raw_rate = 0;
     for (int round = 0; round < 3; ++round) {
-      dss_rate = std::max(dss_rate, rate([&] { sink = static_cast<bool>(pub.verify(as_bytes(msg), sig)); }));
+      dss_rate = std::max(dss_rate,
+                          rate([&] { sink = static_cast<bool>(pub.verify(as_bytes(msg), sig)); }));
       if (scheme == crypto::KeyScheme::kEd25519) {
         const Bytes raw_pk = *hex_decode(pub.public_value());
-        raw_rate = std::max(raw_rate, rate([&] {
-          sink = crypto_sign_verify_detached(sig.data(), reinterpret_cast<const unsigned char*>(msg.data()),
-                                             msg.size(), raw_pk.data()) == 0;
-        }));
+        raw_rate =
+            std::max(raw_rate, rate([&] {
+                       sink = crypto_sign_verify_detached(
+                                  sig.data(), reinterpret_cast<const unsigned char*>(msg.data()),
+                                  msg.size(), raw_pk.data()) == 0;
+                     }));
       } else {
         EVP_PKEY* pk = parse_pem(pub.public_value());
-        raw_rate = std::max(raw_rate, rate([&] {
-          EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-          EVP_PKEY_CTX* pctx = nullptr;
-          EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), nullptr, pk);
-          if (scheme == crypto::KeyScheme::kRsaPssSha256) {
-            EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
-            EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO);
-          }
-          sink = EVP_DigestVerify(ctx, sig.data(), sig.size(),
-                                  reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
-          EVP_MD_CTX_free(ctx);
-        }));
+        raw_rate =
+            std::max(raw_rate, rate([&] {
+                       EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+                       EVP_PKEY_CTX* pctx = nullptr;
+                       EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), nullptr, pk);
+                       if (scheme == crypto::KeyScheme::kRsaPssSha256) {
+                         EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
+                         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO);
+                       }
+                       sink = EVP_DigestVerify(ctx, sig.data(), sig.size(),
+                                               reinterpret_cast<const unsigned char*>(msg.data()),
+                                               msg.size()) == 1;
+                       EVP_MD_CTX_free(ctx);
+                     }));
         EVP_PKEY_free(pk);
       }
     }
@@ -380,20 +388,24 @@ void verify_benchmark() {
   unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   crypto_sign_keypair(pk, sk);
   unsigned char sig[crypto_sign_BYTES];
-  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), sk);
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                       sk);
   EVP_PKEY* ossl = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pk, sizeof pk);
   volatile bool sink = false;
   const double sodium = rate([&] {
-    sink = crypto_sign_verify_detached(sig, reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), pk) == 0;
+    sink = crypto_sign_verify_detached(sig, reinterpret_cast<const unsigned char*>(msg.data()),
+                                       msg.size(), pk) == 0;
   });
   const double openssl = rate([&] {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, ossl);
-    sink = EVP_DigestVerify(ctx, sig, sizeof sig, reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
+    sink = EVP_DigestVerify(ctx, sig, sizeof sig,
+                            reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
     EVP_MD_CTX_free(ctx);
   });
   EVP_PKEY_free(ossl);
-  std::printf("ed25519 libsodium %9.0f/s vs OpenSSL %9.0f/s = %.2fx\n", sodium, openssl, sodium / openssl);
+  std::printf("ed25519 libsodium %9.0f/s vs OpenSSL %9.0f/s = %.2fx\n", sodium, openssl,
+              sodium / openssl);
   (void)sink;
 }
 
@@ -409,7 +421,8 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--keep") == 0) keep = argv[i + 1];
   }
   if (client.empty()) {
-    client = (fs::path(argv[0]).parent_path().parent_path() / "src" / "cli" / "dss-tuf-client").string();
+    client =
+        (fs::path(argv[0]).parent_path().parent_path() / "src" / "cli" / "dss-tuf-client").string();
   }
   if (sodium_init() < 0) return 1;
   verify_benchmark();

@@ -18,14 +18,22 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--repo") o.repository_url = next();
-    else if (a == "--root") o.trusted_root = next();
-    else if (a == "--install") o.install_root = next();
-    else if (a == "--state") o.state_dir = next();
-    else if (a == "--app") o.app = next();
-    else if (a == "--channel") o.channel = next();
-    else if (a == "--ca-file") o.ca_file = next();
-    else if (a == "--check-only") check_only = true;
+    if (a == "--repo")
+      o.repository_url = next();
+    else if (a == "--root")
+      o.trusted_root = next();
+    else if (a == "--install")
+      o.install_root = next();
+    else if (a == "--state")
+      o.state_dir = next();
+    else if (a == "--app")
+      o.app = next();
+    else if (a == "--channel")
+      o.channel = next();
+    else if (a == "--ca-file")
+      o.ca_file = next();
+    else if (a == "--check-only")
+      check_only = true;
     else {
       std::cerr << "usage: self_update --repo URL --root ROOT.json --install DIR --state DIR "
                    "--app NAME [--channel C] [--ca-file PEM] [--check-only]\n";

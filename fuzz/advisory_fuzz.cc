@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   const auto a = dss::advisory::parse(in);
   if (!a) return 0;
-  if (a->id.empty() || a->cwes.empty() || a->cvss_vector.empty() || a->affected.empty()) std::abort();
+  if (a->id.empty() || a->cwes.empty() || a->cvss_vector.empty() || a->affected.empty())
+    std::abort();
   for (const auto& af : a->affected) {
     for (const auto& r : af.ranges) {
       const auto i = dss::Version::parse(r.introduced);

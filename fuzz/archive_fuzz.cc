@@ -19,8 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::filesystem::path dest = std::filesystem::path(scratch) / "x";
   std::error_code ec;
   std::filesystem::remove_all(dest, ec);
-  auto r = dss::agent::extract_tar_zst_memory(dss::ByteView(data, size), dest,
-                                              {1 << 20, 1000});
+  auto r = dss::agent::extract_tar_zst_memory(dss::ByteView(data, size), dest, {1 << 20, 1000});
   (void)r;
   std::filesystem::remove_all(dest, ec);
   return 0;

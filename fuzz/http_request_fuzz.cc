@@ -11,6 +11,8 @@
 // Contracts checked on every answer, not just the absence of crashes: a well-formed response
 // with a status, the security headers present, and no answer revealing the owner's password or
 // session token to a request that did not carry it.
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -20,9 +22,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <boost/beast/core/error.hpp>
-#include <boost/beast/http.hpp>
 
 #include "identity/totp.h"
 #include "server/service.h"
@@ -126,8 +125,7 @@ Harness& harness() {
     auto secret = dss::identity::base32_decode(uri.substr(at + 7, uri.find('&', at) - at - 7));
     if (!secret) die("no TOTP secret in the enrolment answer");
     const std::string code = dss::identity::totp_code(secret->view(), std::time(nullptr));
-    r = call(*out, json_post(*out, "/api/v1/auth/mfa/totp/confirm",
-                             R"({"code":")" + code + "\"}"));
+    r = call(*out, json_post(*out, "/api/v1/auth/mfa/totp/confirm", R"({"code":")" + code + "\"}"));
     if (r.result() != http::status::ok) die("TOTP confirmation failed: " + r.body());
     return out;
   }();

@@ -10,8 +10,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   dss::tuf::MetadataParser parser;
   if (auto root = parser.root(bytes)) {
     // Round trip: what we serialise must parse again to the same canonical signed bytes.
-    const std::string again = dss::tuf::to_envelope_json(dss::tuf::to_signed_json(root->signed_),
-                                                         root->signatures);
+    const std::string again =
+        dss::tuf::to_envelope_json(dss::tuf::to_signed_json(root->signed_), root->signatures);
     auto reparsed = parser.root(again);
     if (!reparsed || reparsed->signed_canonical != dss::tuf::to_signed_json(root->signed_)) {
       __builtin_trap();

@@ -2,11 +2,11 @@
 // it must refuse cleanly, never crash, and whatever it accepts must really meet the rules.
 // Hashing is left out: Argon2id at the floor costs ~50 ms an input.
 // Input: [account_len:1][account][password...]
+#include <unistr.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-
-#include <unistr.h>
 
 #include "identity/password.h"
 

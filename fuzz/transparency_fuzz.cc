@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "transparency/verify.h"
 #include "core/bytes.h"
+#include "transparency/verify.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   dss::tlog::Checkpoint cp{"dss-release-transparency/fuzz", 7, {}, {}};
   cp.root.fill(0x5a);
   // A root no input can reach without a SHA-256 preimage: nothing may verify.
-  if (dss::transparency::check_inclusion(cp, text, "release", std::string(64, 'a'))) __builtin_trap();
+  if (dss::transparency::check_inclusion(cp, text, "release", std::string(64, 'a')))
+    __builtin_trap();
   dss::tlog::Checkpoint saved{"dss-release-transparency/fuzz", 3, {}, {}};
   saved.root.fill(0xa5);
   if (dss::transparency::check_extends(saved, cp, std::string(text))) __builtin_trap();

@@ -38,25 +38,25 @@ struct UpdaterOptions {
   std::string state_dir;       // private state: TUF metadata, settings, the agent's record
   std::string app;             // releases are the targets "<app>/<channel>/..."
   std::string channel = "stable";
-  std::string ca_file;         // extra HTTPS trust anchor (PEM); empty: the system store
+  std::string ca_file;  // extra HTTPS trust anchor (PEM); empty: the system store
 };
 
 // What a call did. `outcome` is one of "none" (nothing to do), "available" (check() found a
 // newer release), "installed", "rolled_back", "refused", "failed".
 struct UpdateResult {
-  bool ok = false;           // false for refused and failed
+  bool ok = false;  // false for refused and failed
   std::string outcome;
-  std::string version;       // the release concerned, if any
-  std::string message;       // plain words: what happened and what to do
-  std::string code;          // error code name ("" on success), e.g. "length_or_hash_mismatch"
+  std::string version;  // the release concerned, if any
+  std::string message;  // plain words: what happened and what to do
+  std::string code;     // error code name ("" on success), e.g. "length_or_hash_mismatch"
 };
 
 struct UpdateStatus {
-  std::string installed;          // "" before the first install
-  std::string previous;           // kept for rollback
+  std::string installed;  // "" before the first install
+  std::string previous;   // kept for rollback
   std::string highest_committed;
   std::vector<std::string> failed;  // versions never retried
-  UpdateResult last;              // the last recorded result
+  UpdateResult last;                // the last recorded result
 };
 
 class Updater {

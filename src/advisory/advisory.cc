@@ -34,8 +34,9 @@ const json& member(const json& j, const char* key) {
 
 Result<json> parse_json(std::string_view document, std::string_view what) {
   if (document.size() > kMaxAdvisoryBytes) {
-    return make_error(ErrorCode::kAdvisoryInvalid, std::string(what) + " is larger than " +
-                                                       std::to_string(kMaxAdvisoryBytes >> 20) + " MiB");
+    return make_error(
+        ErrorCode::kAdvisoryInvalid,
+        std::string(what) + " is larger than " + std::to_string(kMaxAdvisoryBytes >> 20) + " MiB");
   }
   DSS_TRY_STATUS(dss::json::check_shape(document, kMaxDepth, kMaxString, what));
   json doc = json::parse(document, nullptr, /*allow_exceptions=*/false);
@@ -59,8 +60,10 @@ std::optional<Metrics> vector_metrics(std::string_view vector, std::string& vers
     const auto next = rest.find('/');
     const std::string_view item = rest.substr(0, next);
     const auto colon = item.find(':');
-    if (colon == std::string_view::npos || colon == 0 || colon + 1 == item.size()) return std::nullopt;
-    if (!m.emplace(std::string(item.substr(0, colon)), std::string(item.substr(colon + 1))).second) {
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == item.size())
+      return std::nullopt;
+    if (!m.emplace(std::string(item.substr(0, colon)), std::string(item.substr(colon + 1)))
+             .second) {
       return std::nullopt;  // a metric twice
     }
     if (next == std::string_view::npos) break;
@@ -74,7 +77,8 @@ using BaseMetric = std::pair<const char*, std::string_view>;  // name, allowed o
 bool has_base(const Metrics& m, std::span<const BaseMetric> base) {
   return std::all_of(base.begin(), base.end(), [&](const auto& b) {
     const auto it = m.find(b.first);
-    return it != m.end() && it->second.size() == 1 && b.second.find(it->second[0]) != std::string_view::npos;
+    return it != m.end() && it->second.size() == 1 &&
+           b.second.find(it->second[0]) != std::string_view::npos;
   });
 }
 
@@ -110,9 +114,9 @@ bool valid_cwe(const std::string& id) {
 }
 
 // The checks every advisory must pass, whatever its source; every failure is listed.
-Status require_complete(Advisory& a, std::vector<std::string>& missing, std::string_view where_affected,
-                        std::string_view where_cvss, std::string_view where_cwe,
-                        const std::string& declared_severity) {
+Status require_complete(Advisory& a, std::vector<std::string>& missing,
+                        std::string_view where_affected, std::string_view where_cvss,
+                        std::string_view where_cwe, const std::string& declared_severity) {
   if (a.id.empty()) missing.emplace_back("id: missing");
   if (a.affected.empty()) {
     missing.push_back(std::string(where_affected) + ": no affected package with a version range");
@@ -147,14 +151,18 @@ Status require_complete(Advisory& a, std::vector<std::string>& missing, std::str
       a.severity = rating(*a.cvss_score);
     } else {
       std::string s = declared_severity;
-      std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(s.begin(), s.end(), s.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       if (s == "moderate") s = "medium";
       a.severity = s == "critical" || s == "high" || s == "medium" || s == "low" ? s : "unrated";
     }
   }
-  if (a.cwes.empty()) missing.push_back(std::string(where_cwe) + ": no CWE id (the root cause, e.g. CWE-79)");
+  if (a.cwes.empty())
+    missing.push_back(std::string(where_cwe) + ": no CWE id (the root cause, e.g. CWE-79)");
   for (const auto& c : a.cwes) {
-    if (!valid_cwe(c)) missing.push_back(std::string(where_cwe) + ": \"" + c.substr(0, 40) + "\" is not a CWE id like CWE-79");
+    if (!valid_cwe(c))
+      missing.push_back(std::string(where_cwe) + ": \"" + c.substr(0, 40) +
+                        "\" is not a CWE id like CWE-79");
   }
   if (missing.empty()) return ok();
   std::string msg = "the advisory " + (a.id.empty() ? std::string() : a.id + " ") +
@@ -230,13 +238,17 @@ std::optional<double> cvss3_base_score(std::string_view vector) {
   const auto cia = [](char c) { return c == 'H' ? 0.56 : c == 'L' ? 0.22 : 0.0; };
   const double av = v("AV") == 'N' ? 0.85 : v("AV") == 'A' ? 0.62 : v("AV") == 'L' ? 0.55 : 0.2;
   const double ac = v("AC") == 'L' ? 0.77 : 0.44;
-  const double pr = v("PR") == 'N' ? 0.85 : v("PR") == 'L' ? (changed ? 0.68 : 0.62) : (changed ? 0.5 : 0.27);
+  const double pr = v("PR") == 'N'   ? 0.85
+                    : v("PR") == 'L' ? (changed ? 0.68 : 0.62)
+                                     : (changed ? 0.5 : 0.27);
   const double ui = v("UI") == 'N' ? 0.85 : 0.62;
   const double iss = 1 - (1 - cia(v("C"))) * (1 - cia(v("I"))) * (1 - cia(v("A")));
-  const double impact = changed ? 7.52 * (iss - 0.029) - 3.25 * std::pow(iss - 0.02, 15) : 6.42 * iss;
+  const double impact =
+      changed ? 7.52 * (iss - 0.029) - 3.25 * std::pow(iss - 0.02, 15) : 6.42 * iss;
   const double exploitability = 8.22 * av * ac * pr * ui;
   if (impact <= 0) return 0.0;
-  const double raw = std::min(changed ? 1.08 * (impact + exploitability) : impact + exploitability, 10.0);
+  const double raw =
+      std::min(changed ? 1.08 * (impact + exploitability) : impact + exploitability, 10.0);
   // CVSS 3.1 Roundup: the smallest one-decimal number >= raw, free of float noise.
   const auto scaled = static_cast<long long>(std::llround(raw * 100000));
   if (scaled % 10000 == 0) return static_cast<double>(scaled) / 100000.0;
@@ -264,7 +276,8 @@ Result<Advisory> parse_osv(std::string_view document) {
         const std::string type = str(ranges[k], "type");
         if (type != "ECOSYSTEM" && type != "SEMVER") {
           missing.push_back("affected[" + std::to_string(i) + "].ranges[" + std::to_string(k) +
-                            "]: type \"" + type + "\" has no version order; use ECOSYSTEM or SEMVER");
+                            "]: type \"" + type +
+                            "\" has no version order; use ECOSYSTEM or SEMVER");
           continue;
         }
         // Events in order: each "introduced" opens a range, the next "fixed" closes it.
@@ -294,7 +307,8 @@ Result<Advisory> parse_osv(std::string_view document) {
   const json& severity = member(doc, "severity");
   for (std::size_t i = 0; severity.is_array() && i < severity.size(); ++i) {
     const std::string type = str(severity[i], "type");
-    if ((type == "CVSS_V3" || type == "CVSS_V4") && a.cvss_vector.empty()) a.cvss_vector = str(severity[i], "score");
+    if ((type == "CVSS_V3" || type == "CVSS_V4") && a.cvss_vector.empty())
+      a.cvss_vector = str(severity[i], "score");
   }
   const json& db = member(doc, "database_specific");
   a.cwes = string_list(member(db, "cwe_ids"));
@@ -307,8 +321,9 @@ Result<Advisory> import_csaf(std::string_view document) {
   DSS_TRY(const json doc, parse_json(document, "the CSAF advisory"));
   const json& d = member(doc, "document");
   if (str(d, "csaf_version") != "2.0") {
-    return make_error(ErrorCode::kAdvisoryInvalid,
-                      "document.csaf_version is not \"2.0\"; import CSAF 2.0 JSON or give OSV JSON");
+    return make_error(
+        ErrorCode::kAdvisoryInvalid,
+        "document.csaf_version is not \"2.0\"; import CSAF 2.0 JSON or give OSV JSON");
   }
   Advisory a;
   const json& tracking = member(d, "tracking");
@@ -392,8 +407,9 @@ Result<Advisory> import_csaf(std::string_view document) {
     }
     a.affected.push_back(std::move(af));
   }
-  DSS_TRY_STATUS(require_complete(a, missing, "product_status.known_affected", "vulnerabilities[].scores",
-                                  "vulnerabilities[].cwe", str(member(d, "aggregate_severity"), "text")));
+  DSS_TRY_STATUS(require_complete(a, missing, "product_status.known_affected",
+                                  "vulnerabilities[].scores", "vulnerabilities[].cwe",
+                                  str(member(d, "aggregate_severity"), "text")));
   return a;
 }
 
@@ -414,21 +430,24 @@ std::string to_osv(const Advisory& a) {
     affected.push_back({{"package", {{"ecosystem", "DSS"}, {"name", af.package}}},
                         {"ranges", json::array({{{"type", "ECOSYSTEM"}, {"events", events}}})}});
   }
-  json doc = {{"schema_version", "1.6.0"},
-              {"id", a.id},
-              {"aliases", a.aliases},
-              {"summary", a.summary},
-              {"details", a.details},
-              {"affected", affected},
-              {"severity", json::array({{{"type", a.cvss_vector.rfind("CVSS:4", 0) == 0 ? "CVSS_V4" : "CVSS_V3"},
-                                         {"score", a.cvss_vector}}})},
-              {"database_specific", {{"cwe_ids", a.cwes}, {"severity", a.severity}}}};
+  json doc = {
+      {"schema_version", "1.6.0"},
+      {"id", a.id},
+      {"aliases", a.aliases},
+      {"summary", a.summary},
+      {"details", a.details},
+      {"affected", affected},
+      {"severity",
+       json::array({{{"type", a.cvss_vector.rfind("CVSS:4", 0) == 0 ? "CVSS_V4" : "CVSS_V3"},
+                     {"score", a.cvss_vector}}})},
+      {"database_specific", {{"cwe_ids", a.cwes}, {"severity", a.severity}}}};
   if (!a.published.empty()) doc["published"] = a.published;
   if (!a.modified.empty()) doc["modified"] = a.modified;
   return doc.dump(2);  // nlohmann orders keys, so the output is deterministic
 }
 
-std::optional<Range> affecting_range(const Advisory& a, std::string_view package, const Version& installed) {
+std::optional<Range> affecting_range(const Advisory& a, std::string_view package,
+                                     const Version& installed) {
   for (const auto& af : a.affected) {
     if (af.package != package) continue;
     for (const auto& r : af.ranges) {

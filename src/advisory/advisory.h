@@ -37,7 +37,7 @@ struct Advisory {
   std::vector<std::string> aliases;  // CVE ids
   std::string summary;
   std::string details;
-  std::string published;             // RFC 3339, as given
+  std::string published;  // RFC 3339, as given
   std::string modified;
   std::vector<Affected> affected;
   std::string cvss_vector;           // "CVSS:3.1/AV:N/..." or "CVSS:4.0/..."

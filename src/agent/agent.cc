@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "advisory/advisory.h"
@@ -57,7 +56,8 @@ bool setting_bool(const settings::SettingsState& s, std::string_view key, bool d
   return dflt;
 }
 
-std::int64_t setting_int(const settings::SettingsState& s, std::string_view key, std::int64_t dflt) {
+std::int64_t setting_int(const settings::SettingsState& s, std::string_view key,
+                         std::int64_t dflt) {
   auto e = settings::resolve_one(s, key);
   if (!e) return dflt;
   if (const auto* v = std::get_if<std::int64_t>(&e->value)) return *v;
@@ -111,7 +111,8 @@ struct Agent::Impl {
     auto info = updater.get_target_info(options.policy_target);
     if (!info) {
       if (info.error().code != ErrorCode::kTargetNotFound) {
-        ignore_error(engine->record_policy_refusal("tuf target " + options.policy_target, info.error()));
+        ignore_error(
+            engine->record_policy_refusal("tuf target " + options.policy_target, info.error()));
         note = "; policy bundle refused: " + info.error().to_string();
       }
       return;
@@ -217,8 +218,8 @@ struct Agent::Impl {
 
   // The newest release the policy allows, or nullptr; `skipped` notes a failed newer one.
   // Outside a security update (`urgent`), a release younger than update.deferral_hours waits.
-  const Candidate* choose(const std::vector<Candidate>& list, std::string& skipped, bool urgent = false,
-                          std::int64_t deferral_s = 0, UnixSeconds now = 0) {
+  const Candidate* choose(const std::vector<Candidate>& list, std::string& skipped,
+                          bool urgent = false, std::int64_t deferral_s = 0, UnixSeconds now = 0) {
     const AgentState& st = installer->state();
     const auto installed_v = Version::parse(st.installed);
     const auto highest_v = Version::parse(st.highest_committed);
@@ -248,7 +249,8 @@ struct Agent::Impl {
     // 2. TUF refresh, and a new policy bundle at once.
     client::Updater updater(updater_config(), *fetcher, *metadata, *clock);
     if (auto r = updater.refresh(); !r) {
-      return {"failed", "", "the repository could not be refreshed: " + r.error().message, r.error().code};
+      return {"failed", "", "the repository could not be refreshed: " + r.error().message,
+              r.error().code};
     }
     std::string policy_note;
     apply_policy(updater, policy_note);
@@ -264,15 +266,17 @@ struct Agent::Impl {
       policy_note += "; security update for " + ids;
     }
     std::string skipped;
-    const Candidate* pick = choose(*list, skipped, urgent,
-                                   setting_int(sstate, "update.deferral_hours", 0) * 3600, clock->now());
+    const Candidate* pick =
+        choose(*list, skipped, urgent, setting_int(sstate, "update.deferral_hours", 0) * 3600,
+               clock->now());
     const std::string installed = st.installed;
     if (pick == nullptr) {
-      return {"none", installed,
-              (installed.empty() ? std::string("no release is published on channel ") + options.channel
-                                 : installed + " is the newest release allowed") +
-                  skipped + policy_note,
-              ErrorCode::kOk};
+      return {
+          "none", installed,
+          (installed.empty() ? std::string("no release is published on channel ") + options.channel
+                             : installed + " is the newest release allowed") +
+              skipped + policy_note,
+          ErrorCode::kOk};
     }
     const std::string v = pick->release.version.text();
     if (!setting_bool(sstate, "update.auto_install", true)) {
@@ -283,9 +287,8 @@ struct Agent::Impl {
     }
     // 4. Download with resume, bounded by the signed length, verified by the signed hashes.
     const auto sha = pick->info.file.hashes.find("sha256");
-    const std::string id = sha != pick->info.file.hashes.end()
-                               ? sha->second
-                               : pick->info.file.hashes.begin()->second;
+    const std::string id =
+        sha != pick->info.file.hashes.end() ? sha->second : pick->info.file.hashes.begin()->second;
     const fs::path downloads = dir() / "downloads";
     if (auto d = platform::ensure_private_dir(downloads); !d) {
       return {"failed", v, d.error().message, d.error().code};
@@ -322,11 +325,14 @@ struct Agent::Impl {
       if (code == ErrorCode::kArchiveRefused || code == ErrorCode::kArchiveTooLarge) {
         st.failed.insert(v);  // the signed archive itself is bad: a newer release is needed
       }
-      return {is_refusal(code) ? "refused" : "failed", v, outcome.error().message + policy_note, code};
+      return {is_refusal(code) ? "refused" : "failed", v, outcome.error().message + policy_note,
+              code};
     }
-    if (!outcome->installed) return {"rolled_back", v, outcome->detail + policy_note, outcome->failure};
+    if (!outcome->installed)
+      return {"rolled_back", v, outcome->detail + policy_note, outcome->failure};
     std::string after_note;
-    st.advisories = affecting_advisories(updater, after_note);  // what still affects the new version
+    st.advisories =
+        affecting_advisories(updater, after_note);  // what still affects the new version
     return {"installed", v, outcome->detail + policy_note, ErrorCode::kOk};
   }
 
@@ -346,13 +352,15 @@ struct Agent::Impl {
   }
 
   // Before an install (kind "release") or a policy bundle is applied (kind "policy"): the file
-  // with SHA-256 `sha256` must be in the repository's transparency log, under a checkpoint signed with the key TUF vouches for and consistent
-  // with the last checkpoint this device kept (which is then advanced). A repository that never
-  // had a log passes with a warning in `note`; once a log was seen, its absence fails closed.
-  Status check_transparency(client::Updater& updater, const std::string& kind, const std::string& sha256,
-                            std::string& note) {
+  // with SHA-256 `sha256` must be in the repository's transparency log, under a checkpoint signed
+  // with the key TUF vouches for and consistent with the last checkpoint this device kept (which is
+  // then advanced). A repository that never had a log passes with a warning in `note`; once a log
+  // was seen, its absence fails closed.
+  Status check_transparency(client::Updater& updater, const std::string& kind,
+                            const std::string& sha256, std::string& note) {
     auto saved_note = platform::read_text_file(saved_checkpoint_path(), kMaxLogFileBytes);
-    if (!saved_note && saved_note.error().code != ErrorCode::kNotFound) return tl::unexpected(saved_note.error());
+    if (!saved_note && saved_note.error().code != ErrorCode::kNotFound)
+      return tl::unexpected(saved_note.error());
     const bool seen = saved_note.has_value();
     auto info = updater.get_target_info(std::string(kLogTarget));
     if (!info) {
@@ -363,7 +371,8 @@ struct Agent::Impl {
                           "(transparency/log.json), which this device saw before; refusing to "
                           "install releases or policies that cannot be checked against it");
       }
-      note += "; WARNING: the repository publishes no transparency log, so the " + kind + " was not "
+      note += "; WARNING: the repository publishes no transparency log, so the " + kind +
+              " was not "
               "checked against one";
       return ok();
     }
@@ -378,15 +387,17 @@ struct Agent::Impl {
     if (seen) {
       auto c = open_log_checkpoint(*saved_note, key);
       if (!c) {
-        return make_error(ErrorCode::kTransparencyForked,
-                          "the transparency log's identity changed since this device last saw it "
-                          "(the kept checkpoint is not signed by the key the repository now names)");
+        return make_error(
+            ErrorCode::kTransparencyForked,
+            "the transparency log's identity changed since this device last saw it "
+            "(the kept checkpoint is not signed by the key the repository now names)");
       }
       saved = std::move(*c);
     }
     if (sha256.empty()) {
-      return make_error(ErrorCode::kNotInTransparencyLog,
-                        "the " + kind + " has no SHA-256 hash, by which the transparency log lists it");
+      return make_error(
+          ErrorCode::kNotInTransparencyLog,
+          "the " + kind + " has no SHA-256 hash, by which the transparency log lists it");
     }
     // A publisher appending between our reads makes the entry newer than the checkpoint:
     // read the checkpoint once more then.
@@ -451,13 +462,15 @@ struct Agent::Impl {
       return tl::unexpected(text.error());
     }
     const json j = json::parse(*text, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("device_id") || !j["device_id"].is_string()) {
+    if (j.is_discarded() || !j.is_object() || !j.contains("device_id") ||
+        !j["device_id"].is_string()) {
       return make_error(ErrorCode::kMalformed, (dir() / "device.json").string() + " is damaged");
     }
     DSS_TRY(Bytes raw, platform::read_file(dir() / "device.key", 1024));
     SecretBytes secret(raw.data(), raw.size());
     std::fill(raw.begin(), raw.end(), 0);
-    DSS_TRY(crypto::PrivateKey key, crypto::PrivateKey::from_secret(crypto::KeyScheme::kEd25519, secret));
+    DSS_TRY(crypto::PrivateKey key,
+            crypto::PrivateKey::from_secret(crypto::KeyScheme::kEd25519, secret));
     return std::optional<Device>(Device{j["device_id"].get<std::string>(), std::move(key)});
   }
 
@@ -478,10 +491,12 @@ struct Agent::Impl {
     }
     DSS_TRY(crypto::PrivateKey key, crypto::PrivateKey::generate(crypto::KeyScheme::kEd25519));
     DSS_TRY(Bytes pub, hex_decode(key.public_key().public_value()));
-    const json body = {{"token", options.enrol_token}, {"public_key", base64_encode(pub)},
+    const json body = {{"token", options.enrol_token},
+                       {"public_key", base64_encode(pub)},
                        {"name", options.device_name.empty() ? options.app : options.device_name}};
-    DSS_TRY(net::PostResponse r, net::https_post_json(options.server_url + std::string(devproto::kEnrolPath),
-                                                      body.dump(), {}, fetch_options()));
+    DSS_TRY(net::PostResponse r,
+            net::https_post_json(options.server_url + std::string(devproto::kEnrolPath),
+                                 body.dump(), {}, fetch_options()));
     if (r.status != 201) {
       return make_error(r.status == 401 ? ErrorCode::kUnauthenticated : ErrorCode::kNetwork,
                         "enrolment was refused (HTTP " + std::to_string(r.status) +
@@ -512,8 +527,8 @@ struct Agent::Impl {
       if (e.loosened) r.loosened_settings.emplace_back(e.declaration->key);
     }
     for (const auto& c : last_domain) {
-      r.domain_checks.push_back({c.id, c.status != settings::CheckStatus::kFail,
-                                 c.finding.substr(0, 200)});
+      r.domain_checks.push_back(
+          {c.id, c.status != settings::CheckStatus::kFail, c.finding.substr(0, 200)});
     }
     r.last_update = {st.last.result, st.last.version, st.last.detail.substr(0, 250)};
     // The checkpoint this device verified and kept, for the server's fleet-wide comparison.
@@ -535,11 +550,12 @@ struct Agent::Impl {
         std::string(devproto::kHeaderTimestamp) + ": " + sig.timestamp,
         std::string(devproto::kHeaderNonce) + ": " + sig.nonce,
         std::string(devproto::kHeaderSignature) + ": " + sig.signature};
-    DSS_TRY(net::PostResponse r, net::https_post_json(options.server_url + std::string(devproto::kCheckinPath),
-                                                      body, headers, fetch_options()));
+    DSS_TRY(net::PostResponse r,
+            net::https_post_json(options.server_url + std::string(devproto::kCheckinPath), body,
+                                 headers, fetch_options()));
     if (r.status != 200) {
-      return make_error(ErrorCode::kNetwork, "the server refused the check-in (HTTP " +
-                                                 std::to_string(r.status) + ")");
+      return make_error(ErrorCode::kNetwork,
+                        "the server refused the check-in (HTTP " + std::to_string(r.status) + ")");
     }
     return ok();
   }
@@ -549,14 +565,16 @@ Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Agent::~Agent() = default;
 
 Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options, const settings::SystemProbe& probe,
-                                           const Clock& clock, std::unique_ptr<net::Fetcher> fetcher) {
+                                           const Clock& clock,
+                                           std::unique_ptr<net::Fetcher> fetcher) {
   if (options.app.empty() || options.app.find('/') != std::string::npos) {
     return make_error(ErrorCode::kInvalidArgument, "--app must be a name without \"/\"");
   }
   if (options.channel.empty() || options.channel.find('/') != std::string::npos) {
     return make_error(ErrorCode::kInvalidArgument, "--channel must be a name without \"/\"");
   }
-  if (options.repo_url.empty()) return make_error(ErrorCode::kInvalidArgument, "--repo is required");
+  if (options.repo_url.empty())
+    return make_error(ErrorCode::kInvalidArgument, "--repo is required");
   auto impl = std::make_unique<Impl>();
   impl->probe = &probe;
   impl->clock = &clock;
@@ -568,7 +586,8 @@ Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options, const settings:
   DSS_TRY_STATUS(impl->check_domain(sstate));
   impl->audit = std::make_unique<settings::AuditLogSink>(impl->options.state_dir, clock,
                                                          settings::audit_fail_closed(sstate));
-  impl->engine = std::make_unique<settings::SettingsEngine>(impl->settings_store, *impl->audit, clock);
+  impl->engine =
+      std::make_unique<settings::SettingsEngine>(impl->settings_store, *impl->audit, clock);
   DSS_TRY_STATUS(platform::ensure_private_dir(impl->dir()));
   DSS_TRY(client::DirectoryMetadataStore store,
           client::DirectoryMetadataStore::open(impl->dir() / "metadata"));
@@ -583,8 +602,8 @@ Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options, const settings:
     DSS_TRY(std::string bytes, platform::read_text_file(impl->options.trusted_root, 512ull * 1024));
     DSS_TRY_STATUS(impl->metadata->store("root", bytes));
   }
-  impl->fetcher = fetcher ? std::move(fetcher)
-                          : std::make_unique<net::CurlFetcher>(impl->fetch_options());
+  impl->fetcher =
+      fetcher ? std::move(fetcher) : std::make_unique<net::CurlFetcher>(impl->fetch_options());
   DSS_TRY(Installer installer, Installer::open(impl->options.install_root, impl->dir(), clock));
   impl->installer.emplace(std::move(installer));
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));
@@ -621,7 +640,8 @@ CycleResult Agent::run_once(const Progress& progress) {
     }
   }
   if (auto s = m.installer->save_state(); !s && r.result != "failed") {
-    r = {"failed", r.version, "the agent state could not be saved: " + s.error().message, s.error().code};
+    r = {"failed", r.version, "the agent state could not be saved: " + s.error().message,
+         s.error().code};
   }
   if (auto c = m.checkin(); !c) {
     std::cerr << "dss agent: check-in not sent: " << c.error().to_string() << "\n";
@@ -636,7 +656,8 @@ std::chrono::milliseconds Agent::next_delay(const CycleResult& last) {
   double base = interval_ms;
   const int failures = m.installer->state().consecutive_failures;
   if ((last.result == "failed" || last.result == "refused") && failures > 0) {
-    base = std::min(interval_ms, 60'000.0 * static_cast<double>(1ULL << std::min(failures - 1, 20)));
+    base =
+        std::min(interval_ms, 60'000.0 * static_cast<double>(1ULL << std::min(failures - 1, 20)));
   }
   std::uniform_real_distribution<double> jitter(0.9, 1.1);
   return std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter(m.rng)));

@@ -46,14 +46,14 @@ struct AgentOptions {
   std::string app;                     // release targets are "<app>/<channel>/..."
   std::string channel = "stable";
   std::string policy_target = "policy/bundle.json";  // a signed settings policy bundle
-  std::string ca_file;                 // extra trust anchor for HTTPS (empty: system store)
-  std::string server_url;              // `dss server` origin for check-ins (empty: none)
-  std::string enrol_token;             // one-time token for the first enrolment
+  std::string ca_file;      // extra trust anchor for HTTPS (empty: system store)
+  std::string server_url;   // `dss server` origin for check-ins (empty: none)
+  std::string enrol_token;  // one-time token for the first enrolment
   std::string device_name;
 };
 
 struct CycleResult {
-  std::string result;   // "none", "installed", "rolled_back", "refused", "failed"
+  std::string result;  // "none", "installed", "rolled_back", "refused", "failed"
   std::string version;
   std::string detail;
   ErrorCode code = ErrorCode::kOk;  // the failure, when result is refused or failed
@@ -61,8 +61,8 @@ struct CycleResult {
 
 struct AgentStatus {
   AgentState state;
-  std::string current;                  // what `current` points to
-  std::vector<std::string> on_disk;     // versions kept
+  std::string current;               // what `current` points to
+  std::vector<std::string> on_disk;  // versions kept
   std::int64_t check_interval_minutes = 60;
   bool enrolled = false;
   std::vector<settings::CheckResult> domain;
@@ -76,8 +76,7 @@ class Agent {
   // domain requirement fails. Takes the install root's lock and recovers an interrupted
   // switch. `fetcher` may be null (a CurlFetcher with options.ca_file is made).
   static Result<std::unique_ptr<Agent>> open(AgentOptions options,
-                                             const settings::SystemProbe& probe,
-                                             const Clock& clock,
+                                             const settings::SystemProbe& probe, const Clock& clock,
                                              std::unique_ptr<net::Fetcher> fetcher = nullptr);
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;

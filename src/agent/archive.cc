@@ -27,8 +27,8 @@ constexpr std::size_t kMaxDepth = 64;
 
 tl::unexpected<Error> refused(const std::string& entry, std::string_view why) {
   return make_error(ErrorCode::kArchiveRefused,
-                    "the release archive was refused: entry \"" + entry + "\" " +
-                        std::string(why) + "; nothing was installed. Ask the provider for a "
+                    "the release archive was refused: entry \"" + entry + "\" " + std::string(why) +
+                        "; nothing was installed. Ask the provider for a "
                         "corrected release.");
 }
 
@@ -36,7 +36,8 @@ tl::unexpected<Error> refused(const std::string& entry, std::string_view why) {
 // ".." and absolute paths are refused.
 Result<std::vector<std::string>> split_entry_path(const std::string& path) {
   if (path.empty()) return refused(path, "has an empty name");
-  if (path.size() > kMaxPathBytes) return refused(path.substr(0, 64), "has a name that is too long");
+  if (path.size() > kMaxPathBytes)
+    return refused(path.substr(0, 64), "has a name that is too long");
   if (path.front() == '/') return refused(path, "has an absolute path");
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -112,8 +113,8 @@ class Extractor {
       if (::mkdirat(cur.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
         return platform::io_error("cannot create folder for", dest_ / name);
       }
-      platform::Fd next(::openat(cur.get(), parts[i].c_str(),
-                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      platform::Fd next(
+          ::openat(cur.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (next.get() < 0) {
         if (errno == ELOOP || errno == ENOTDIR) {
           return refused(name, "has a path that goes through a symlink or a file");
@@ -156,20 +157,27 @@ class Extractor {
         }
         return ok();
       }
-      case AE_IFLNK: return symlink_entry(name, parts, entry);
-      case AE_IFREG: return file_entry(name, parts, entry, mode);
+      case AE_IFLNK:
+        return symlink_entry(name, parts, entry);
+      case AE_IFREG:
+        return file_entry(name, parts, entry, mode);
       case AE_IFCHR:
-      case AE_IFBLK: return refused(name, "is a device file");
-      case AE_IFIFO: return refused(name, "is a FIFO");
-      case AE_IFSOCK: return refused(name, "is a socket");
-      default: return refused(name, "has an unknown file type");
+      case AE_IFBLK:
+        return refused(name, "is a device file");
+      case AE_IFIFO:
+        return refused(name, "is a FIFO");
+      case AE_IFSOCK:
+        return refused(name, "is a socket");
+      default:
+        return refused(name, "has an unknown file type");
     }
   }
 
   Status symlink_entry(const std::string& name, const std::vector<std::string>& parts,
                        struct archive_entry* entry) {
     const char* raw_target = archive_entry_symlink(entry);
-    if (raw_target == nullptr || *raw_target == '\0') return refused(name, "is a symlink to nothing");
+    if (raw_target == nullptr || *raw_target == '\0')
+      return refused(name, "is a symlink to nothing");
     const std::string target(raw_target);
     if (target.front() == '/') return refused(name, "is a symlink to an absolute path");
     if (target.size() > kMaxPathBytes) return refused(name, "is a symlink with a too long target");

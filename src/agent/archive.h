@@ -36,7 +36,8 @@ struct ExtractStats {
 // `dest` must not exist; its parent must. Errors: kArchiveRefused, kArchiveTooLarge,
 // kMalformed (a corrupt or truncated stream), kIo.
 Result<ExtractStats> extract_tar_zst(const std::filesystem::path& archive,
-                                     const std::filesystem::path& dest, const ArchiveLimits& limits);
+                                     const std::filesystem::path& dest,
+                                     const ArchiveLimits& limits);
 // The same from memory (the fuzz target uses it).
 Result<ExtractStats> extract_tar_zst_memory(ByteView data, const std::filesystem::path& dest,
                                             const ArchiveLimits& limits);

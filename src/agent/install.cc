@@ -7,9 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <system_error>
-
 #include <nlohmann/json.hpp>
+#include <system_error>
 
 #include "agent/archive.h"
 #include "agent/fault.h"
@@ -42,7 +41,9 @@ Status ensure_dir(const fs::path& dir, mode_t mode) {
 }
 
 void sleep_for(std::chrono::milliseconds ms) {
-  struct timespec ts {static_cast<time_t>(ms.count() / 1000), static_cast<long>((ms.count() % 1000) * 1'000'000)};
+  struct timespec ts {
+    static_cast<time_t>(ms.count() / 1000), static_cast<long>((ms.count() % 1000) * 1'000'000)
+  };
   while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
 }
@@ -50,7 +51,10 @@ void sleep_for(std::chrono::milliseconds ms) {
 }  // namespace
 
 Installer::Installer(fs::path root, fs::path agent_dir, const Clock& clock, platform::DirLock lock)
-    : root_(std::move(root)), agent_dir_(std::move(agent_dir)), clock_(&clock), lock_(std::move(lock)) {}
+    : root_(std::move(root)),
+      agent_dir_(std::move(agent_dir)),
+      clock_(&clock),
+      lock_(std::move(lock)) {}
 
 Result<Installer> Installer::open(const fs::path& install_root, const fs::path& agent_dir,
                                   const Clock& clock) {
@@ -66,7 +70,9 @@ Result<Installer> Installer::open(const fs::path& install_root, const fs::path& 
   }
   std::error_code ec;
   fs::create_directories(install_root, ec);
-  if (ec) return make_error(ErrorCode::kIo, "cannot create " + install_root.string() + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorCode::kIo,
+                      "cannot create " + install_root.string() + ": " + ec.message());
   DSS_TRY_STATUS(ensure_dir(install_root / kVersionsDir, 0755));
   DSS_TRY_STATUS(ensure_dir(install_root / kMetaDir, 0700));
   DSS_TRY(AgentState state, load_agent_state(agent_dir));
@@ -90,8 +96,10 @@ Result<std::string> Installer::current_version() const {
   const std::string t = target.string();
   const std::string prefix = std::string(kVersionsDir) + "/";
   if (!t.starts_with(prefix)) {
-    return make_error(ErrorCode::kIo, link.string() + " points somewhere the agent never "
-                                                      "points it (" + t + "); fix or remove it");
+    return make_error(ErrorCode::kIo, link.string() +
+                                          " points somewhere the agent never "
+                                          "points it (" +
+                                          t + "); fix or remove it");
   }
   return t.substr(prefix.size());
 }
@@ -116,13 +124,14 @@ Status Installer::save_state() { return save_agent_state(agent_dir_, state_); }
 
 void Installer::set_last(std::string result, std::string version, std::string detail,
                          ErrorCode code) {
-  state_.last = LastResult{std::move(result), std::move(version), std::move(detail),
-                           code == ErrorCode::kOk ? "" : std::string(error_code_name(code)),
-                           clock_->now()};
+  state_.last =
+      LastResult{std::move(result), std::move(version), std::move(detail),
+                 code == ErrorCode::kOk ? "" : std::string(error_code_name(code)), clock_->now()};
 }
 
 Status Installer::write_journal(const Journal& j) {
-  const json doc = {{"format", "dss-agent-journal-v1"}, {"op", j.op}, {"from", j.from}, {"to", j.to}};
+  const json doc = {
+      {"format", "dss-agent-journal-v1"}, {"op", j.op}, {"from", j.from}, {"to", j.to}};
   return platform::write_file_atomic(root_ / kMetaDir / kJournal, doc.dump() + "\n");
 }
 
@@ -135,9 +144,8 @@ Result<std::optional<Installer::Journal>> Installer::read_journal() const {
   const json j = json::parse(*text, nullptr, false);
   // Written atomically, so a damaged journal is not a crash: someone changed it.
   if (j.is_discarded() || !j.is_object() || !j.contains("format") ||
-      j["format"] != "dss-agent-journal-v1" ||
-      !j.contains("op") || !j["op"].is_string() || !j.contains("from") || !j["from"].is_string() ||
-      !j.contains("to") || !j["to"].is_string()) {
+      j["format"] != "dss-agent-journal-v1" || !j.contains("op") || !j["op"].is_string() ||
+      !j.contains("from") || !j["from"].is_string() || !j.contains("to") || !j["to"].is_string()) {
     return make_error(ErrorCode::kMalformed,
                       (root_ / kMetaDir / kJournal).string() +
                           " is damaged; the agent cannot tell which version is complete. Check "
@@ -152,14 +160,18 @@ Result<std::optional<Installer::Journal>> Installer::read_journal() const {
   return std::optional<Journal>(std::move(out));
 }
 
-Status Installer::clear_journal() { return platform::remove_file_durable(root_ / kMetaDir / kJournal); }
+Status Installer::clear_journal() {
+  return platform::remove_file_durable(root_ / kMetaDir / kJournal);
+}
 
 Status Installer::switch_current(const std::string& version) {
   const fs::path tmp = root_ / kCurrentTmp;
   const fs::path link = root_ / kCurrent;
-  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return platform::io_error("cannot remove", tmp);
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT)
+    return platform::io_error("cannot remove", tmp);
   if (version.empty()) {
-    if (::unlink(link.c_str()) != 0 && errno != ENOENT) return platform::io_error("cannot remove", link);
+    if (::unlink(link.c_str()) != 0 && errno != ENOENT)
+      return platform::io_error("cannot remove", link);
     return platform::fsync_dir(root_);
   }
   const std::string target = std::string(kVersionsDir) + "/" + version;
@@ -181,7 +193,8 @@ Status Installer::trash_version(const std::string& version) {
   DSS_TRY_STATUS(platform::fsync_dir(root_ / kVersionsDir));
   DSS_FAULT_POINT("trashed");
   fs::remove_all(trash, ec);
-  if (ec) return make_error(ErrorCode::kIo, "cannot remove " + trash.string() + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorCode::kIo, "cannot remove " + trash.string() + ": " + ec.message());
   return ok();
 }
 
@@ -194,7 +207,9 @@ Result<std::optional<std::string>> Installer::recover() {
     const std::string name = e.path().filename().string();
     if (name.starts_with(kStagingPrefix) || name.starts_with(kTrashPrefix)) {
       fs::remove_all(e.path(), ec);
-      if (ec) return make_error(ErrorCode::kIo, "cannot remove " + e.path().string() + ": " + ec.message());
+      if (ec)
+        return make_error(ErrorCode::kIo,
+                          "cannot remove " + e.path().string() + ": " + ec.message());
     }
   }
   for (const auto& e : fs::directory_iterator(root_ / kMetaDir, ec)) {
@@ -225,11 +240,11 @@ Result<std::optional<std::string>> Installer::recover() {
       DSS_TRY_STATUS(commit(journal->from, journal->to));
       did = "completed the interrupted install of " + journal->to;
     } else if (journal->op == "rollback") {
-      DSS_TRY_STATUS(finish_rollback(journal->from, journal->to, state_.last.result == "none"
-                                                                     ? "rolled_back"
-                                                                     : state_.last.result,
-                                     "completed an interrupted rollback from " + journal->from,
-                                     ErrorCode::kHealthCheckFailed));
+      DSS_TRY_STATUS(
+          finish_rollback(journal->from, journal->to,
+                          state_.last.result == "none" ? "rolled_back" : state_.last.result,
+                          "completed an interrupted rollback from " + journal->from,
+                          ErrorCode::kHealthCheckFailed));
       did = "completed the interrupted rollback from " + journal->from + " to " + journal->to;
     } else {
       return make_error(ErrorCode::kMalformed, "the install journal names an unknown step");
@@ -260,7 +275,8 @@ Status Installer::commit(const std::string& from, const std::string& to) {
     if (to_v && (!hi || *to_v > *hi)) state_.highest_committed = to;
     state_.interrupted.erase(to);
     if (state_.last.result != "installed" || state_.last.version != to) {
-      set_last("installed", to, "installed " + to + (from.empty() ? "" : " (replacing " + from + ")"),
+      set_last("installed", to,
+               "installed " + to + (from.empty() ? "" : " (replacing " + from + ")"),
                ErrorCode::kOk);
     }
     DSS_TRY_STATUS(save_state());
@@ -304,9 +320,9 @@ Command make_command(const std::vector<std::string>& argv, std::int64_t timeout_
   if (!c.argv[0].starts_with("/")) c.argv[0] = (dir / c.argv[0]).string();
   c.cwd = dir;
   c.timeout = std::chrono::milliseconds(timeout_ms);
-  c.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
+  c.env = {"PATH=/usr/local/bin:/usr/bin:/bin",     "LANG=C.UTF-8",
            "DSS_VERSION=" + release.version.text(), "DSS_PREVIOUS_VERSION=" + previous,
-           "DSS_INSTALL_ROOT=" + root.string(), "DSS_VERSION_DIR=" + dir.string()};
+           "DSS_INSTALL_ROOT=" + root.string(),     "DSS_VERSION_DIR=" + dir.string()};
   return c;
 }
 
@@ -336,7 +352,8 @@ Result<bool> Installer::run_health(const std::optional<HealthSpec>& health, cons
   const auto deadline = Clock::now() + std::chrono::seconds(health->within_s);
   std::string last = "did not run";
   for (int attempt = 1; attempt <= health->tries; ++attempt) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) break;
     const Command c = make_command(health->argv, left.count(), version_dir(release.version.text()),
                                    release, root_, previous);
@@ -344,7 +361,8 @@ Result<bool> Installer::run_health(const std::optional<HealthSpec>& health, cons
     if (o.exited && o.exit_code == 0) return true;
     last = describe(o);
     if (attempt < health->tries) {
-      const auto rest = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      const auto rest =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       sleep_for(std::min(rest, std::chrono::milliseconds(1000)));
     }
   }

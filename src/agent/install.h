@@ -36,7 +36,7 @@ namespace dss::agent {
 struct InstallOutcome {
   bool installed = false;  // false: rolled back after a failed post-install hook or health check
   std::string version;
-  std::string detail;      // plain words: what happened and why
+  std::string detail;                  // plain words: what happened and why
   ErrorCode failure = ErrorCode::kOk;  // kHookFailed or kHealthCheckFailed when rolled back
 };
 

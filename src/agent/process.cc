@@ -54,7 +54,9 @@ Result<CommandOutcome> run_command(const Command& command) {
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd >= 0) {
     platform::Fd guard(pidfd);
-    struct pollfd p {pidfd, POLLIN, 0};
+    struct pollfd p {
+      pidfd, POLLIN, 0
+    };
     const auto deadline = std::chrono::steady_clock::now() + command.timeout;
     for (;;) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -15,9 +15,9 @@
 namespace dss::agent {
 
 struct Command {
-  std::vector<std::string> argv;          // argv[0] is a path; no PATH search
+  std::vector<std::string> argv;  // argv[0] is a path; no PATH search
   std::filesystem::path cwd;
-  std::vector<std::string> env;           // "KEY=value"
+  std::vector<std::string> env;  // "KEY=value"
   std::chrono::milliseconds timeout{60'000};
 };
 

@@ -1,7 +1,6 @@
 #include "agent/release.h"
 
 #include <nlohmann/json.hpp>
-
 #include <set>
 
 namespace dss::agent {
@@ -11,9 +10,8 @@ using nlohmann::json;
 namespace {
 
 tl::unexpected<Error> bad(std::string_view target, std::string_view what) {
-  return make_error(ErrorCode::kMalformed, "release " + std::string(target) +
-                                               ": custom.dss " + std::string(what) +
-                                               "; the release is ignored");
+  return make_error(ErrorCode::kMalformed, "release " + std::string(target) + ": custom.dss " +
+                                               std::string(what) + "; the release is ignored");
 }
 
 Status only_keys(const json& j, std::string_view target, std::string_view where,
@@ -30,7 +28,8 @@ Status only_keys(const json& j, std::string_view target, std::string_view where,
 Result<std::int64_t> integer(const json& j, std::string_view target, const char* key,
                              std::int64_t lo, std::int64_t hi) {
   const auto it = j.find(key);
-  if (it == j.end() || !it->is_number_integer()) return bad(target, std::string(key) + " must be an integer");
+  if (it == j.end() || !it->is_number_integer())
+    return bad(target, std::string(key) + " must be an integer");
   const auto v = it->get<std::int64_t>();
   if (v < lo || v > hi) {
     return bad(target, std::string(key) + " must be between " + std::to_string(lo) + " and " +
@@ -77,9 +76,9 @@ Result<Release> parse_release(std::string_view target_path, std::string_view cus
   if (root.is_discarded() || !root.is_object()) return bad(target_path, "is not JSON");
   const auto d = root.find("dss");
   if (d == root.end()) return bad(target_path, "is missing");
-  DSS_TRY_STATUS(only_keys(*d, target_path, "",
-                           {"version", "size", "entries", "hooks", "health", "allow_downgrade",
-                            "published", "sbom"}));
+  DSS_TRY_STATUS(only_keys(
+      *d, target_path, "",
+      {"version", "size", "entries", "hooks", "health", "allow_downgrade", "published", "sbom"}));
   Release r;
   r.target_path = std::string(target_path);
   const auto v = d->find("version");
@@ -87,7 +86,8 @@ Result<Release> parse_release(std::string_view target_path, std::string_view cus
   auto version = Version::parse(v->get_ref<const std::string&>());
   if (!version) return bad(target_path, version.error().message);
   r.version = std::move(*version);
-  DSS_TRY(std::int64_t size, integer(*d, target_path, "size", 0, static_cast<std::int64_t>(kMaxReleaseBytes)));
+  DSS_TRY(std::int64_t size,
+          integer(*d, target_path, "size", 0, static_cast<std::int64_t>(kMaxReleaseBytes)));
   DSS_TRY(std::int64_t entries,
           integer(*d, target_path, "entries", 1, static_cast<std::int64_t>(kMaxReleaseEntries)));
   r.size = static_cast<std::uint64_t>(size);

@@ -38,7 +38,7 @@ struct CommandSpec {
 
 struct HealthSpec {
   std::vector<std::string> argv;
-  int tries = 3;           // attempts, each until success
+  int tries = 3;               // attempts, each until success
   std::int64_t within_s = 60;  // all attempts together
 };
 

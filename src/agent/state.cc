@@ -20,8 +20,11 @@ json to_json(const AgentState& s) {
   j["highest_committed"] = s.highest_committed;
   j["failed"] = s.failed;
   j["interrupted"] = s.interrupted;
-  j["last"] = {{"result", s.last.result}, {"version", s.last.version}, {"detail", s.last.detail},
-               {"error_code", s.last.error_code}, {"at", s.last.at}};
+  j["last"] = {{"result", s.last.result},
+               {"version", s.last.version},
+               {"detail", s.last.detail},
+               {"error_code", s.last.error_code},
+               {"at", s.last.at}};
   j["last_check"] = s.last_check;
   j["consecutive_failures"] = s.consecutive_failures;
   j["policy_sha256"] = s.policy_sha256;

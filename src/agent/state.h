@@ -19,7 +19,7 @@ struct LastResult {
   std::string result = "none";  // none, installed, rolled_back, refused, failed
   std::string version;
   std::string detail;
-  std::string error_code;       // error_code_name of the failure, empty on success
+  std::string error_code;  // error_code_name of the failure, empty on success
   UnixSeconds at = 0;
 };
 
@@ -32,7 +32,7 @@ struct AgentState {
   LastResult last;
   UnixSeconds last_check = 0;
   int consecutive_failures = 0;
-  std::string policy_sha256;      // the policy bundle applied last (not re-fetched if unchanged)
+  std::string policy_sha256;  // the policy bundle applied last (not re-fetched if unchanged)
   std::int64_t policy_version = 0;
   std::string channel;
   std::vector<std::string> advisories;  // advisory ids affecting the installed version

@@ -1,10 +1,10 @@
 #include "audit/audit_log.h"
 
-#include "audit/exporter.h"
-
 #include <unistd.h>
 
 #include <cstdio>
+
+#include "audit/exporter.h"
 
 namespace dss::audit {
 
@@ -64,9 +64,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::path& di
     }
   }
   if (interval.count() > 0) {
-    audit->log_->start_periodic_checkpoints(interval, [warn = audit->options_.warn](const Error& e) {
-      warn("the audit log could not issue a checkpoint: " + e.message);
-    });
+    audit->log_->start_periodic_checkpoints(
+        interval, [warn = audit->options_.warn](const Error& e) {
+          warn("the audit log could not issue a checkpoint: " + e.message);
+        });
   }
   return audit;
 }
@@ -78,7 +79,8 @@ AuditLog::~AuditLog() {
   (void)log_->checkpoint();
   if (file_export_) {
     auto exported = file_export_->run_once();
-    if (!exported) options_.warn("the audit log's OCSF export is behind: " + exported.error().message);
+    if (!exported)
+      options_.warn("the audit log's OCSF export is behind: " + exported.error().message);
     file_export_.reset();
   }
 }

@@ -27,8 +27,8 @@ constexpr std::array<ActionInfo, 47> kCatalogue = {{
      "a sign-in with a password"},
     {"auth.logout", Category::kAuthentication, kAuthentication, 2, "authentication", "end",
      "a sign-out"},
-    {"auth.mfa.challenge", Category::kAuthentication, kAuthentication, 1, "authentication",
-     "info", "a second-factor check (authenticator code, recovery code or passkey)"},
+    {"auth.mfa.challenge", Category::kAuthentication, kAuthentication, 1, "authentication", "info",
+     "a second-factor check (authenticator code, recovery code or passkey)"},
     {"auth.mfa.enrol", Category::kAuthentication, kAccountChange, 10, "iam", "change",
      "a second factor added to an account"},
     {"auth.mfa.remove", Category::kAuthentication, kAccountChange, 11, "iam", "change",
@@ -44,8 +44,7 @@ constexpr std::array<ActionInfo, 47> kCatalogue = {{
     {"session.expire", Category::kSession, kAuthentication, 2, "session", "end",
      "a session ended because it was idle or too old"},
     {"user.create", Category::kAccount, kAccountChange, 1, "iam", "creation", "an account created"},
-    {"user.disable", Category::kAccount, kAccountChange, 5, "iam", "change",
-     "an account disabled"},
+    {"user.disable", Category::kAccount, kAccountChange, 5, "iam", "change", "an account disabled"},
     {"user.enable", Category::kAccount, kAccountChange, 2, "iam", "change", "an account enabled"},
     {"user.password_change", Category::kAccount, kAccountChange, 3, "iam", "change",
      "a password changed by its owner"},
@@ -57,14 +56,12 @@ constexpr std::array<ActionInfo, 47> kCatalogue = {{
      "a role granted to an account"},
     {"role.revoke", Category::kAccount, kAccountChange, 8, "iam", "change",
      "a role taken from an account"},
-    {"token.create", Category::kAccount, kApiActivity, 1, "iam", "creation",
-     "an API token issued"},
+    {"token.create", Category::kAccount, kApiActivity, 1, "iam", "creation", "an API token issued"},
     {"token.revoke", Category::kAccount, kApiActivity, 4, "iam", "deletion",
      "an API token revoked"},
     {"key.create", Category::kKey, kApiActivity, 1, "configuration", "creation",
      "a signing key created"},
-    {"key.use", Category::kKey, kApiActivity, 99, "configuration", "access",
-     "a signing key used"},
+    {"key.use", Category::kKey, kApiActivity, 99, "configuration", "access", "a signing key used"},
     {"key.rotate", Category::kKey, kApiActivity, 3, "configuration", "change",
      "a signing key replaced"},
     {"api.read", Category::kConfiguration, kApiActivity, 2, "web", "access",
@@ -95,8 +92,7 @@ constexpr std::array<ActionInfo, 47> kCatalogue = {{
      "a security policy bundle refused (bad signature or older version)"},
     {"advisory.publish", Category::kRelease, kApiActivity, 1, "vulnerability", "creation",
      "a security advisory published"},
-    {"device.enrol", Category::kDevice, kApiActivity, 1, "host", "creation",
-     "a device enrolled"},
+    {"device.enrol", Category::kDevice, kApiActivity, 1, "host", "creation", "a device enrolled"},
     {"device.checkin", Category::kDevice, kApiActivity, 99, "host", "info",
      "a device reported its state"},
     {"transparency.split_view", Category::kDevice, kApiActivity, 99, "host", "error",
@@ -210,26 +206,40 @@ std::string_view outcome_name(Outcome o) { return o == Outcome::kSuccess ? "succ
 
 std::string_view category_name(Category c) {
   switch (c) {
-    case Category::kAuthentication: return "authentication";
-    case Category::kAuthorization: return "authorization";
-    case Category::kSession: return "session";
-    case Category::kAccount: return "account";
-    case Category::kKey: return "key";
-    case Category::kConfiguration: return "configuration";
-    case Category::kRelease: return "release";
-    case Category::kDevice: return "device";
-    case Category::kSystem: return "system";
+    case Category::kAuthentication:
+      return "authentication";
+    case Category::kAuthorization:
+      return "authorization";
+    case Category::kSession:
+      return "session";
+    case Category::kAccount:
+      return "account";
+    case Category::kKey:
+      return "key";
+    case Category::kConfiguration:
+      return "configuration";
+    case Category::kRelease:
+      return "release";
+    case Category::kDevice:
+      return "device";
+    case Category::kSystem:
+      return "system";
   }
   return "system";
 }
 
 std::string_view actor_kind_name(ActorKind k) {
   switch (k) {
-    case ActorKind::kUser: return "user";
-    case ActorKind::kDevice: return "device";
-    case ActorKind::kApiToken: return "api_token";
-    case ActorKind::kSystem: return "system";
-    case ActorKind::kAnonymous: return "anonymous";
+    case ActorKind::kUser:
+      return "user";
+    case ActorKind::kDevice:
+      return "device";
+    case ActorKind::kApiToken:
+      return "api_token";
+    case ActorKind::kSystem:
+      return "system";
+    case ActorKind::kAnonymous:
+      return "anonymous";
   }
   return "system";
 }
@@ -281,8 +291,8 @@ Status validate(const Event& e) {
   if (e.time_ms <= 0 || e.id.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "an audit event needs a time and an id");
   }
-  for (const std::string* f : {&e.actor_id, &e.source_address, &e.request_id, &e.object,
-                               &e.reason, &e.product_version, &e.host}) {
+  for (const std::string* f : {&e.actor_id, &e.source_address, &e.request_id, &e.object, &e.reason,
+                               &e.product_version, &e.host}) {
     if (f->size() > kMaxFieldBytes) {
       return make_error(ErrorCode::kInvalidArgument, "an audit event field exceeds 4096 bytes");
     }

@@ -1,5 +1,6 @@
 #include "audit/exporter.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netdb.h>
@@ -12,8 +13,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
 
 #include <cerrno>
 #include <charconv>
@@ -135,7 +134,8 @@ Status SyslogTlsSink::connect() {
   }
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(res, ::freeaddrinfo);
   c->fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (c->fd < 0) return network_error("cannot create a socket: " + std::string(std::strerror(errno)));
+  if (c->fd < 0)
+    return network_error("cannot create a socket: " + std::string(std::strerror(errno)));
   if (::connect(c->fd, res->ai_addr, res->ai_addrlen) != 0 && errno != EINPROGRESS) {
     return network_error("cannot connect to " + name() + ": " + std::strerror(errno));
   }
@@ -166,16 +166,15 @@ Status SyslogTlsSink::connect() {
   SSL_CTX_set_cipher_list(c->ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
   SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, nullptr);
   if (SSL_CTX_load_verify_locations(c->ctx, options_.ca_file.c_str(), nullptr) != 1) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "cannot load the syslog collector's CA file " + options_.ca_file.string() +
-                          ": " + openssl_error());
+    return make_error(ErrorCode::kInvalidArgument, "cannot load the syslog collector's CA file " +
+                                                       options_.ca_file.string() + ": " +
+                                                       openssl_error());
   }
   if (!options_.client_cert.empty()) {
     if (SSL_CTX_use_certificate_chain_file(c->ctx, options_.client_cert.c_str()) != 1 ||
         SSL_CTX_use_PrivateKey_file(c->ctx, options_.client_key.c_str(), SSL_FILETYPE_PEM) != 1) {
       return make_error(ErrorCode::kInvalidArgument,
-                        "cannot load the client certificate or key for syslog: " +
-                            openssl_error());
+                        "cannot load the client certificate or key for syslog: " + openssl_error());
     }
   }
   c->ssl = SSL_new(c->ctx);
@@ -190,9 +189,9 @@ Status SyslogTlsSink::connect() {
   SSL_set_fd(c->ssl, c->fd);
   if (SSL_connect(c->ssl) != 1) {
     const long verify = SSL_get_verify_result(c->ssl);
-    return network_error("TLS handshake with " + name() + " failed: " +
-                         (verify != X509_V_OK ? X509_verify_cert_error_string(verify)
-                                              : openssl_error()));
+    return network_error(
+        "TLS handshake with " + name() + " failed: " +
+        (verify != X509_V_OK ? X509_verify_cert_error_string(verify) : openssl_error()));
   }
   conn_ = std::move(c);
   return ok();
@@ -301,7 +300,8 @@ Result<std::uint64_t> Exporter::run_once() {
     }
     cursor_ += *n;
     delivered += *n;
-    DSS_TRY_STATUS(platform::write_file_atomic(cursor_file_, std::to_string(cursor_.load()) + "\n"));
+    DSS_TRY_STATUS(
+        platform::write_file_atomic(cursor_file_, std::to_string(cursor_.load()) + "\n"));
     if (*n < events.size()) break;
   }
   return delivered;

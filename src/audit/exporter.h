@@ -54,7 +54,7 @@ class FileSink final : public Sink {
 struct SyslogTlsOptions {
   std::string host;  // name or address; the certificate must match it
   std::uint16_t port = 6514;
-  std::filesystem::path ca_file;  // trust anchors for the collector's certificate
+  std::filesystem::path ca_file;      // trust anchors for the collector's certificate
   std::filesystem::path client_cert;  // optional, for collectors that require client auth
   std::filesystem::path client_key;
   std::string app_name = "dss";

@@ -6,7 +6,6 @@
 #include <atomic>
 #include <ctime>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "agent/agent.h"
@@ -47,11 +46,13 @@ Status merge_config(agent::AgentOptions& o, const std::string& install_root, boo
   if (auto text = platform::read_text_file(file, 64ull * 1024)) {
     saved = json::parse(*text, nullptr, false);
     if (!saved.is_object()) {
-      return make_error(ErrorCode::kMalformed, file.string() + " is damaged; remove it and pass the flags again");
+      return make_error(ErrorCode::kMalformed,
+                        file.string() + " is damaged; remove it and pass the flags again");
     }
   }
   auto pick = [&](std::string& field, const char* key) {
-    if (field.empty() && saved.contains(key) && saved[key].is_string()) field = saved[key].get<std::string>();
+    if (field.empty() && saved.contains(key) && saved[key].is_string())
+      field = saved[key].get<std::string>();
     if (!field.empty()) saved[key] = field;
   };
   std::string root = install_root;
@@ -117,13 +118,15 @@ AgentCommands::AgentCommands(CLI::App& agent, const std::string& state_dir)
   agent.add_option("--device-name", s.options.device_name, "Name shown in the fleet view");
   agent.add_option("--policy-target", s.options.policy_target,
                    "TUF target of the signed settings policy bundle (default policy/bundle.json)");
-  s.run = agent.add_subcommand("run", "Keep the product up to date: a cycle every "
-                                      "update.check_interval_minutes (±10%), until stopped");
+  s.run = agent.add_subcommand("run",
+                               "Keep the product up to date: a cycle every "
+                               "update.check_interval_minutes (±10%), until stopped");
   s.once = agent.add_subcommand("once", "Run one update cycle now and print what it did");
   s.status = agent.add_subcommand("status", "What is installed, what failed, the last result");
   s.status->add_flag("--json", s.json_output, "Machine-readable output");
-  s.rollback = agent.add_subcommand("rollback", "Switch back to a kept version the provider "
-                                                "still publishes (older ones need its allowance)");
+  s.rollback = agent.add_subcommand("rollback",
+                                    "Switch back to a kept version the provider "
+                                    "still publishes (older ones need its allowance)");
   s.rollback->add_option("--to", s.to, "The version to switch back to")->required();
   for (CLI::App* sub : {s.run, s.once, s.status, s.rollback}) sub->fallthrough();
   s.options.policy_target.clear();  // empty: take the saved value or the default below
@@ -156,19 +159,24 @@ int AgentCommands::run() {
     const auto& a = st->state;
     std::cout << "installed:         " << (st->current.empty() ? "nothing" : st->current) << "\n"
               << "previous (kept):   " << (a.previous.empty() ? "none" : a.previous) << "\n"
-              << "highest committed: " << (a.highest_committed.empty() ? "none" : a.highest_committed) << "\n"
-              << "channel:           " << (a.channel.empty() ? s.options.channel : a.channel) << "\n"
+              << "highest committed: "
+              << (a.highest_committed.empty() ? "none" : a.highest_committed) << "\n"
+              << "channel:           " << (a.channel.empty() ? s.options.channel : a.channel)
+              << "\n"
               << "last check:        " << when(a.last_check) << " (every "
               << st->check_interval_minutes << " min ±10%)\n"
               << "last result:       " << a.last.result
-              << (a.last.version.empty() ? "" : " " + a.last.version) << " at " << when(a.last.at) << "\n";
+              << (a.last.version.empty() ? "" : " " + a.last.version) << " at " << when(a.last.at)
+              << "\n";
     if (!a.last.detail.empty()) std::cout << "                   " << a.last.detail << "\n";
     std::cout << "failed versions:   ";
     if (a.failed.empty()) std::cout << "none";
     for (const auto& f : a.failed) std::cout << f << " ";
     std::cout << "\npolicy bundle:     "
-              << (a.policy_version == 0 ? std::string("none") : std::to_string(a.policy_version)) << "\n"
-              << "reporting:         " << (st->enrolled ? "enrolled with a dss server" : "no server") << "\n";
+              << (a.policy_version == 0 ? std::string("none") : std::to_string(a.policy_version))
+              << "\n"
+              << "reporting:         "
+              << (st->enrolled ? "enrolled with a dss server" : "no server") << "\n";
     return 0;
   }
 
@@ -198,7 +206,9 @@ int AgentCommands::run() {
   std::atomic<bool> stop{false};
   auto wait = [&](std::chrono::milliseconds d) {
     std::cout << "next check in " << d.count() / 1000 << " s" << std::endl;
-    struct timespec ts {static_cast<time_t>(d.count() / 1000), static_cast<long>((d.count() % 1000) * 1'000'000)};
+    struct timespec ts {
+      static_cast<time_t>(d.count() / 1000), static_cast<long>((d.count() % 1000) * 1'000'000)
+    };
     for (;;) {
       const int sig = ::sigtimedwait(&stop_signals, nullptr, &ts);
       if (sig == SIGTERM || sig == SIGINT) {

@@ -48,8 +48,8 @@ Result<tlog::NoteVerifier> load_verifier(const std::string& dir, const std::stri
   std::string text = key;
   from_dir = key.empty();
   if (key.empty() || fs::exists(key)) {
-    auto file = platform::read_text_file(key.empty() ? fs::path(dir) / "log.vkey" : fs::path(key),
-                                         4096);
+    auto file =
+        platform::read_text_file(key.empty() ? fs::path(dir) / "log.vkey" : fs::path(key), 4096);
     if (!file) return tl::unexpected(file.error());
     text = *file;
   }
@@ -107,8 +107,7 @@ AuditCommands::AuditCommands(CLI::App& audit) : s_(std::make_unique<State>()) {
   s_->exporter->add_option("DIR", s_->dir, "The audit log directory")->required();
   s_->exporter->add_option("--format", s_->format, "ocsf (default) or ecs")
       ->check(CLI::IsMember({"ocsf", "ecs"}));
-  s_->exporter->add_option("--out", s_->out,
-                           "Where the daily files go (default: DIR/export)");
+  s_->exporter->add_option("--out", s_->out, "Where the daily files go (default: DIR/export)");
 }
 
 AuditCommands::~AuditCommands() = default;
@@ -184,7 +183,8 @@ int AuditCommands::run() {
     auto format = audit::export_format_from_name(s_->format);
     if (!format) return fail(format.error());
     const fs::path default_out = fs::path(s_->dir) / "export";
-    if (*format == audit::ExportFormat::kOcsf && (s_->out.empty() || fs::path(s_->out) == default_out)) {
+    if (*format == audit::ExportFormat::kOcsf &&
+        (s_->out.empty() || fs::path(s_->out) == default_out)) {
       // The built-in export (on by default) owns this directory and its cursor.
       auto n = (*log)->flush_export();
       if (!n) return fail(n.error());

@@ -2,7 +2,6 @@
 // conformance client protocol; otherwise it dispatches subcommands. Every invocation first
 // prints the seat-belt chime on stderr while any security setting is loosened.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -37,9 +36,10 @@ int main(int argc, char** argv) try {
     return dss::cli::tuf_client_main(argc - 1, argv + 1);
   }
 
-  CLI::App app{"DSS (Default-Secure Software): publish, serve and verify signed software, "
-               "security policy and configuration with The Update Framework (TUF).",
-               "dss"};
+  CLI::App app{
+      "DSS (Default-Secure Software): publish, serve and verify signed software, "
+      "security policy and configuration with The Update Framework (TUF).",
+      "dss"};
   app.require_subcommand(1);
   std::string state_dir = dss::cli::default_state_dir();
   app.add_option("--state", state_dir,
@@ -50,25 +50,30 @@ int main(int argc, char** argv) try {
                      "run `dss tuf-client --help`");
   auto* version = app.add_subcommand("version", "Print the DSS version");
   auto* repo = app.add_subcommand(
-      "repo", "Provider tooling: keys, signing, the TUF repository, releases with SBOMs, advisories");
+      "repo",
+      "Provider tooling: keys, signing, the TUF repository, releases with SBOMs, advisories");
   dss::cli::RepoCommands repo_commands(*repo, state_dir);
   auto* audit = app.add_subcommand(
       "audit", "The tamper-evident audit log: verify it offline, checkpoint, query, export");
   dss::cli::AuditCommands audit_commands(*audit);
   auto* settings = app.add_subcommand(
-      "settings", "Security settings: list, explain, change (loosening needs acknowledgement), "
-                  "templates, and the loosening guide");
+      "settings",
+      "Security settings: list, explain, change (loosening needs acknowledgement), "
+      "templates, and the loosening guide");
   auto* doctor = app.add_subcommand(
-      "doctor", "Check that this machine meets DSS's security requirements, with the fix for "
-                "each one that fails");
+      "doctor",
+      "Check that this machine meets DSS's security requirements, with the fix for "
+      "each one that fails");
   dss::cli::SettingsCommands settings_commands(*settings, *doctor, state_dir);
   auto* server = app.add_subcommand(
-      "server", "The control plane: accounts with mandatory MFA, roles, devices, fleet posture, "
-                "the audit log and the repository, over HTTPS");
+      "server",
+      "The control plane: accounts with mandatory MFA, roles, devices, fleet posture, "
+      "the audit log and the repository, over HTTPS");
   dss::cli::ServerCommands server_commands(*server, state_dir);
   auto* agent = app.add_subcommand(
-      "agent", "The update agent: installs the newest signed release by itself, checks its "
-               "health, rolls back on failure; run, once, status, rollback");
+      "agent",
+      "The update agent: installs the newest signed release by itself, checks its "
+      "health, rolls back on failure; run, once, status, rollback");
   dss::cli::AgentCommands agent_commands(*agent, state_dir);
   try {
     app.parse(argc, argv);

@@ -20,7 +20,8 @@ Result<SecretBytes> read_secret(const std::string& file, const char* env, std::s
     std::fill(text.begin(), text.end(), '\0');
     return out;
   }
-  if (const char* v = std::getenv(env); v != nullptr && *v != '\0') return SecretBytes::from_string(v);
+  if (const char* v = std::getenv(env); v != nullptr && *v != '\0')
+    return SecretBytes::from_string(v);
   if (::isatty(STDIN_FILENO) == 0) {
     return make_error(ErrorCode::kInvalidArgument,
                       "no " + std::string(what) + ": set " + env +

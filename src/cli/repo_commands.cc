@@ -3,20 +3,20 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 
+#include "agent/archive.h"
 #include "cli/prompt.h"
 #include "httpd/server.h"
 #include "platform/files.h"
 #include "platform/system_clock.h"
-#include "agent/archive.h"
 #include "repo/release.h"
 #include "repo/repository.h"
+#include "repo/transparency.h"
 #include "settings/engine.h"
 #include "settings/system.h"
-#include "repo/transparency.h"
 
 namespace dss::cli {
 
@@ -85,7 +85,8 @@ void add_passphrase_options(CLI::App* app, RepoCommands::State& s, bool offline,
 }
 
 // Passphrase from a file, the environment, or the terminal (echo off). Never logged.
-Result<SecretBytes> read_passphrase(const std::string& file, const char* env, std::string_view what) {
+Result<SecretBytes> read_passphrase(const std::string& file, const char* env,
+                                    std::string_view what) {
   return read_secret(file, env, "Passphrase for the " + std::string(what) + " keys: ",
                      "passphrase for the " + std::string(what) + " keys");
 }
@@ -114,7 +115,8 @@ bool require_sbom(const std::string& state_dir) {
 // and entry count; an archive agents would refuse is refused here, before anything is signed.
 Result<agent::ExtractStats> measure_archive(const fs::path& archive) {
   std::error_code ec;
-  const fs::path scratch = fs::temp_directory_path(ec) / ("dss-release-check-" + std::to_string(::getpid()));
+  const fs::path scratch =
+      fs::temp_directory_path(ec) / ("dss-release-check-" + std::to_string(::getpid()));
   fs::remove_all(scratch, ec);
   agent::ArchiveLimits limits;
   limits.max_bytes = 64ull << 30;
@@ -150,23 +152,27 @@ RepoCommands::RepoCommands(CLI::App& app, const std::string& state_dir)
   s.state_dir = &state_dir;
   app.require_subcommand(1);
 
-  auto* release = app.add_subcommand("release", "Releases with their SBOMs: publish, list, show, "
-                                                "withdraw (the archive keeps everything)");
+  auto* release = app.add_subcommand("release",
+                                     "Releases with their SBOMs: publish, list, show, "
+                                     "withdraw (the archive keeps everything)");
   release->require_subcommand(1);
   s.release_publish = release->add_subcommand(
-      "publish", "Publish NAME VERSION from a tar.zst archive with its SBOM (required: CycloneDX "
-                 "1.5/1.6 or SPDX 2.3 JSON with the NTIA minimum elements)");
+      "publish",
+      "Publish NAME VERSION from a tar.zst archive with its SBOM (required: CycloneDX "
+      "1.5/1.6 or SPDX 2.3 JSON with the NTIA minimum elements)");
   add_dir(s.release_publish, s.dir);
   s.release_publish->add_option("NAME", s.name, "Release name, e.g. myapp")->required();
   s.release_publish->add_option("VERSION", s.version, "Version, 1 to 4 numbers: 1.4.2")->required();
-  s.release_publish->add_option("ARTIFACT", s.artifact, "The release archive (.tar.zst)")->required();
+  s.release_publish->add_option("ARTIFACT", s.artifact, "The release archive (.tar.zst)")
+      ->required();
   s.release_publish->add_option("--sbom", s.sbom_file, "The release's SBOM (JSON)");
   s.release_publish->add_option("--channel", s.channel, "Channel (default stable)");
   s.release_publish->add_option("--dss-json", s.dss_json_file,
                                 "File with a JSON object of hooks, health check and "
                                 "allow_downgrade for the agents (see src/agent/release.h)");
   add_passphrase_options(s.release_publish, s, true, true);
-  s.release_list = release->add_subcommand("list", "Every release ever published, withdrawn or not");
+  s.release_list =
+      release->add_subcommand("list", "Every release ever published, withdrawn or not");
   add_dir(s.release_list, s.dir);
   s.release_list->add_option("NAME", s.name, "Only this release name");
   s.release_show = release->add_subcommand("show", "One release: target, hashes, SBOM, status");
@@ -181,15 +187,17 @@ RepoCommands::RepoCommands(CLI::App& app, const std::string& state_dir)
   add_passphrase_options(s.release_withdraw, s, true, true);
   auto* sbom = app.add_subcommand("sbom", "SBOMs of published releases");
   sbom->require_subcommand(1);
-  s.sbom_show = sbom->add_subcommand("show", "Print the SBOM of NAME VERSION, checked against its hash");
+  s.sbom_show =
+      sbom->add_subcommand("show", "Print the SBOM of NAME VERSION, checked against its hash");
   add_dir(s.sbom_show, s.dir);
   s.sbom_show->add_option("NAME", s.name, "Release name")->required();
   s.sbom_show->add_option("VERSION", s.version, "Version")->required();
   auto* advisory = app.add_subcommand("advisory", "Security advisories that make agents update");
   advisory->require_subcommand(1);
   s.advisory_publish = advisory->add_subcommand(
-      "publish", "Publish an OSV (or CSAF 2.0) advisory: affected ranges, fixed version, CVSS "
-                 "vector and CWE are required");
+      "publish",
+      "Publish an OSV (or CSAF 2.0) advisory: affected ranges, fixed version, CVSS "
+      "vector and CWE are required");
   add_dir(s.advisory_publish, s.dir);
   s.advisory_publish->add_option("FILE", s.file, "The advisory (JSON)")->required();
   add_passphrase_options(s.advisory_publish, s, true, true);
@@ -198,18 +206,21 @@ RepoCommands::RepoCommands(CLI::App& app, const std::string& state_dir)
 
   auto* policy = app.add_subcommand("policy", "Settings policy bundles that agents apply");
   policy->require_subcommand(1);
-  s.policy_publish = policy->add_subcommand(
-      "publish", "Publish a settings policy bundle (floors agents may not go below) as "
-                 "policy/bundle.json, logged in the transparency log");
+  s.policy_publish =
+      policy->add_subcommand("publish",
+                             "Publish a settings policy bundle (floors agents may not go below) as "
+                             "policy/bundle.json, logged in the transparency log");
   add_dir(s.policy_publish, s.dir);
   s.policy_publish->add_option("FILE", s.file, "The policy bundle (JSON)")->required();
   add_passphrase_options(s.policy_publish, s, true, true);
 
-  s.init = app.add_subcommand("init", "Create a new repository: keys for root, targets, snapshot "
-                                      "and timestamp, and the first signed metadata");
+  s.init = app.add_subcommand("init",
+                              "Create a new repository: keys for root, targets, snapshot "
+                              "and timestamp, and the first signed metadata");
   add_dir(s.init, s.dir);
-  s.init->add_option("--scheme", s.scheme, "Signature scheme of new keys: ed25519 (default), "
-                                           "ecdsa-sha2-nistp256 or rsassa-pss-sha256");
+  s.init->add_option("--scheme", s.scheme,
+                     "Signature scheme of new keys: ed25519 (default), "
+                     "ecdsa-sha2-nistp256 or rsassa-pss-sha256");
   s.init->add_option("--root-keys", s.init_o.root_keys, "Number of root keys (default 1)");
   s.init->add_option("--root-threshold", s.init_o.root_threshold,
                      "Root signatures required (default 1)");
@@ -247,8 +258,9 @@ RepoCommands::RepoCommands(CLI::App& app, const std::string& state_dir)
   s.remove_target->add_option("--role", s.role, "Targets role that lists it (default targets)");
   add_passphrase_options(s.remove_target, s, true, true);
 
-  s.delegate = app.add_subcommand("delegate", "Delegate trust for some target paths to a new role "
-                                              "with its own keys");
+  s.delegate = app.add_subcommand("delegate",
+                                  "Delegate trust for some target paths to a new role "
+                                  "with its own keys");
   add_dir(s.delegate, s.dir);
   s.delegate->add_option("--name", s.del.name, "Name of the new role")->required();
   s.delegate->add_option("--from", s.del.delegator, "Delegating role (default targets)");
@@ -263,22 +275,25 @@ RepoCommands::RepoCommands(CLI::App& app, const std::string& state_dir)
   s.delegate->add_option("--threshold", s.del.threshold, "Signatures required (default 1)");
   add_passphrase_options(s.delegate, s, true, true);
 
-  s.sign = app.add_subcommand("sign", "Sign metadata waiting in REPO/pending with one key, "
-                                      "writing a detached signature file");
+  s.sign = app.add_subcommand("sign",
+                              "Sign metadata waiting in REPO/pending with one key, "
+                              "writing a detached signature file");
   add_dir(s.sign, s.dir);
   s.sign->add_option("--role", s.role, "Role of the pending metadata")->required();
   s.sign->add_option("--key", s.key_file, "Your key file")->required();
   s.sign->add_option("--out", s.out_file, "Where to write the signature file")->required();
   add_passphrase_options(s.sign, s, true, false);
 
-  s.merge = app.add_subcommand("merge", "Add detached signatures to pending metadata; publish it "
-                                        "once its thresholds are met");
+  s.merge = app.add_subcommand("merge",
+                               "Add detached signatures to pending metadata; publish it "
+                               "once its thresholds are met");
   add_dir(s.merge, s.dir);
   s.merge->add_option("SIGNATURE", s.sig_files, "Signature files from `dss repo sign`")->required();
   add_passphrase_options(s.merge, s, false, true);
 
-  s.rotate = app.add_subcommand("rotate-key", "Replace keys of a role (root included): add new "
-                                              "keys, remove old ones, change the threshold");
+  s.rotate = app.add_subcommand("rotate-key",
+                                "Replace keys of a role (root included): add new "
+                                "keys, remove old ones, change the threshold");
   add_dir(s.rotate, s.dir);
   s.rotate->add_option("--role", s.rot.role, "Role whose keys change")->required();
   s.rotate->add_option("--remove", s.rot.remove_keyids, "Key id (or 8+ digit prefix) to remove");
@@ -286,23 +301,27 @@ RepoCommands::RepoCommands(CLI::App& app, const std::string& state_dir)
   s.rotate->add_option("--threshold", s.rot_threshold, "New threshold (default: unchanged)");
   add_passphrase_options(s.rotate, s, true, true);
 
-  s.refresh = app.add_subcommand("refresh", "Re-sign snapshot and timestamp with new expiry (run "
-                                            "from a timer); --role also renews an offline role");
+  s.refresh = app.add_subcommand("refresh",
+                                 "Re-sign snapshot and timestamp with new expiry (run "
+                                 "from a timer); --role also renews an offline role");
   add_dir(s.refresh, s.dir);
   s.refresh->add_option("--role", s.refresh_roles, "Also renew this role (root, targets, ...)");
   add_passphrase_options(s.refresh, s, true, true);
 
-  s.status = app.add_subcommand("status", "Show each role's version, keys and expiry, with "
-                                          "warnings well before anything expires");
+  s.status = app.add_subcommand("status",
+                                "Show each role's version, keys and expiry, with "
+                                "warnings well before anything expires");
   add_dir(s.status, s.dir);
 
-  s.verify = app.add_subcommand("verify", "Check the repository offline, as a client would, "
-                                          "including every target file");
+  s.verify = app.add_subcommand("verify",
+                                "Check the repository offline, as a client would, "
+                                "including every target file");
   add_dir(s.verify, s.dir);
 
-  s.transparency = app.add_subcommand(
-      "transparency", "The release transparency log: every published release, SBOM, advisory "
-                      "and policy bundle, with a signed checkpoint and proofs agents check");
+  s.transparency =
+      app.add_subcommand("transparency",
+                         "The release transparency log: every published release, SBOM, advisory "
+                         "and policy bundle, with a signed checkpoint and proofs agents check");
   s.transparency->require_subcommand(1);
   s.transparency_status = s.transparency->add_subcommand(
       "status", "Show the log's origin, key, size, root and newest entries");
@@ -311,8 +330,9 @@ RepoCommands::RepoCommands(CLI::App& app, const std::string& state_dir)
       "verify", "Recheck the log and every published checkpoint, inclusion and consistency proof");
   add_dir(s.transparency_verify, s.dir);
 
-  s.serve = app.add_subcommand("serve", "Serve the repository over HTTPS (a certificate is "
-                                        "created in REPO/tls if missing)");
+  s.serve = app.add_subcommand("serve",
+                               "Serve the repository over HTTPS (a certificate is "
+                               "created in REPO/tls if missing)");
   add_dir(s.serve, s.dir);
   s.serve->add_option("--bind", s.bind, "Address to listen on (default 127.0.0.1)");
   s.serve->add_option("--port", s.port, "Port (default 8443; 0 picks a free one)");
@@ -329,7 +349,8 @@ int RepoCommands::run() {
   const auto secrets = [&](bool offline, bool online) -> Result<repo::Secrets> {
     repo::Secrets out;
     if (offline) {
-      DSS_TRY(out.offline, read_passphrase(s.offline_pass_file, "DSS_OFFLINE_PASSPHRASE", "offline"));
+      DSS_TRY(out.offline,
+              read_passphrase(s.offline_pass_file, "DSS_OFFLINE_PASSPHRASE", "offline"));
     }
     if (online) {
       DSS_TRY(out.online, read_passphrase(s.online_pass_file, "DSS_ONLINE_PASSPHRASE", "online"));
@@ -389,8 +410,9 @@ int RepoCommands::run() {
                 << "published: " << format_utc(r->published) << "\n";
       if (r->withdrawn) std::cout << "withdrawn: " << format_utc(*r->withdrawn) << "\n";
       std::cout << "sbom:      "
-                << (r->sbom_target.empty() ? std::string("none (published while release.require_sbom was loosened)")
-                                           : r->sbom_format + ", " + r->sbom_target + ", sha256 " + r->sbom_sha256)
+                << (r->sbom_target.empty()
+                        ? std::string("none (published while release.require_sbom was loosened)")
+                        : r->sbom_format + ", " + r->sbom_target + ", sha256 " + r->sbom_sha256)
                 << "\n";
       return 0;
     }
@@ -420,7 +442,8 @@ int RepoCommands::run() {
       auto all = repo::list_advisories(dir);
       if (!all) return fail(all.error());
       if (all->empty()) std::cout << "no advisory published yet\n";
-      for (const auto& a : *all) std::cout << a.id << "  " << a.target << "  " << format_utc(a.published) << "\n";
+      for (const auto& a : *all)
+        std::cout << a.id << "  " << a.target << "  " << format_utc(a.published) << "\n";
       return 0;
     }
     if (s.init->parsed()) {
@@ -507,7 +530,8 @@ int RepoCommands::run() {
       if (!problems) return fail(problems.error());
       for (const auto& p : *problems) std::cout << "PROBLEM: " << p << "\n";
       if (!problems->empty()) return 1;
-      std::cout << "repository " << s.dir << " verifies: signatures, versions, hashes, expiry "
+      std::cout << "repository " << s.dir
+                << " verifies: signatures, versions, hashes, expiry "
                    "and every target file\n";
       return 0;
     }
@@ -536,7 +560,8 @@ int RepoCommands::run() {
       if (!problems) return fail(problems.error());
       for (const auto& p : *problems) std::cout << "PROBLEM: " << p << "\n";
       if (!problems->empty()) return 1;
-      std::cout << "transparency log of " << s.dir << " verifies: entries, checkpoints, and every "
+      std::cout << "transparency log of " << s.dir
+                << " verifies: entries, checkpoints, and every "
                    "published inclusion and consistency proof\n";
       return 0;
     }
@@ -562,8 +587,8 @@ int RepoCommands::run() {
       auto server = httpd::StaticHttpsServer::start(o);
       if (!server) return fail(server.error());
       std::cout << "serving https://" << s.bind << ":" << (*server)->port()
-                << "/metadata/, /targets/ and /transparency/ (certificate: " << (tls / "cert.pem").string()
-                << "); Ctrl-C stops\n"
+                << "/metadata/, /targets/ and /transparency/ (certificate: "
+                << (tls / "cert.pem").string() << "); Ctrl-C stops\n"
                 << std::flush;
       if (!s.port_file.empty()) {
         if (auto w = platform::write_file_atomic(s.port_file, std::to_string((*server)->port()),

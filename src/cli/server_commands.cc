@@ -1,7 +1,7 @@
 #include "cli/server_commands.h"
 
-#include <pwd.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -105,15 +105,17 @@ Status record(audit::AuditLog& log, std::string action, std::string object, std:
 }
 
 Result<std::string> new_password(const std::string& file, const std::string& account) {
-  DSS_TRY(SecretBytes first, read_secret(file, "DSS_SERVER_PASSWORD",
-                                         "New password for " + account + " (12 to 128 characters): ",
-                                         "password"));
+  DSS_TRY(SecretBytes first,
+          read_secret(file, "DSS_SERVER_PASSWORD",
+                      "New password for " + account + " (12 to 128 characters): ", "password"));
   std::string pw(reinterpret_cast<const char*>(first.data()), first.size());
   if (file.empty() && std::getenv("DSS_SERVER_PASSWORD") == nullptr) {
-    DSS_TRY(SecretBytes again, read_secret("", "DSS_SERVER_PASSWORD_UNUSED", "Again: ", "password"));
+    DSS_TRY(SecretBytes again,
+            read_secret("", "DSS_SERVER_PASSWORD_UNUSED", "Again: ", "password"));
     if (!again.equals(first)) {
       secure_zero(pw.data(), pw.size());
-      return make_error(ErrorCode::kInvalidArgument, "the two passwords differ; nothing was changed");
+      return make_error(ErrorCode::kInvalidArgument,
+                        "the two passwords differ; nothing was changed");
     }
   }
   auto policy = identity::check_password_policy(pw, account);
@@ -130,8 +132,9 @@ Status check_roles(const std::vector<std::string>& roles) {
   for (const auto& r : roles) {
     if (server::find_role(r) == nullptr) {
       return make_error(ErrorCode::kInvalidArgument,
-                        "unknown role '" + r + "'; the roles are owner, security-officer, "
-                        "release-manager, operator, auditor and viewer");
+                        "unknown role '" + r +
+                            "'; the roles are owner, security-officer, "
+                            "release-manager, operator, auditor and viewer");
     }
   }
   return ok();
@@ -159,7 +162,8 @@ Status add_user(const fs::path& state, const std::string& name, const std::strin
   std::vector<std::pair<std::string, std::string>> details{{"roles", server::join_roles(roles)},
                                                            {"job", job}};
   if (warning) details.emplace_back("warning", "grant beyond the recommended profile");
-  DSS_TRY_STATUS(record(*log, "user.create", "user:" + name, "created on the command line", details));
+  DSS_TRY_STATUS(
+      record(*log, "user.create", "user:" + name, "created on the command line", details));
   DSS_TRY_STATUS(store->create_user(u));
   if (warning) std::cerr << *warning << "\n";
   std::cout << "Created " << name << " (" << server::join_roles(roles) << "). At the first "
@@ -257,8 +261,9 @@ ServerCommands::ServerCommands(CLI::App& app, const std::string& state_dir)
     : s_(std::make_unique<State>(state_dir)) {
   State& s = *s_;
   app.require_subcommand(1);
-  s.init = app.add_subcommand("init", "Create the first owner account (asks for a password; the "
-                                      "second factor is set up at the first sign-in)");
+  s.init = app.add_subcommand("init",
+                              "Create the first owner account (asks for a password; the "
+                              "second factor is set up at the first sign-in)");
   s.init->add_option("--username", s.username, "The owner's user name")->required();
   s.init->add_option("--password-file", s.password_file,
                      "File holding the password (default: $DSS_SERVER_PASSWORD, else asked)");
@@ -276,10 +281,12 @@ ServerCommands::ServerCommands(CLI::App& app, const std::string& state_dir)
   s.run->add_option("--io-threads", s.io_threads, "Network threads (default 2)");
   s.run->add_option("--workers", s.workers, "Request worker threads (default 64)");
 
-  s.status = app.add_subcommand("status", "Show the state directory's accounts, devices and "
-                                          "certificate");
-  s.backup = app.add_subcommand("backup", "Write a consistent copy of the database (safe while "
-                                          "the server runs)");
+  s.status = app.add_subcommand("status",
+                                "Show the state directory's accounts, devices and "
+                                "certificate");
+  s.backup = app.add_subcommand("backup",
+                                "Write a consistent copy of the database (safe while "
+                                "the server runs)");
   s.backup->add_option("--out", s.file, "Backup file to write")->required();
   s.restore = app.add_subcommand("restore", "Replace the database with a backup (server stopped)");
   s.restore->add_option("--from", s.file, "Backup file to restore")->required();
@@ -288,9 +295,10 @@ ServerCommands::ServerCommands(CLI::App& app, const std::string& state_dir)
   s.user->require_subcommand(1);
   s.user_add = s.user->add_subcommand("add", "Create an account");
   s.user_add->add_option("name", s.username, "User name")->required();
-  s.user_add->add_option("--job", s.job,
-                         "The job's role: the recommended profile (owner, security-officer, "
-                         "release-manager, operator, auditor, viewer)")
+  s.user_add
+      ->add_option("--job", s.job,
+                   "The job's role: the recommended profile (owner, security-officer, "
+                   "release-manager, operator, auditor, viewer)")
       ->required();
   s.user_add->add_option("--role", s.roles, "A role to grant (default: the job's role); repeat");
   s.user_add->add_option("--password-file", s.password_file, "File holding the password");
@@ -305,10 +313,13 @@ ServerCommands::ServerCommands(CLI::App& app, const std::string& state_dir)
   s.token_create = s.token->add_subcommand("create", "Create an API token (shown once)");
   s.token_create->add_option("--user", s.username, "The account the token acts for")->required();
   s.token_create->add_option("--name", s.token_name, "What the token is for")->required();
-  s.token_create->add_option("--role", s.roles, "A role the token may use (a subset of the "
-                                                "account's); repeat")
+  s.token_create
+      ->add_option("--role", s.roles,
+                   "A role the token may use (a subset of the "
+                   "account's); repeat")
       ->required();
-  s.token_create->add_option("--expires-days", s.expires_days, "Lifetime in days (1-365, default 30)")
+  s.token_create
+      ->add_option("--expires-days", s.expires_days, "Lifetime in days (1-365, default 30)")
       ->check(CLI::Range(1, 365));
   s.token_revoke = s.token->add_subcommand("revoke", "Revoke an API token");
   s.token_revoke->add_option("id", s.token_id, "Token id")->required();

@@ -118,12 +118,14 @@ int list(const SettingsState& state) {
       notes += "departs from template " + state.template_name + " (" +
                format_value(e.template_value) + ")";
     }
-    if (e.floor) notes += std::string(notes.empty() ? "" : "; ") + "floor " + format_value(*e.floor);
+    if (e.floor)
+      notes += std::string(notes.empty() ? "" : "; ") + "floor " + format_value(*e.floor);
     if (e.loosened) notes += std::string(notes.empty() ? "" : "; ") + "LOOSENED";
     std::cout << pad(std::string(e.declaration->key), 38) << pad(format_value(e.value), 26)
               << pad(std::string(source_name(e.source)), 14) << notes << "\n";
   }
-  std::cout << "\n" << departures << " setting" << (departures == 1 ? "" : "s")
+  std::cout << "\n"
+            << departures << " setting" << (departures == 1 ? "" : "s")
             << " depart from the template " << state.template_name
             << ". `dss settings explain KEY` says more about each.\n";
   return 0;
@@ -133,12 +135,13 @@ int explain(const SettingsState& state, const std::string& key) {
   auto e = resolve_one(state, key);
   if (!e) return fail(e.error());
   const Declaration& d = *e->declaration;
-  std::cout << d.key << "\n\n" << d.description << "\n\n"
+  std::cout << d.key << "\n\n"
+            << d.description << "\n\n"
             << "Risk if loosened: " << d.risk << "\n\n"
             << "Allowed:          " << allowed_text(d) << " (" << strictness_text(d) << ")\n"
             << "Secure default:   " << format_value(d.secure_default) << "\n"
-            << "Template " << pad(state.template_name + ":", 8) << " " << format_value(e->template_value)
-            << "\n"
+            << "Template " << pad(state.template_name + ":", 8) << " "
+            << format_value(e->template_value) << "\n"
             << "Current value:    " << format_value(e->value) << (e->loosened ? "  (LOOSENED)" : "")
             << "\n"
             << "Set by:           ";
@@ -149,9 +152,10 @@ int explain(const SettingsState& state, const std::string& key) {
               << (e->reason.empty() ? "" : "; reason: " + e->reason) << ")\n";
   }
   std::cout << "Policy floor:     "
-            << (e->floor ? format_value(*e->floor) + " (pinned by the provider's policy)"
-                         : std::string(d.policy_may_pin_floor ? "none pinned"
-                                                              : "none (the policy may not pin one)"))
+            << (e->floor
+                    ? format_value(*e->floor) + " (pinned by the provider's policy)"
+                    : std::string(d.policy_may_pin_floor ? "none pinned"
+                                                         : "none (the policy may not pin one)"))
             << "\n"
             << "May be changed by: " << d.may_change.names() << "\n";
   return 0;
@@ -211,33 +215,41 @@ SettingsCommands::SettingsCommands(CLI::App& settings, CLI::App& doctor,
   settings.fallthrough();
   doctor.fallthrough();
 
-  s.list = settings.add_subcommand("list", "Show every setting's current value, where it comes "
-                                           "from, and where it departs from the chosen template");
-  s.explain = settings.add_subcommand("explain", "Explain one setting: what it does, what "
-                                                 "loosening it risks, its default, current value, "
-                                                 "who set it and when, and any policy floor");
+  s.list = settings.add_subcommand("list",
+                                   "Show every setting's current value, where it comes "
+                                   "from, and where it departs from the chosen template");
+  s.explain = settings.add_subcommand("explain",
+                                      "Explain one setting: what it does, what "
+                                      "loosening it risks, its default, current value, "
+                                      "who set it and when, and any policy floor");
   s.explain->add_option("KEY", s.key, "The setting, e.g. tls.min_version")->required();
-  s.set = settings.add_subcommand("set", "Change a setting. Loosening needs the confirmation "
-                                         "phrase DSS shows; every change is audited");
+  s.set = settings.add_subcommand("set",
+                                  "Change a setting. Loosening needs the confirmation "
+                                  "phrase DSS shows; every change is audited");
   s.set->add_option("KEY", s.key, "The setting, e.g. tls.min_version")->required();
-  s.set->add_option("VALUE", s.value,
-                    "The new value: on/off, a number, a name, or a comma-separated list")
+  s.set
+      ->add_option("VALUE", s.value,
+                   "The new value: on/off, a number, a name, or a comma-separated list")
       ->required();
   add_consent_options(s.set, s);
-  s.reset = settings.add_subcommand("reset", "Remove your local choice for a setting, so the "
-                                             "template's value applies again");
+  s.reset = settings.add_subcommand("reset",
+                                    "Remove your local choice for a setting, so the "
+                                    "template's value applies again");
   s.reset->add_option("KEY", s.key, "The setting")->required();
   add_consent_options(s.reset, s);
-  s.templates = settings.add_subcommand("templates", "List the templates (strict is the default; "
-                                                     "compatible suits older environments)");
-  s.apply_template = settings.add_subcommand(
-      "apply-template", "Choose a template; this removes every local choice");
+  s.templates = settings.add_subcommand("templates",
+                                        "List the templates (strict is the default; "
+                                        "compatible suits older environments)");
+  s.apply_template = settings.add_subcommand("apply-template",
+                                             "Choose a template; this removes every local choice");
   s.apply_template->add_option("NAME", s.name, "strict or compatible")->required();
   add_consent_options(s.apply_template, s);
-  s.guide = settings.add_subcommand("guide", "Print the loosening guide (docs/loosening-guide.md) "
-                                             "generated from the setting declarations");
+  s.guide = settings.add_subcommand("guide",
+                                    "Print the loosening guide (docs/loosening-guide.md) "
+                                    "generated from the setting declarations");
   s.guide->add_option("--output", s.output, "Write it to this file instead of printing it");
-  for (CLI::App* sub : {s.list, s.explain, s.set, s.reset, s.templates, s.apply_template, s.guide}) {
+  for (CLI::App* sub :
+       {s.list, s.explain, s.set, s.reset, s.templates, s.apply_template, s.guide}) {
     sub->fallthrough();
   }
 

@@ -1,7 +1,6 @@
 #include "cli/tuf_client.h"
 
 #include <CLI/CLI.hpp>
-
 #include <cstdlib>
 #include <iostream>
 
@@ -52,7 +51,8 @@ Status run_init(const Options& o) {
   // A trust anchor that does not verify against itself is refused before it is stored.
   DSS_TRY(tuf::TrustedSet set, tuf::TrustedSet::create(root, 0));
   (void)set;
-  DSS_TRY(client::DirectoryMetadataStore store, client::DirectoryMetadataStore::open(o.metadata_dir));
+  DSS_TRY(client::DirectoryMetadataStore store,
+          client::DirectoryMetadataStore::open(o.metadata_dir));
   return store.store("root", root);
 }
 
@@ -75,7 +75,8 @@ Status run_refresh_or_download(const Options& o, bool download) {
                         "download needs --target-dir and at least one --target-name");
     }
   }
-  DSS_TRY(client::DirectoryMetadataStore store, client::DirectoryMetadataStore::open(o.metadata_dir));
+  DSS_TRY(client::DirectoryMetadataStore store,
+          client::DirectoryMetadataStore::open(o.metadata_dir));
   net::CurlFetcher fetcher(fetch_options(o));
   platform::SystemClock clock;
   client::UpdaterConfig config;
@@ -87,8 +88,8 @@ Status run_refresh_or_download(const Options& o, bool download) {
   DSS_TRY_STATUS(platform::ensure_private_dir(o.target_dir));
   for (const std::string& name : o.target_names) {
     DSS_TRY(client::TargetInfo info, updater.get_target_info(name));
-    DSS_TRY_STATUS(updater.download_target(info, std::filesystem::path(o.target_dir) /
-                                                     percent_encode(name)));
+    DSS_TRY_STATUS(
+        updater.download_target(info, std::filesystem::path(o.target_dir) / percent_encode(name)));
   }
   return ok();
 }
@@ -97,9 +98,10 @@ Status run_refresh_or_download(const Options& o, bool download) {
 
 int tuf_client_main(int argc, char** argv) {
   Options o;
-  CLI::App app{"TUF client (conformance protocol): keeps trusted metadata in a directory and "
-               "downloads verified targets.",
-               "dss-tuf-client"};
+  CLI::App app{
+      "TUF client (conformance protocol): keeps trusted metadata in a directory and "
+      "downloads verified targets.",
+      "dss-tuf-client"};
   app.add_option("--metadata-dir", o.metadata_dir,
                  "Directory holding the trusted metadata (root.json, timestamp.json, ...)")
       ->required();
@@ -113,7 +115,8 @@ int tuf_client_main(int argc, char** argv) {
   app.add_option("--ca-file", o.ca_file,
                  "PEM file of an extra certificate authority to trust for HTTPS "
                  "(default: the system store; env DSS_CA_FILE)");
-  auto* init = app.add_subcommand("init", "Store TRUSTED_ROOT_FILE as the trusted root; no network");
+  auto* init =
+      app.add_subcommand("init", "Store TRUSTED_ROOT_FILE as the trusted root; no network");
   init->add_option("TRUSTED_ROOT_FILE", o.root_file, "The root metadata to trust")->required();
   auto* refresh = app.add_subcommand("refresh", "Update the trusted metadata from the repository");
   auto* download =

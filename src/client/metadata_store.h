@@ -19,7 +19,8 @@ class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
   // std::nullopt when nothing is stored for `role`.
-  virtual Result<std::optional<std::string>> load(std::string_view role, std::uint64_t max_bytes) = 0;
+  virtual Result<std::optional<std::string>> load(std::string_view role,
+                                                  std::uint64_t max_bytes) = 0;
   // Atomic and durable: after a crash the old bytes or the new bytes are stored, never a mix.
   virtual Status store(std::string_view role, std::string_view bytes) = 0;
 };

@@ -220,9 +220,9 @@ Result<std::vector<std::string>> Updater::list_targets(std::string_view prefix,
     const std::string_view name = field.key;
     if (!name.starts_with(prefix)) continue;
     if (names.size() == max_names) {
-      return make_error(ErrorCode::kRepositoryError,
-                        "more than " + std::to_string(max_names) + " targets start with \"" +
-                            std::string(prefix) + "\"");
+      return make_error(ErrorCode::kRepositoryError, "more than " + std::to_string(max_names) +
+                                                         " targets start with \"" +
+                                                         std::string(prefix) + "\"");
     }
     names.emplace_back(name);
   }
@@ -321,7 +321,8 @@ Status Updater::download_target_resumable(const TargetInfo& target,
   }
   if (::fsync(fd.get()) != 0) return platform::io_error("cannot fsync", partial);
   fd = platform::Fd();
-  if (::rename(partial.c_str(), file.c_str()) != 0) return platform::io_error("cannot rename", partial);
+  if (::rename(partial.c_str(), file.c_str()) != 0)
+    return platform::io_error("cannot rename", partial);
   return platform::fsync_dir(file.parent_path());
 }
 

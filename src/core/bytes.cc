@@ -26,7 +26,8 @@ Result<Bytes> hex_decode(std::string_view hex) {
   Bytes out(hex.size() / 2);
   std::size_t written = 0;
   const char* end = nullptr;
-  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &written, &end) != 0 ||
+  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &written, &end) !=
+          0 ||
       written != out.size() || end != hex.data() + hex.size()) {
     return make_error(ErrorCode::kMalformed, "not a valid hex string");
   }

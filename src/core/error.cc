@@ -9,62 +9,118 @@ namespace dss {
 
 std::string_view error_code_name(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kInvalidArgument: return "invalid_argument";
-    case ErrorCode::kMalformed: return "malformed";
-    case ErrorCode::kNotFound: return "not_found";
-    case ErrorCode::kIo: return "io";
-    case ErrorCode::kNetwork: return "network";
-    case ErrorCode::kUnauthenticated: return "unauthenticated";
-    case ErrorCode::kPermissionDenied: return "permission_denied";
-    case ErrorCode::kInternal: return "internal";
-    case ErrorCode::kUnsupported: return "unsupported";
-    case ErrorCode::kAlreadyExists: return "already_exists";
-    case ErrorCode::kFailedPrecondition: return "failed_precondition";
-    case ErrorCode::kUnsigned: return "unsigned";
-    case ErrorCode::kBadVersion: return "bad_version";
-    case ErrorCode::kExpired: return "expired";
-    case ErrorCode::kLengthOrHashMismatch: return "length_or_hash_mismatch";
-    case ErrorCode::kDownloadTooLarge: return "download_too_large";
-    case ErrorCode::kWrongType: return "wrong_type";
-    case ErrorCode::kBadThreshold: return "bad_threshold";
-    case ErrorCode::kRepositoryError: return "repository_error";
-    case ErrorCode::kSlowRetrieval: return "slow_retrieval";
-    case ErrorCode::kTargetNotFound: return "target_not_found";
-    case ErrorCode::kDecryptFailed: return "decrypt_failed";
-    case ErrorCode::kLogEntryCorrupted: return "log_entry_corrupted";
-    case ErrorCode::kLogTruncated: return "log_truncated";
-    case ErrorCode::kLogReordered: return "log_reordered";
-    case ErrorCode::kLogForked: return "log_forked";
-    case ErrorCode::kBadCheckpointSignature: return "bad_checkpoint_signature";
-    case ErrorCode::kBadProof: return "bad_proof";
-    case ErrorCode::kAuditUnavailable: return "audit_unavailable";
-    case ErrorCode::kUnknownSetting: return "unknown_setting";
-    case ErrorCode::kBelowFloor: return "below_floor";
-    case ErrorCode::kAcknowledgementRequired: return "acknowledgement_required";
-    case ErrorCode::kDomainCheckFailed: return "domain_check_failed";
-    case ErrorCode::kInvalidValue: return "invalid_value";
-    case ErrorCode::kWeakPassword: return "weak_password";
-    case ErrorCode::kMfaInvalid: return "mfa_invalid";
-    case ErrorCode::kMfaReplay: return "mfa_replay";
-    case ErrorCode::kMfaRequired: return "mfa_required";
-    case ErrorCode::kLockedOut: return "locked_out";
-    case ErrorCode::kArchiveRefused: return "archive_refused";
-    case ErrorCode::kArchiveTooLarge: return "archive_too_large";
-    case ErrorCode::kHookFailed: return "hook_failed";
-    case ErrorCode::kHealthCheckFailed: return "health_check_failed";
-    case ErrorCode::kVersionFailedBefore: return "version_failed_before";
-    case ErrorCode::kDowngradeRefused: return "downgrade_refused";
-    case ErrorCode::kCommandTimedOut: return "command_timed_out";
-    case ErrorCode::kAgentBusy: return "agent_busy";
-    case ErrorCode::kSbomInvalid: return "sbom_invalid";
-    case ErrorCode::kAdvisoryInvalid: return "advisory_invalid";
-    case ErrorCode::kNotInTransparencyLog: return "not_in_transparency_log";
-    case ErrorCode::kTransparencyForked: return "transparency_forked";
-    case ErrorCode::kTransparencyProofInvalid: return "transparency_proof_invalid";
-    case ErrorCode::kTransparencyLogMissing: return "transparency_log_missing";
-    case ErrorCode::kTransparencyBadCheckpoint: return "transparency_bad_checkpoint";
-    case ErrorCode::kTransparencyRolledBack: return "transparency_rolled_back";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kInvalidArgument:
+      return "invalid_argument";
+    case ErrorCode::kMalformed:
+      return "malformed";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kIo:
+      return "io";
+    case ErrorCode::kNetwork:
+      return "network";
+    case ErrorCode::kUnauthenticated:
+      return "unauthenticated";
+    case ErrorCode::kPermissionDenied:
+      return "permission_denied";
+    case ErrorCode::kInternal:
+      return "internal";
+    case ErrorCode::kUnsupported:
+      return "unsupported";
+    case ErrorCode::kAlreadyExists:
+      return "already_exists";
+    case ErrorCode::kFailedPrecondition:
+      return "failed_precondition";
+    case ErrorCode::kUnsigned:
+      return "unsigned";
+    case ErrorCode::kBadVersion:
+      return "bad_version";
+    case ErrorCode::kExpired:
+      return "expired";
+    case ErrorCode::kLengthOrHashMismatch:
+      return "length_or_hash_mismatch";
+    case ErrorCode::kDownloadTooLarge:
+      return "download_too_large";
+    case ErrorCode::kWrongType:
+      return "wrong_type";
+    case ErrorCode::kBadThreshold:
+      return "bad_threshold";
+    case ErrorCode::kRepositoryError:
+      return "repository_error";
+    case ErrorCode::kSlowRetrieval:
+      return "slow_retrieval";
+    case ErrorCode::kTargetNotFound:
+      return "target_not_found";
+    case ErrorCode::kDecryptFailed:
+      return "decrypt_failed";
+    case ErrorCode::kLogEntryCorrupted:
+      return "log_entry_corrupted";
+    case ErrorCode::kLogTruncated:
+      return "log_truncated";
+    case ErrorCode::kLogReordered:
+      return "log_reordered";
+    case ErrorCode::kLogForked:
+      return "log_forked";
+    case ErrorCode::kBadCheckpointSignature:
+      return "bad_checkpoint_signature";
+    case ErrorCode::kBadProof:
+      return "bad_proof";
+    case ErrorCode::kAuditUnavailable:
+      return "audit_unavailable";
+    case ErrorCode::kUnknownSetting:
+      return "unknown_setting";
+    case ErrorCode::kBelowFloor:
+      return "below_floor";
+    case ErrorCode::kAcknowledgementRequired:
+      return "acknowledgement_required";
+    case ErrorCode::kDomainCheckFailed:
+      return "domain_check_failed";
+    case ErrorCode::kInvalidValue:
+      return "invalid_value";
+    case ErrorCode::kWeakPassword:
+      return "weak_password";
+    case ErrorCode::kMfaInvalid:
+      return "mfa_invalid";
+    case ErrorCode::kMfaReplay:
+      return "mfa_replay";
+    case ErrorCode::kMfaRequired:
+      return "mfa_required";
+    case ErrorCode::kLockedOut:
+      return "locked_out";
+    case ErrorCode::kArchiveRefused:
+      return "archive_refused";
+    case ErrorCode::kArchiveTooLarge:
+      return "archive_too_large";
+    case ErrorCode::kHookFailed:
+      return "hook_failed";
+    case ErrorCode::kHealthCheckFailed:
+      return "health_check_failed";
+    case ErrorCode::kVersionFailedBefore:
+      return "version_failed_before";
+    case ErrorCode::kDowngradeRefused:
+      return "downgrade_refused";
+    case ErrorCode::kCommandTimedOut:
+      return "command_timed_out";
+    case ErrorCode::kAgentBusy:
+      return "agent_busy";
+    case ErrorCode::kSbomInvalid:
+      return "sbom_invalid";
+    case ErrorCode::kAdvisoryInvalid:
+      return "advisory_invalid";
+    case ErrorCode::kNotInTransparencyLog:
+      return "not_in_transparency_log";
+    case ErrorCode::kTransparencyForked:
+      return "transparency_forked";
+    case ErrorCode::kTransparencyProofInvalid:
+      return "transparency_proof_invalid";
+    case ErrorCode::kTransparencyLogMissing:
+      return "transparency_log_missing";
+    case ErrorCode::kTransparencyBadCheckpoint:
+      return "transparency_bad_checkpoint";
+    case ErrorCode::kTransparencyRolledBack:
+      return "transparency_rolled_back";
   }
   return "unknown";
 }

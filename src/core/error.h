@@ -24,17 +24,17 @@ enum class ErrorCode : std::uint16_t {
   kFailedPrecondition = 11,  // state does not allow the operation (e.g. not initialised)
 
   // TUF / trust engine (20..49)
-  kUnsigned = 20,            // signature threshold not met
-  kBadVersion = 21,          // version rollback or version mismatch
-  kExpired = 22,             // metadata expired at the reference time
+  kUnsigned = 20,    // signature threshold not met
+  kBadVersion = 21,  // version rollback or version mismatch
+  kExpired = 22,     // metadata expired at the reference time
   kLengthOrHashMismatch = 23,
-  kDownloadTooLarge = 24,    // endless-data defence tripped
-  kWrongType = 25,           // _type is not the expected role
-  kBadThreshold = 26,        // threshold < 1 or unsatisfiable
-  kRepositoryError = 27,     // other repository misbehaviour (e.g. too many rotations)
-  kSlowRetrieval = 28,       // below minimum average speed
-  kTargetNotFound = 29,      // no delegated role lists the target
-  kDecryptFailed = 30,       // wrong passphrase or tampered key file
+  kDownloadTooLarge = 24,  // endless-data defence tripped
+  kWrongType = 25,         // _type is not the expected role
+  kBadThreshold = 26,      // threshold < 1 or unsatisfiable
+  kRepositoryError = 27,   // other repository misbehaviour (e.g. too many rotations)
+  kSlowRetrieval = 28,     // below minimum average speed
+  kTargetNotFound = 29,    // no delegated role lists the target
+  kDecryptFailed = 30,     // wrong passphrase or tampered key file
 
   // Tamper-evident log (50..69)
   kLogEntryCorrupted = 50,       // an entry's bytes no longer match the hash chain
@@ -59,27 +59,27 @@ enum class ErrorCode : std::uint16_t {
   kLockedOut = 94,     // too many failures: wait, then try again
 
   // Agent: installing releases (110..129)
-  kArchiveRefused = 110,      // the archive holds something never installed (traversal, link
-                              // escaping the root, device, FIFO, setuid/setgid, not tar.zst)
-  kArchiveTooLarge = 111,     // more bytes or entries than the signed metadata declares
-  kHookFailed = 112,          // a pre- or post-install hook failed or timed out
-  kHealthCheckFailed = 113,   // the new version failed its health check: rolled back
-  kVersionFailedBefore = 114, // this version failed before and is not retried
-  kDowngradeRefused = 115,    // lower than the highest committed version, and no signed policy
-                              // allows it
-  kCommandTimedOut = 116,     // a hook or health check ran past its time limit
-  kAgentBusy = 117,           // another agent process holds the install root
+  kArchiveRefused = 110,       // the archive holds something never installed (traversal, link
+                               // escaping the root, device, FIFO, setuid/setgid, not tar.zst)
+  kArchiveTooLarge = 111,      // more bytes or entries than the signed metadata declares
+  kHookFailed = 112,           // a pre- or post-install hook failed or timed out
+  kHealthCheckFailed = 113,    // the new version failed its health check: rolled back
+  kVersionFailedBefore = 114,  // this version failed before and is not retried
+  kDowngradeRefused = 115,     // lower than the highest committed version, and no signed policy
+                               // allows it
+  kCommandTimedOut = 116,      // a hook or health check ran past its time limit
+  kAgentBusy = 117,            // another agent process holds the install root
 
   // Releases, SBOMs, advisories, release transparency (130..149)
-  kSbomInvalid = 130,      // the SBOM breaks its schema or lacks an NTIA minimum element
-  kAdvisoryInvalid = 131,  // the advisory lacks ranges, fixed version, CVSS severity or CWE
-  kNotInTransparencyLog = 132,      // the release has no entry in the transparency log
-  kTransparencyForked = 133,        // the log shows this device another history (two
-                                    // checkpoints of one size disagree, or not consistent)
-  kTransparencyProofInvalid = 134,  // an inclusion proof does not lead to the checkpoint
-  kTransparencyLogMissing = 135,    // the log vanished after this device had seen it
-  kTransparencyBadCheckpoint = 136, // the checkpoint is not signed by the log's key
-  kTransparencyRolledBack = 137,    // the log is smaller than a checkpoint already seen
+  kSbomInvalid = 130,           // the SBOM breaks its schema or lacks an NTIA minimum element
+  kAdvisoryInvalid = 131,       // the advisory lacks ranges, fixed version, CVSS severity or CWE
+  kNotInTransparencyLog = 132,  // the release has no entry in the transparency log
+  kTransparencyForked = 133,    // the log shows this device another history (two
+                                // checkpoints of one size disagree, or not consistent)
+  kTransparencyProofInvalid = 134,   // an inclusion proof does not lead to the checkpoint
+  kTransparencyLogMissing = 135,     // the log vanished after this device had seen it
+  kTransparencyBadCheckpoint = 136,  // the checkpoint is not signed by the log's key
+  kTransparencyRolledBack = 137,     // the log is smaller than a checkpoint already seen
 };
 
 std::string_view error_code_name(ErrorCode code) noexcept;

@@ -142,7 +142,8 @@ Status append_impl(Out& out, Element e, std::size_t depth) {
       out += std::to_string(e.get_uint64().value_unsafe());
       return ok();
     case simdjson::dom::element_type::DOUBLE:
-      return malformed("JSON contains a floating-point number; canonical JSON allows integers only");
+      return malformed(
+          "JSON contains a floating-point number; canonical JSON allows integers only");
     case simdjson::dom::element_type::BOOL:
       out += e.get_bool().value_unsafe() ? "true" : "false";
       return ok();
@@ -168,13 +169,20 @@ class CanonicalScanner {
   bool value(std::size_t depth) {
     if (depth > kMaxJsonDepth || p_ >= t_.size()) return false;
     switch (t_[p_]) {
-      case '{': return object(depth);
-      case '[': return array(depth);
-      case '"': return string(nullptr);
-      case 't': return literal("true");
-      case 'f': return literal("false");
-      case 'n': return literal("null");
-      default: return integer();
+      case '{':
+        return object(depth);
+      case '[':
+        return array(depth);
+      case '"':
+        return string(nullptr);
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return integer();
     }
   }
   // NOLINTNEXTLINE(misc-no-recursion): depth is bounded by kMaxJsonDepth
@@ -398,7 +406,7 @@ Result<Element> field(Object o, std::string_view key, std::string_view where) {
 }
 
 Status check_shape(std::string_view text, std::size_t max_depth, std::size_t max_string,
-                        std::string_view what) {
+                   std::string_view what) {
   std::size_t depth = 0;
   std::size_t string_len = 0;
   bool in_string = false;

@@ -7,13 +7,13 @@
 // thread (it owns reusable buffers); it is not thread-safe.
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "core/bytes.h"
 #include "core/result.h"
@@ -89,7 +89,7 @@ std::string escape_control_characters(std::string_view canonical);
 // backtracking regular expression sees it: nesting deeper than `max_depth` or a string longer
 // than `max_string` bytes is kMalformed, with `what` ("the SBOM") named in the message.
 Status check_shape(std::string_view text, std::size_t max_depth, std::size_t max_string,
-                        std::string_view what);
+                   std::string_view what);
 
 Result<Object> get_object(Element e, std::string_view what);
 Result<Array> get_array(Element e, std::string_view what);

@@ -5,9 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 #include "core/error.h"
 
@@ -39,9 +38,9 @@ void ignore_error(R&& /*result*/) {}
 }  // namespace dss
 
 // Broken internal invariant: crash loudly. Never use on anything the environment controls.
-#define DSS_CHECK(cond)                                            \
-  do {                                                             \
-    if (!(cond)) ::dss::check_failed(#cond, __FILE__, __LINE__);   \
+#define DSS_CHECK(cond)                                          \
+  do {                                                           \
+    if (!(cond)) ::dss::check_failed(#cond, __FILE__, __LINE__); \
   } while (0)
 
 // Propagate an error: `DSS_TRY(x, expr);` declares x from a Result<T>, or returns its error.
@@ -50,15 +49,15 @@ void ignore_error(R&& /*result*/) {}
 #define DSS_TRY(var, expr) DSS_TRY_IMPL(DSS_CONCAT(dss_try_tmp_, __LINE__), var, expr)
 // NOLINTBEGIN(bugprone-macro-parentheses): `var` is a declaration (`const T& x`) and `tmp` a
 // name made by DSS_CONCAT; neither can be parenthesised.
-#define DSS_TRY_IMPL(tmp, var, expr)                 \
-  auto tmp = (expr);                                 \
+#define DSS_TRY_IMPL(tmp, var, expr)                         \
+  auto tmp = (expr);                                         \
   if (!tmp) return ::tl::unexpected(std::move(tmp).error()); \
   var = std::move(*tmp)
 // NOLINTEND(bugprone-macro-parentheses)
 
 // Propagate the error of a Status (or ignore the value of a Result).
-#define DSS_TRY_STATUS(expr)                                              \
-  do {                                                                    \
-    auto dss_try_status_ = (expr);                                        \
+#define DSS_TRY_STATUS(expr)                                                           \
+  do {                                                                                 \
+    auto dss_try_status_ = (expr);                                                     \
     if (!dss_try_status_) return ::tl::unexpected(std::move(dss_try_status_).error()); \
   } while (0)

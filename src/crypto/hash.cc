@@ -13,8 +13,8 @@ const EVP_MD* md_for(HashAlgorithm alg) {
 Result<HashAlgorithm> hash_algorithm_from_name(std::string_view name) {
   if (name == "sha256") return HashAlgorithm::kSha256;
   if (name == "sha512") return HashAlgorithm::kSha512;
-  return make_error(ErrorCode::kUnsupported,
-                    "unsupported hash algorithm \"" + std::string(name) + "\" (use sha256 or sha512)");
+  return make_error(ErrorCode::kUnsupported, "unsupported hash algorithm \"" + std::string(name) +
+                                                 "\" (use sha256 or sha512)");
 }
 
 std::string_view hash_algorithm_name(HashAlgorithm alg) {

@@ -44,7 +44,8 @@ Result<PkeyPtr> parse_pem_public(KeyScheme scheme, std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return make_error(ErrorCode::kInternal, "out of memory");
   PkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) return make_error(ErrorCode::kMalformed, "public key is not a PEM SubjectPublicKeyInfo");
+  if (!key)
+    return make_error(ErrorCode::kMalformed, "public key is not a PEM SubjectPublicKeyInfo");
   if (scheme == KeyScheme::kEcdsaP256) {
     char group[64] = {};
     std::size_t len = 0;
@@ -111,9 +112,12 @@ Result<KeyScheme> key_scheme_from_name(std::string_view scheme) {
 
 std::string_view key_scheme_name(KeyScheme scheme) {
   switch (scheme) {
-    case KeyScheme::kEd25519: return "ed25519";
-    case KeyScheme::kEcdsaP256: return "ecdsa-sha2-nistp256";
-    case KeyScheme::kRsaPssSha256: return "rsassa-pss-sha256";
+    case KeyScheme::kEd25519:
+      return "ed25519";
+    case KeyScheme::kEcdsaP256:
+      return "ecdsa-sha2-nistp256";
+    case KeyScheme::kRsaPssSha256:
+      return "rsassa-pss-sha256";
   }
   return "unknown";
 }
@@ -122,18 +126,24 @@ namespace {
 
 std::string_view default_keytype(KeyScheme scheme) {
   switch (scheme) {
-    case KeyScheme::kEd25519: return "ed25519";
-    case KeyScheme::kEcdsaP256: return "ecdsa";
-    case KeyScheme::kRsaPssSha256: return "rsa";
+    case KeyScheme::kEd25519:
+      return "ed25519";
+    case KeyScheme::kEcdsaP256:
+      return "ecdsa";
+    case KeyScheme::kRsaPssSha256:
+      return "rsa";
   }
   return "unknown";
 }
 
 bool keytype_matches(KeyScheme scheme, std::string_view keytype) {
   switch (scheme) {
-    case KeyScheme::kEd25519: return keytype == "ed25519";
-    case KeyScheme::kEcdsaP256: return keytype == "ecdsa" || keytype == "ecdsa-sha2-nistp256";
-    case KeyScheme::kRsaPssSha256: return keytype == "rsa";
+    case KeyScheme::kEd25519:
+      return keytype == "ed25519";
+    case KeyScheme::kEcdsaP256:
+      return keytype == "ecdsa" || keytype == "ecdsa-sha2-nistp256";
+    case KeyScheme::kRsaPssSha256:
+      return keytype == "rsa";
   }
   return false;
 }
@@ -190,8 +200,8 @@ Result<PublicKey> PublicKey::create(KeyScheme scheme, std::string_view public_va
   json::ObjectBuilder b;
   b.str("keytype", default_keytype(scheme)).str("scheme", key_scheme_name(scheme));
   b.raw("keyval", keyval.finish());
-  PublicKey key = from_parts(default_keytype(scheme), key_scheme_name(scheme), public_value,
-                             b.finish());
+  PublicKey key =
+      from_parts(default_keytype(scheme), key_scheme_name(scheme), public_value, b.finish());
   if (!key.usable()) {
     return make_error(ErrorCode::kMalformed, "public key material does not decode for scheme " +
                                                  std::string(key_scheme_name(scheme)));
@@ -217,8 +227,8 @@ Status PublicKey::verify(ByteView message, ByteView signature) const {
   }
   MdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, EVP_sha256(), nullptr,
-                                   material_->pkey.get()) != 1) {
+  if (!ctx ||
+      EVP_DigestVerifyInit(ctx.get(), &pctx, EVP_sha256(), nullptr, material_->pkey.get()) != 1) {
     return make_error(ErrorCode::kInternal, "OpenSSL could not start verification");
   }
   if (scheme_ == KeyScheme::kRsaPssSha256 && !configure_pss(pctx, false)) {

@@ -2,8 +2,8 @@
 //
 //   keytype               scheme                 keyval.public        signature ("sig")
 //   ed25519               ed25519                64 hex chars         hex, 64 bytes (libsodium)
-//   ecdsa | ecdsa-sha2-nistp256  ecdsa-sha2-nistp256  PEM SubjectPublicKeyInfo (P-256 only)  hex DER
-//   rsa                   rsassa-pss-sha256      PEM SubjectPublicKeyInfo (>= 2048 bits)   hex
+//   ecdsa | ecdsa-sha2-nistp256  ecdsa-sha2-nistp256  PEM SubjectPublicKeyInfo (P-256 only)  hex
+//   DER rsa                   rsassa-pss-sha256      PEM SubjectPublicKeyInfo (>= 2048 bits)   hex
 //
 // Key material is parsed once, when the key is loaded, so verify() is only the signature math.
 // A key id is the hex SHA-256 of the canonical JSON of the key object (TUF 1.0 §4.2).

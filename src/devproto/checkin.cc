@@ -53,7 +53,8 @@ Result<std::vector<std::string>> string_list(const json& obj, std::string_view k
   return out;
 }
 
-Status only_keys(const json& obj, std::string_view where, std::initializer_list<std::string_view> keys) {
+Status only_keys(const json& obj, std::string_view where,
+                 std::initializer_list<std::string_view> keys) {
   for (const auto& [k, v] : obj.items()) {
     bool known = false;
     for (const auto key : keys) known = known || key == k;
@@ -70,15 +71,15 @@ std::string to_json(const CheckinReport& r) {
     checks.push_back({{"detail", d.detail}, {"id", d.id}, {"ok", d.ok}});
   }
   json j{{"advisories", r.advisories},
-               {"channel", r.channel},
-               {"domain_checks", checks},
-               {"installed_version", r.installed_version},
-               {"last_update",
-                {{"detail", r.last_update.detail},
-                 {"result", r.last_update.result},
-                 {"version", r.last_update.version}}},
-               {"loosened_settings", r.loosened_settings},
-               {"policy_version", r.policy_version}};
+         {"channel", r.channel},
+         {"domain_checks", checks},
+         {"installed_version", r.installed_version},
+         {"last_update",
+          {{"detail", r.last_update.detail},
+           {"result", r.last_update.result},
+           {"version", r.last_update.version}}},
+         {"loosened_settings", r.loosened_settings},
+         {"policy_version", r.policy_version}};
   if (!r.transparency_checkpoint.empty()) j["transparency_checkpoint"] = r.transparency_checkpoint;
   return j.dump();
 }
@@ -92,9 +93,10 @@ Result<CheckinReport> checkin_from_json(std::string_view body) {
     return make_error(ErrorCode::kInvalidArgument,
                       "the check-in report is not a JSON object; send a report made by dss agent");
   }
-  DSS_TRY_STATUS(only_keys(j, "", {"advisories", "channel", "domain_checks", "installed_version",
-                                   "last_update", "loosened_settings", "policy_version",
-                                   "transparency_checkpoint"}));
+  DSS_TRY_STATUS(
+      only_keys(j, "",
+                {"advisories", "channel", "domain_checks", "installed_version", "last_update",
+                 "loosened_settings", "policy_version", "transparency_checkpoint"}));
   CheckinReport r;
   DSS_TRY(r.installed_version, string_field(j, "installed_version"));
   DSS_TRY(r.channel, string_field(j, "channel"));
@@ -105,7 +107,8 @@ Result<CheckinReport> checkin_from_json(std::string_view body) {
   r.policy_version = pv->get<std::uint64_t>();
   DSS_TRY(r.loosened_settings, string_list(j, "loosened_settings"));
   DSS_TRY(r.advisories, string_list(j, "advisories"));
-  DSS_TRY(r.transparency_checkpoint, string_field(j, "transparency_checkpoint", false, kMaxCheckpoint));
+  DSS_TRY(r.transparency_checkpoint,
+          string_field(j, "transparency_checkpoint", false, kMaxCheckpoint));
   if (const auto dc = j.find("domain_checks"); dc != j.end()) {
     if (!dc->is_array() || dc->size() > kMaxList) {
       return field_error("domain_checks", "must be a list of at most 256 results");

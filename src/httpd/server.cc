@@ -5,13 +5,13 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -192,7 +192,8 @@ struct StaticHttpsServer::Impl {
     body.open(full_s.c_str(), beast::file_mode::scan, bec);
     if (bec) return simple(http::status::not_found, "not found");
     const std::uint64_t size = body.size();
-    const char* type = full.extension() == ".json" ? "application/json" : "application/octet-stream";
+    const char* type =
+        full.extension() == ".json" ? "application/json" : "application/octet-stream";
     if (req.method() == http::verb::head) {
       http::response<http::empty_body> res{http::status::ok, req.version()};
       res.set(http::field::content_type, type);

@@ -1,8 +1,8 @@
 #include "identity/password.h"
 
 #include <sodium.h>
-#include <unistr.h>
 #include <uninorm.h>
+#include <unistr.h>
 
 #include <algorithm>
 #include <array>
@@ -24,11 +24,19 @@ constexpr std::size_t kMaxAffixAroundCommonWord = 8;
 constexpr std::size_t kMinAccountNameForContains = 3;
 
 // The service's own name: passwords built on it are the first an attacker of a DSS server tries.
-constexpr std::array<std::string_view, 9> kContextWords = {
-    "dss",           "dssserver",      "dss server",        "dss-server", "defaultsecure",
-    "default secure", "default-secure", "defaultsecuresoftware", "default-secure software"};
+constexpr std::array<std::string_view, 9> kContextWords = {"dss",
+                                                           "dssserver",
+                                                           "dss server",
+                                                           "dss-server",
+                                                           "defaultsecure",
+                                                           "default secure",
+                                                           "default-secure",
+                                                           "defaultsecuresoftware",
+                                                           "default-secure software"};
 
-Status weak(std::string message) { return make_error(ErrorCode::kWeakPassword, std::move(message)); }
+Status weak(std::string message) {
+  return make_error(ErrorCode::kWeakPassword, std::move(message));
+}
 
 std::string_view text_of(const SecretBytes& s) { return as_chars(s.view()); }
 
@@ -161,8 +169,9 @@ Status check_password_policy(std::string_view password, std::string_view account
   DSS_TRY(const SecretBytes normalized, normalize_password(password));
   const std::string_view text = text_of(normalized);
   if (has_control_character(text)) {
-    return weak("the password contains control characters (such as a tab or a line break); "
-                "use letters, digits, spaces and symbols");
+    return weak(
+        "the password contains control characters (such as a tab or a line break); "
+        "use letters, digits, spaces and symbols");
   }
   const std::size_t length = code_points(text);
   if (length < kMinPasswordCodePoints) {
@@ -177,8 +186,9 @@ Status check_password_policy(std::string_view password, std::string_view account
   const SecretBytes lower_bytes = ascii_lower(text);
   const std::string_view lower = text_of(lower_bytes);
   if (detail::in_breached_list(lower)) {
-    return weak("this password is on a list of passwords leaked in data breaches, so attackers "
-                "try it first; choose another (several unrelated words make a good one)");
+    return weak(
+        "this password is on a list of passwords leaked in data breaches, so attackers "
+        "try it first; choose another (several unrelated words make a good one)");
   }
   const std::string_view core = core_of(lower);
   if (std::find(kContextWords.begin(), kContextWords.end(), core) != kContextWords.end() ||
@@ -189,9 +199,10 @@ Status check_password_policy(std::string_view password, std::string_view account
   }
   if (!core.empty() && lower.size() - core.size() <= kMaxAffixAroundCommonWord &&
       detail::in_common_words(core)) {
-    return weak("the password is a common word or password with only digits or symbols added, "
-                "which attackers try early; choose another (several unrelated words make a good "
-                "one)");
+    return weak(
+        "the password is a common word or password with only digits or symbols added, "
+        "which attackers try early; choose another (several unrelated words make a good "
+        "one)");
   }
   return check_account_name(lower, account_name);
 }

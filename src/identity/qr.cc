@@ -89,11 +89,16 @@ Result<std::string> qr_svg(std::string_view text) {
     }
   }
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-         "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" viewBox=\"0 0 " + n + " " + n +
-         "\" width=\"" + std::to_string(m.size * 8) + "\" height=\"" + std::to_string(m.size * 8) +
+         "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" viewBox=\"0 0 " +
+         n + " " + n + "\" width=\"" + std::to_string(m.size * 8) + "\" height=\"" +
+         std::to_string(m.size * 8) +
          "\" shape-rendering=\"crispEdges\">\n"
-         "<rect width=\"" + n + "\" height=\"" + n + "\" fill=\"#ffffff\"/>\n"
-         "<path fill=\"#000000\" d=\"" + path + "\"/>\n"
+         "<rect width=\"" +
+         n + "\" height=\"" + n +
+         "\" fill=\"#ffffff\"/>\n"
+         "<path fill=\"#000000\" d=\"" +
+         path +
+         "\"/>\n"
          "</svg>\n";
 }
 

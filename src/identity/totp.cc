@@ -34,9 +34,9 @@ std::array<char, kDigits> code_for_step(ByteView secret, std::int64_t step) {
   unsigned int mac_len = 0;
   // An empty key is legal for HMAC; OpenSSL wants a non-null pointer for it.
   static const std::uint8_t kEmpty = 0;
-  const bool done = HMAC(EVP_sha1(), secret.empty() ? &kEmpty : secret.data(),
-                         static_cast<int>(secret.size()), counter.data(), counter.size(),
-                         mac.data(), &mac_len) != nullptr;
+  const bool done =
+      HMAC(EVP_sha1(), secret.empty() ? &kEmpty : secret.data(), static_cast<int>(secret.size()),
+           counter.data(), counter.size(), mac.data(), &mac_len) != nullptr;
   DSS_CHECK(done && mac_len == 20);  // HMAC-SHA1 cannot fail short of a broken OpenSSL
   const std::size_t offset = mac[19] & 0x0f;
   const std::uint32_t binary = (static_cast<std::uint32_t>(mac[offset] & 0x7f) << 24) |

@@ -45,7 +45,9 @@ Updater::Updater(UpdaterOptions options) : impl_(std::make_unique<Impl>()) {
 
 Updater::~Updater() = default;
 
-void Updater::set_progress_callback(ProgressCallback callback) { impl_->progress = std::move(callback); }
+void Updater::set_progress_callback(ProgressCallback callback) {
+  impl_->progress = std::move(callback);
+}
 
 UpdateResult Updater::check() {
   auto a = impl_->get();

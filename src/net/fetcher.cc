@@ -57,19 +57,22 @@ Status Fetcher::fetch_stream(std::string_view url, std::uint64_t offset, std::ui
   bool first = true;
   bool too_large = false;
   Status sink_status = ok();
-  Status status = fetch_chunks_from(url, offset, [&](ByteView chunk) {
-    if (first) {
-      first = false;
-      total = resumed ? offset : 0;  // the transport sets `resumed` before the first chunk
-    }
-    if (total + chunk.size() > max_length) {
-      too_large = true;
-      return false;
-    }
-    total += chunk.size();
-    sink_status = sink(chunk);
-    return static_cast<bool>(sink_status);
-  }, resumed);
+  Status status = fetch_chunks_from(
+      url, offset,
+      [&](ByteView chunk) {
+        if (first) {
+          first = false;
+          total = resumed ? offset : 0;  // the transport sets `resumed` before the first chunk
+        }
+        if (total + chunk.size() > max_length) {
+          too_large = true;
+          return false;
+        }
+        total += chunk.size();
+        sink_status = sink(chunk);
+        return static_cast<bool>(sink_status);
+      },
+      resumed);
   if (too_large) {
     return make_error(ErrorCode::kDownloadTooLarge,
                       std::string(url) + " sent more than the allowed " +
@@ -147,12 +150,13 @@ Status check_url(std::string_view url, const FetchOptions& o, bool& plain_http) 
     return make_error(ErrorCode::kInvalidArgument,
                       "URL scheme \"" + scheme + "\" is not allowed; use https://");
   }
-  const bool loopback = host == "127.0.0.1" || host == "[::1]" || host == "::1" ||
-                        host == "localhost";
+  const bool loopback =
+      host == "127.0.0.1" || host == "[::1]" || host == "::1" || host == "localhost";
   if (!o.unsafe_allow_plain_http_loopback) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "plain http:// is refused (" + s + "); use https://. Only for local "
-                      "testing, unsafe_allow_plain_http_loopback permits http:// to loopback");
+                      "plain http:// is refused (" + s +
+                          "); use https://. Only for local "
+                          "testing, unsafe_allow_plain_http_loopback permits http:// to loopback");
   }
   if (!loopback) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -195,8 +199,7 @@ Status CurlFetcher::fetch_chunks_from(std::string_view url, std::uint64_t offset
   bool plain_http = false;
   DSS_TRY_STATUS(check_url(url, options_, plain_http));
   if (plain_http) {
-    std::cerr << "WARNING: unsafe_allow_plain_http_loopback: fetching " << url
-              << " without TLS\n";
+    std::cerr << "WARNING: unsafe_allow_plain_http_loopback: fetching " << url << " without TLS\n";
   }
   const std::string s(url);
   WriteContext ctx{&sink, c, [this](std::uint64_t n) { return announce_length(n); }};

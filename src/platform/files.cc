@@ -35,8 +35,8 @@ std::int64_t SystemClock::now_ms() const {
 }
 
 tl::unexpected<Error> io_error(std::string_view what, const std::filesystem::path& path) {
-  return make_error(ErrorCode::kIo, std::string(what) + " " + path.string() + ": " +
-                                        std::strerror(errno));
+  return make_error(ErrorCode::kIo,
+                    std::string(what) + " " + path.string() + ": " + std::strerror(errno));
 }
 
 Fd::~Fd() {
@@ -105,8 +105,8 @@ Result<Bytes> read_file(const std::filesystem::path& path, std::uint64_t max_byt
     return make_error(ErrorCode::kIo, path.string() + " is not a regular file");
   }
   Bytes out;
-  out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(
-      static_cast<std::uint64_t>(st.st_size), max_bytes)));
+  out.reserve(static_cast<std::size_t>(
+      std::min<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), max_bytes)));
   std::uint8_t buf[65536];
   while (true) {
     const ssize_t n = ::read(fd.get(), buf, sizeof buf);
@@ -191,9 +191,9 @@ Result<DirLock> DirLock::acquire(const std::filesystem::path& dir) {
   if (fd.get() < 0) return io_error("cannot open lock file", lock);
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
-      return make_error(ErrorCode::kFailedPrecondition,
-                        "another dss process is using " + dir.string() +
-                            "; wait for it to finish and try again");
+      return make_error(
+          ErrorCode::kFailedPrecondition,
+          "another dss process is using " + dir.string() + "; wait for it to finish and try again");
     }
     return io_error("cannot lock", lock);
   }

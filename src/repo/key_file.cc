@@ -32,8 +32,8 @@ Result<Parsed> parse(std::string_view text) {
   DSS_TRY(json::Object o, json::get_object(doc, "key file"));
   DSS_TRY(std::string_view format, string_field(o, "format"));
   if (format != kFormat) {
-    return make_error(ErrorCode::kMalformed, "not a DSS key file (format \"" +
-                                                 std::string(format) + "\")");
+    return make_error(ErrorCode::kMalformed,
+                      "not a DSS key file (format \"" + std::string(format) + "\")");
   }
   Parsed p;
   DSS_TRY(std::string_view role, string_field(o, "role"));
@@ -55,7 +55,8 @@ Result<Parsed> parse(std::string_view text) {
   DSS_TRY(p.salt, hex_decode(salt));
   DSS_TRY(std::string_view cipher, string_field(o, "cipher"));
   if (cipher != "xchacha20poly1305-ietf") {
-    return make_error(ErrorCode::kUnsupported, "key file uses unknown cipher " + std::string(cipher));
+    return make_error(ErrorCode::kUnsupported,
+                      "key file uses unknown cipher " + std::string(cipher));
   }
   DSS_TRY(std::string_view nonce, string_field(o, "nonce"));
   DSS_TRY(p.nonce, hex_decode(nonce));
@@ -107,9 +108,9 @@ Result<std::string> seal_key(const crypto::PrivateKey& key, std::string_view rol
   const std::string ad = associated_data(role, key.public_key());
   Bytes ct(secret.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
   unsigned long long ct_len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(
-      ct.data(), &ct_len, secret.data(), secret.size(), reinterpret_cast<const unsigned char*>(ad.data()),
-      ad.size(), nullptr, nonce.data(), k.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(ct.data(), &ct_len, secret.data(), secret.size(),
+                                             reinterpret_cast<const unsigned char*>(ad.data()),
+                                             ad.size(), nullptr, nonce.data(), k.data());
   ct.resize(static_cast<std::size_t>(ct_len));
   json::ObjectBuilder kdf;
   kdf.str("alg", "argon2id13")
@@ -136,15 +137,16 @@ Result<crypto::PrivateKey> open_key(std::string_view text, const SecretBytes& pa
   const std::string ad = associated_data(p.info.role, p.info.public_key);
   SecretBytes secret(p.ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
   unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          secret.data(), &len, nullptr, p.ciphertext.data(), p.ciphertext.size(),
-          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), p.nonce.data(),
-          k.data()) != 0) {
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret.data(), &len, nullptr, p.ciphertext.data(),
+                                                 p.ciphertext.size(),
+                                                 reinterpret_cast<const unsigned char*>(ad.data()),
+                                                 ad.size(), p.nonce.data(), k.data()) != 0) {
     return make_error(ErrorCode::kDecryptFailed,
                       "cannot unlock the " + p.info.role + " key " + p.info.keyid.substr(0, 16) +
                           ": wrong passphrase, or the key file was modified");
   }
-  DSS_TRY(crypto::PrivateKey key, crypto::PrivateKey::from_secret(p.info.public_key.scheme(), secret));
+  DSS_TRY(crypto::PrivateKey key,
+          crypto::PrivateKey::from_secret(p.info.public_key.scheme(), secret));
   if (key.public_key().fingerprint() != p.info.public_key.fingerprint()) {
     return make_error(ErrorCode::kDecryptFailed, "key file's secret does not match its public key");
   }

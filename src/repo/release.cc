@@ -26,14 +26,16 @@ tl::unexpected<Error> invalid(std::string message) {
 
 Status validate_name(const std::string& name) {
   const bool ok_chars = !name.empty() && name.size() <= 64 &&
-                        std::all_of(name.begin(), name.end(), [](char c) {
-                          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                                 c == '_' || c == '-';
-                        }) &&
+                        std::all_of(name.begin(), name.end(),
+                                    [](char c) {
+                                      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                             c == '.' || c == '_' || c == '-';
+                                    }) &&
                         name.front() != '.' && name.front() != '-' && name.front() != '_';
   if (!ok_chars) {
-    return invalid("release name \"" + name.substr(0, 64) +
-                   "\" must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit");
+    return invalid(
+        "release name \"" + name.substr(0, 64) +
+        "\" must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit");
   }
   return ok();
 }
@@ -49,9 +51,11 @@ Result<json> load_index(const fs::path& file) {
   std::error_code ec;
   if (!fs::exists(file, ec)) return json::array();
   DSS_TRY(const Bytes raw, platform::read_file(file, kMaxIndexBytes));
-  json j = json::parse(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()), nullptr, false);
+  json j = json::parse(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()),
+                       nullptr, false);
   if (j.is_discarded() || !j.is_array()) {
-    return make_error(ErrorCode::kMalformed, file.string() + " is damaged; restore it from a backup");
+    return make_error(ErrorCode::kMalformed,
+                      file.string() + " is damaged; restore it from a backup");
   }
   return j;
 }
@@ -73,20 +77,29 @@ ReleaseRecord record_from(const json& j) {
   r.sbom_sha256 = j.value("sbom_sha256", "");
   r.sbom_format = j.value("sbom_format", "");
   r.published = j.value("published", std::int64_t{0});
-  if (j.contains("withdrawn") && j["withdrawn"].is_number_integer()) r.withdrawn = j["withdrawn"].get<std::int64_t>();
+  if (j.contains("withdrawn") && j["withdrawn"].is_number_integer())
+    r.withdrawn = j["withdrawn"].get<std::int64_t>();
   return r;
 }
 
 json record_json(const ReleaseRecord& r) {
-  json j = {{"name", r.name},          {"version", r.version},         {"channel", r.channel},
-            {"target", r.target},      {"sha256", r.sha256},           {"length", r.length},
-            {"sbom_target", r.sbom_target}, {"sbom_sha256", r.sbom_sha256}, {"sbom_format", r.sbom_format},
+  json j = {{"name", r.name},
+            {"version", r.version},
+            {"channel", r.channel},
+            {"target", r.target},
+            {"sha256", r.sha256},
+            {"length", r.length},
+            {"sbom_target", r.sbom_target},
+            {"sbom_sha256", r.sbom_sha256},
+            {"sbom_format", r.sbom_format},
             {"published", r.published}};
   j["withdrawn"] = r.withdrawn ? json(*r.withdrawn) : json(nullptr);
   return j;
 }
 
-std::string as_text(const Bytes& b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+std::string as_text(const Bytes& b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
 
 // A target's file in the archive: targets/<dir>/<sha256>.<file name>.
 fs::path archived_file(const fs::path& dir, const std::string& target, const std::string& sha256) {
@@ -96,24 +109,28 @@ fs::path archived_file(const fs::path& dir, const std::string& target, const std
 
 }  // namespace
 
-Result<Report> publish_release(const PublishReleaseOptions& o, const Secrets& secrets, UnixSeconds now) {
+Result<Report> publish_release(const PublishReleaseOptions& o, const Secrets& secrets,
+                               UnixSeconds now) {
   DSS_TRY_STATUS(validate_name(o.name));
   DSS_TRY_STATUS(validate_name(o.channel));
   if (o.channel == "sbom") return invalid("\"sbom\" is reserved and cannot be a channel name");
   DSS_TRY(const Version version, Version::parse(o.version));
   (void)version;
   if (!o.sbom && !o.sbom_optional) {
-    return make_error(ErrorCode::kSbomInvalid,
-                      "a release needs its SBOM: add --sbom FILE (CycloneDX 1.5/1.6 or SPDX 2.3 JSON). "
-                      "Publishing without one is possible only when the owner loosens "
-                      "release.require_sbom (see docs/loosening-guide.md)");
+    return make_error(
+        ErrorCode::kSbomInvalid,
+        "a release needs its SBOM: add --sbom FILE (CycloneDX 1.5/1.6 or SPDX 2.3 JSON). "
+        "Publishing without one is possible only when the owner loosens "
+        "release.require_sbom (see docs/loosening-guide.md)");
   }
   json extra = json::object();
   if (!o.extra_dss_json.empty()) {
     extra = json::parse(o.extra_dss_json, nullptr, false);
-    if (extra.is_discarded() || !extra.is_object()) return invalid("the release's extra metadata must be a JSON object");
+    if (extra.is_discarded() || !extra.is_object())
+      return invalid("the release's extra metadata must be a JSON object");
     for (const char* reserved : {"version", "size", "entries", "published", "sbom"}) {
-      if (extra.contains(reserved)) return invalid(std::string("the extra metadata may not set \"") + reserved + "\"");
+      if (extra.contains(reserved))
+        return invalid(std::string("the extra metadata may not set \"") + reserved + "\"");
     }
   }
   DSS_TRY_STATUS(platform::ensure_private_dir(archive_dir(o.dir)));
@@ -126,14 +143,17 @@ Result<Report> publish_release(const PublishReleaseOptions& o, const Secrets& se
     if (r.value("name", "") == o.name && r.value("version", "") == o.version) {
       if (r.value("sha256", "") != artifact_sha) {
         return make_error(ErrorCode::kAlreadyExists,
-                          o.name + " " + o.version + " was already published with other content; a "
-                          "published version never changes: publish a new version");
+                          o.name + " " + o.version +
+                              " was already published with other content; a "
+                              "published version never changes: publish a new version");
       }
       if (!r["withdrawn"].is_null()) {
-        return make_error(ErrorCode::kFailedPrecondition,
-                          o.name + " " + o.version + " was withdrawn; publish a new version instead");
+        return make_error(
+            ErrorCode::kFailedPrecondition,
+            o.name + " " + o.version + " was withdrawn; publish a new version instead");
       }
-      return make_error(ErrorCode::kAlreadyExists, o.name + " " + o.version + " is already published");
+      return make_error(ErrorCode::kAlreadyExists,
+                        o.name + " " + o.version + " is already published");
     }
   }
 
@@ -155,15 +175,19 @@ Result<Report> publish_release(const PublishReleaseOptions& o, const Secrets& se
   if (o.sbom) {
     DSS_TRY(const Bytes sbom_bytes, platform::read_file(*o.sbom, kMaxSbomBytes));
     auto summary = sbom::check(as_text(sbom_bytes));
-    if (!summary) return make_error(summary.error().code, summary.error().message + "\nNothing was published.");
+    if (!summary)
+      return make_error(summary.error().code, summary.error().message + "\nNothing was published.");
     std::vector<std::string> mismatch;
-    if (summary->subject.name != o.name) mismatch.push_back("names \"" + summary->subject.name + "\", not \"" + o.name + "\"");
+    if (summary->subject.name != o.name)
+      mismatch.push_back("names \"" + summary->subject.name + "\", not \"" + o.name + "\"");
     const auto described = Version::parse(summary->subject.version);
     if (!described || !(*described == version)) {
-      mismatch.push_back("has version \"" + summary->subject.version + "\", not \"" + o.version + "\"");
+      mismatch.push_back("has version \"" + summary->subject.version + "\", not \"" + o.version +
+                         "\"");
     }
     if (!mismatch.empty()) {
-      std::string m = "the SBOM does not describe " + o.name + " " + o.version + ": its described component";
+      std::string m =
+          "the SBOM does not describe " + o.name + " " + o.version + ": its described component";
       for (std::size_t i = 0; i < mismatch.size(); ++i) m += (i ? " and " : " ") + mismatch[i];
       return make_error(ErrorCode::kSbomInvalid, m + ". Nothing was published.");
     }
@@ -174,25 +198,30 @@ Result<Report> publish_release(const PublishReleaseOptions& o, const Secrets& se
     sbom_target.dir = o.dir;
     sbom_target.file = *o.sbom;
     sbom_target.target_path = rec.sbom_target;
-    sbom_target.custom_json = json{{"dss_sbom", {{"release", o.name}, {"version", o.version},
-                                                 {"format", rec.sbom_format}}}}.dump();
+    sbom_target.custom_json =
+        json{{"dss_sbom",
+              {{"release", o.name}, {"version", o.version}, {"format", rec.sbom_format}}}}
+            .dump();
     // The transparency log records the SBOM and the release before agents can see them, so
     // an agent never meets a published release without its log entry.
-    DSS_TRY_STATUS(transparency_append(o.dir, {"sbom", o.name, o.version, rec.sbom_target, rec.sbom_sha256},
-                                       secrets, now));
+    DSS_TRY_STATUS(transparency_append(
+        o.dir, {"sbom", o.name, o.version, rec.sbom_target, rec.sbom_sha256}, secrets, now));
     DSS_TRY(Report r1, add_target(sbom_target, secrets, now));
     report.lines.insert(report.lines.end(), r1.lines.begin(), r1.lines.end());
-    dss["sbom"] = {{"target", rec.sbom_target}, {"sha256", rec.sbom_sha256}, {"format", rec.sbom_format}};
+    dss["sbom"] = {
+        {"target", rec.sbom_target}, {"sha256", rec.sbom_sha256}, {"format", rec.sbom_format}};
   } else {
-    report.lines.push_back("WARNING: published without an SBOM because release.require_sbom is "
-                           "loosened; tighten it again with `dss settings tighten release.require_sbom`");
+    report.lines.push_back(
+        "WARNING: published without an SBOM because release.require_sbom is "
+        "loosened; tighten it again with `dss settings tighten release.require_sbom`");
   }
   AddTargetOptions release_target;
   release_target.dir = o.dir;
   release_target.file = o.artifact;
   release_target.target_path = rec.target;
   release_target.custom_json = json{{"dss", dss}}.dump();
-  DSS_TRY_STATUS(transparency_append(o.dir, {"release", o.name, o.version, rec.target, rec.sha256}, secrets, now));
+  DSS_TRY_STATUS(transparency_append(o.dir, {"release", o.name, o.version, rec.target, rec.sha256},
+                                     secrets, now));
   DSS_TRY(Report r2, add_target(release_target, secrets, now));
   report.lines.insert(report.lines.end(), r2.lines.begin(), r2.lines.end());
 
@@ -204,25 +233,29 @@ Result<Report> publish_release(const PublishReleaseOptions& o, const Secrets& se
   return report;
 }
 
-Result<Report> withdraw_release(const fs::path& dir, const std::string& name, const std::string& version,
-                                const Secrets& secrets, UnixSeconds now) {
+Result<Report> withdraw_release(const fs::path& dir, const std::string& name,
+                                const std::string& version, const Secrets& secrets,
+                                UnixSeconds now) {
   DSS_TRY(platform::DirLock held, platform::DirLock::acquire(archive_dir(dir)));
   const fs::path index_file = archive_dir(dir) / "releases.json";
   DSS_TRY(json index, load_index(index_file));
   for (auto& r : index) {
     if (r.value("name", "") != name || r.value("version", "") != version) continue;
     if (!r["withdrawn"].is_null()) {
-      return make_error(ErrorCode::kFailedPrecondition, name + " " + version + " is already withdrawn");
+      return make_error(ErrorCode::kFailedPrecondition,
+                        name + " " + version + " is already withdrawn");
     }
     DSS_TRY(Report report, remove_target(dir, "targets", r.value("target", ""), secrets, now));
     r["withdrawn"] = now;
     DSS_TRY_STATUS(save_index(index_file, index));
-    report.lines.push_back(name + " " + version + " withdrawn from channel " + r.value("channel", "") +
+    report.lines.push_back(name + " " + version + " withdrawn from channel " +
+                           r.value("channel", "") +
                            "; it stays in the archive (targets/ by hash, archive/releases.json)");
     return report;
   }
-  return make_error(ErrorCode::kNotFound, "no release " + name + " " + version + " was ever published; "
-                                          "see `dss repo release list`");
+  return make_error(ErrorCode::kNotFound, "no release " + name + " " + version +
+                                              " was ever published; "
+                                              "see `dss repo release list`");
 }
 
 Result<std::vector<ReleaseRecord>> list_releases(const fs::path& dir, const std::string& name) {
@@ -234,38 +267,52 @@ Result<std::vector<ReleaseRecord>> list_releases(const fs::path& dir, const std:
   return out;
 }
 
-Result<ReleaseRecord> find_release(const fs::path& dir, const std::string& name, const std::string& version) {
+Result<ReleaseRecord> find_release(const fs::path& dir, const std::string& name,
+                                   const std::string& version) {
   DSS_TRY(const auto all, list_releases(dir, name));
   for (const auto& r : all) {
     if (r.version == version) return r;
   }
-  return make_error(ErrorCode::kNotFound, "no release " + name + " " + version + " was ever published; "
-                                          "see `dss repo release list`");
+  return make_error(ErrorCode::kNotFound, "no release " + name + " " + version +
+                                              " was ever published; "
+                                              "see `dss repo release list`");
 }
 
-Result<std::string> read_sbom(const fs::path& dir, const std::string& name, const std::string& version) {
+Result<std::string> read_sbom(const fs::path& dir, const std::string& name,
+                              const std::string& version) {
   DSS_TRY(const ReleaseRecord r, find_release(dir, name, version));
   if (r.sbom_target.empty()) {
-    return make_error(ErrorCode::kNotFound, name + " " + version + " was published without an SBOM");
+    return make_error(ErrorCode::kNotFound,
+                      name + " " + version + " was published without an SBOM");
   }
-  DSS_TRY(const Bytes raw, platform::read_file(archived_file(dir, r.sbom_target, r.sbom_sha256), kMaxSbomBytes));
+  DSS_TRY(const Bytes raw,
+          platform::read_file(archived_file(dir, r.sbom_target, r.sbom_sha256), kMaxSbomBytes));
   if (sha256_hex(raw) != r.sbom_sha256) {
     return make_error(ErrorCode::kLengthOrHashMismatch,
-                      "the archived SBOM of " + name + " " + version + " no longer matches its hash; the archive was altered");
+                      "the archived SBOM of " + name + " " + version +
+                          " no longer matches its hash; the archive was altered");
   }
   return as_text(raw);
 }
 
-Result<Report> publish_advisory(const fs::path& dir, const fs::path& file, const Secrets& secrets, UnixSeconds now) {
+Result<Report> publish_advisory(const fs::path& dir, const fs::path& file, const Secrets& secrets,
+                                UnixSeconds now) {
   DSS_TRY(const Bytes raw, platform::read_file(file, advisory::kMaxAdvisoryBytes));
   auto parsed = advisory::parse(as_text(raw));
-  if (!parsed) return make_error(parsed.error().code, parsed.error().message + "\nNothing was published.");
+  if (!parsed)
+    return make_error(parsed.error().code, parsed.error().message + "\nNothing was published.");
   const std::string& id = parsed->id;
-  const bool id_ok = id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-                       return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                              c == '-' || c == '_' || c == '.';
-                     }) && id.front() != '.';
-  if (!id_ok) return invalid("advisory id \"" + id.substr(0, 64) + "\" must be 1-64 of A-Z, a-z, 0-9, '-', '_', '.'");
+  const bool id_ok = id.size() <= 64 &&
+                     std::all_of(id.begin(), id.end(),
+                                 [](char c) {
+                                   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                          (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                                          c == '.';
+                                 }) &&
+                     id.front() != '.';
+  if (!id_ok)
+    return invalid("advisory id \"" + id.substr(0, 64) +
+                   "\" must be 1-64 of A-Z, a-z, 0-9, '-', '_', '.'");
   DSS_TRY_STATUS(platform::ensure_private_dir(archive_dir(dir)));
   DSS_TRY(platform::DirLock held, platform::DirLock::acquire(archive_dir(dir)));
   const fs::path index_file = archive_dir(dir) / "advisories.json";
@@ -278,8 +325,11 @@ Result<Report> publish_advisory(const fs::path& dir, const fs::path& file, const
   t.file = staged;
   t.target_path = "advisories/" + id + ".json";
   t.custom_json = json{{"dss_advisory", {{"id", id}, {"severity", parsed->severity}}}}.dump();
-  const std::string osv_sha = sha256_hex(ByteView(reinterpret_cast<const std::uint8_t*>(osv.data()), osv.size()));
-  if (auto logged = transparency_append(dir, {"advisory", id, "", t.target_path, osv_sha}, secrets, now); !logged) {
+  const std::string osv_sha =
+      sha256_hex(ByteView(reinterpret_cast<const std::uint8_t*>(osv.data()), osv.size()));
+  if (auto logged =
+          transparency_append(dir, {"advisory", id, "", t.target_path, osv_sha}, secrets, now);
+      !logged) {
     std::error_code rm;
     fs::remove(staged, rm);
     return tl::unexpected(logged.error());
@@ -292,10 +342,12 @@ Result<Report> publish_advisory(const fs::path& dir, const fs::path& file, const
   DSS_TRY_STATUS(save_index(index_file, index));
   std::string fixed;
   for (const auto& af : parsed->affected) {
-    for (const auto& r : af.ranges) fixed += (fixed.empty() ? "" : ", ") + af.package + " " + r.fixed;
+    for (const auto& r : af.ranges)
+      fixed += (fixed.empty() ? "" : ", ") + af.package + " " + r.fixed;
   }
   report.lines.push_back("advisory " + id + " (" + parsed->severity + ", " + parsed->cwes.front() +
-                         ") published; agents on affected versions update to " + fixed + " at their next cycle");
+                         ") published; agents on affected versions update to " + fixed +
+                         " at their next cycle");
   return report;
 }
 
@@ -303,15 +355,18 @@ Result<std::vector<AdvisoryRecord>> list_advisories(const fs::path& dir) {
   DSS_TRY(const json index, load_index(archive_dir(dir) / "advisories.json"));
   std::vector<AdvisoryRecord> out;
   for (const auto& a : index) {
-    out.push_back({a.value("id", ""), a.value("target", ""), a.value("sha256", ""), a.value("published", std::int64_t{0})});
+    out.push_back({a.value("id", ""), a.value("target", ""), a.value("sha256", ""),
+                   a.value("published", std::int64_t{0})});
   }
   return out;
 }
 
-Result<Report> publish_policy(const fs::path& dir, const fs::path& file, const Secrets& secrets, UnixSeconds now) {
+Result<Report> publish_policy(const fs::path& dir, const fs::path& file, const Secrets& secrets,
+                              UnixSeconds now) {
   DSS_TRY(const Bytes raw, platform::read_file(file, settings::kMaxPolicyBundleBytes));
   auto bundle = settings::parse_policy_bundle(as_text(raw));
-  if (!bundle) return make_error(bundle.error().code, bundle.error().message + "\nNothing was published.");
+  if (!bundle)
+    return make_error(bundle.error().code, bundle.error().message + "\nNothing was published.");
   DSS_TRY_STATUS(platform::ensure_private_dir(archive_dir(dir)));
   DSS_TRY(platform::DirLock held, platform::DirLock::acquire(archive_dir(dir)));
   const fs::path index_file = archive_dir(dir) / "policies.json";
@@ -321,7 +376,8 @@ Result<Report> publish_policy(const fs::path& dir, const fs::path& file, const S
     if (bundle->bundle_version <= before) {
       return invalid("bundle_version " + std::to_string(bundle->bundle_version) +
                      " is not higher than the already published " + std::to_string(before) +
-                     "; agents refuse a bundle that is not newer. Raise bundle_version. Nothing was published.");
+                     "; agents refuse a bundle that is not newer. Raise bundle_version. Nothing "
+                     "was published.");
     }
   }
   const std::string text = settings::serialize_policy_bundle(*bundle);
@@ -333,13 +389,18 @@ Result<Report> publish_policy(const fs::path& dir, const fs::path& file, const S
   t.file = staged;
   t.target_path = "policy/bundle.json";
   t.custom_json = json{{"dss_policy", {{"bundle_version", bundle->bundle_version}}}}.dump();
-  const std::string sha = sha256_hex(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-  auto logged = transparency_append(dir, {"policy", "policy", version, t.target_path, sha}, secrets, now);
-  Result<Report> added = logged ? add_target(t, secrets, now) : Result<Report>(tl::unexpected(logged.error()));
+  const std::string sha =
+      sha256_hex(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  auto logged =
+      transparency_append(dir, {"policy", "policy", version, t.target_path, sha}, secrets, now);
+  Result<Report> added =
+      logged ? add_target(t, secrets, now) : Result<Report>(tl::unexpected(logged.error()));
   std::error_code ec;
   fs::remove(staged, ec);
   DSS_TRY(Report report, std::move(added));
-  index.push_back({{"bundle_version", bundle->bundle_version}, {"target", t.target_path}, {"sha256", sha},
+  index.push_back({{"bundle_version", bundle->bundle_version},
+                   {"target", t.target_path},
+                   {"sha256", sha},
                    {"published", now}});
   DSS_TRY_STATUS(save_index(index_file, index));
   report.lines.push_back("policy bundle " + version + " (" + std::to_string(bundle->floors.size()) +

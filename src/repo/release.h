@@ -30,7 +30,7 @@ struct ReleaseRecord {
   std::string name;
   std::string version;
   std::string channel;
-  std::string target;       // the release target path
+  std::string target;  // the release target path
   std::string sha256;
   std::uint64_t length = 0;
   std::string sbom_target;  // empty when published without one (a loosened setting)
@@ -49,15 +49,15 @@ struct AdvisoryRecord {
 
 struct PublishReleaseOptions {
   std::filesystem::path dir;
-  std::string name;                     // [a-z0-9][a-z0-9._-]*, at most 64 characters
-  std::string version;                  // core/version.h
+  std::string name;     // [a-z0-9][a-z0-9._-]*, at most 64 characters
+  std::string version;  // core/version.h
   std::string channel = "stable";
-  std::filesystem::path artifact;       // the tar.zst, already checked by the caller
-  std::uint64_t unpacked_bytes = 0;     // its extracted size and entry count, which become
-  std::uint64_t entries = 0;            // the agents' archive-bomb bounds
+  std::filesystem::path artifact;    // the tar.zst, already checked by the caller
+  std::uint64_t unpacked_bytes = 0;  // its extracted size and entry count, which become
+  std::uint64_t entries = 0;         // the agents' archive-bomb bounds
   std::optional<std::filesystem::path> sbom;
-  bool sbom_optional = false;           // release.require_sbom loosened by the owner
-  std::string extra_dss_json;           // optional object merged into custom.dss (hooks, health)
+  bool sbom_optional = false;  // release.require_sbom loosened by the owner
+  std::string extra_dss_json;  // optional object merged into custom.dss (hooks, health)
 };
 
 // Checks the SBOM (src/sbom: schema, NTIA elements, and that it describes NAME VERSION), then
@@ -67,7 +67,8 @@ Result<Report> publish_release(const PublishReleaseOptions& options, const Secre
 
 // Removes the release from its channel; the archive keeps it.
 Result<Report> withdraw_release(const std::filesystem::path& dir, const std::string& name,
-                                const std::string& version, const Secrets& secrets, UnixSeconds now);
+                                const std::string& version, const Secrets& secrets,
+                                UnixSeconds now);
 
 // Everything ever published, oldest first ("" = every name).
 Result<std::vector<ReleaseRecord>> list_releases(const std::filesystem::path& dir,

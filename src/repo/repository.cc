@@ -86,11 +86,14 @@ Result<Settings> parse_settings(std::string_view text) {
   DSS_TRY(json::Element days_el, json::field(o, "expiry_days", "repository.json"));
   DSS_TRY(json::Object days, json::get_object(days_el, "expiry_days"));
   for (auto [name, target] : std::initializer_list<std::pair<const char*, std::int64_t*>>{
-           {"root", &s.root_days}, {"targets", &s.targets_days},
-           {"snapshot", &s.snapshot_days}, {"timestamp", &s.timestamp_days}}) {
+           {"root", &s.root_days},
+           {"targets", &s.targets_days},
+           {"snapshot", &s.snapshot_days},
+           {"timestamp", &s.timestamp_days}}) {
     DSS_TRY(json::Element e, json::field(days, name, "expiry_days"));
     DSS_TRY(*target, json::get_int(e, std::string("expiry_days.") + name));
-    if (*target < 1) return make_error(ErrorCode::kMalformed, "expiry periods must be at least 1 day");
+    if (*target < 1)
+      return make_error(ErrorCode::kMalformed, "expiry periods must be at least 1 day");
   }
   DSS_TRY(json::Element scheme_el, json::field(o, "scheme", "repository.json"));
   DSS_TRY(std::string_view scheme, json::get_string(scheme_el, "scheme"));
@@ -143,7 +146,8 @@ Result<State> load_state(const fs::path& dir) {
   for (const auto& [name, meta] : st.snapshot.signed_.meta) {
     if (!name.ends_with(".json")) continue;
     const std::string role = name.substr(0, name.size() - 5);
-    DSS_TRY(std::string text, read_metadata(st.metadata_dir() / versioned_name(meta.version, role)));
+    DSS_TRY(std::string text,
+            read_metadata(st.metadata_dir() / versioned_name(meta.version, role)));
     DSS_TRY(auto md, parser.targets(text));
     st.targets.emplace(role, std::move(md));
   }
@@ -171,8 +175,7 @@ std::string key_file_name(std::string_view role, const std::string& keyid) {
 
 // Generates a key for `role` and writes it, encrypted, into its key directory.
 Result<crypto::PrivateKey> create_key(const State& st, std::string_view role,
-                                      const Secrets& secrets,
-                                      std::vector<fs::path>& written) {
+                                      const Secrets& secrets, std::vector<fs::path>& written) {
   DSS_TRY(crypto::PrivateKey key, crypto::PrivateKey::generate(st.settings.scheme));
   const SecretBytes& pass = is_online(role) ? secrets.online : secrets.offline;
   DSS_TRY(std::string sealed, seal_key(key, role, pass, secrets.kdf));
@@ -208,7 +211,8 @@ Result<std::vector<Signer>> unlock_keys(const State& st, std::string_view role,
   return out;
 }
 
-std::vector<tuf::Signature> sign_with(const std::vector<Signer>& signers, const std::string& bytes) {
+std::vector<tuf::Signature> sign_with(const std::vector<Signer>& signers,
+                                      const std::string& bytes) {
   std::vector<tuf::Signature> sigs;
   std::set<std::string> seen;
   for (const Signer& s : signers) {
@@ -224,13 +228,13 @@ std::vector<tuf::Signature> sign_with(const std::vector<Signer>& signers, const 
 
 struct Edit {
   State st;
-  std::string old_root_bytes;          // the published root before this edit (empty at init)
+  std::string old_root_bytes;  // the published root before this edit (empty at init)
   bool root_changed = false;
-  std::set<std::string> changed;       // targets roles to re-sign
-  std::set<std::string> presigned;     // roles whose signatures are already complete
+  std::set<std::string> changed;               // targets roles to re-sign
+  std::set<std::string> presigned;             // roles whose signatures are already complete
   std::vector<crypto::PrivateKey> fresh_keys;  // generated in this edit (may sign at once)
-  std::vector<fs::path> written;       // files created so far (removed on failure)
-  std::vector<fs::path> retire;        // key files to move to keys/retired on success
+  std::vector<fs::path> written;               // files created so far (removed on failure)
+  std::vector<fs::path> retire;                // key files to move to keys/retired on success
 };
 
 Status check_threshold(std::string_view role, const std::map<std::string, crypto::PublicKey>& keys,
@@ -326,8 +330,9 @@ Result<Outcome> commit(Edit& e, const Secrets& secrets, UnixSeconds now, Report&
     }
     if (!e.presigned.contains("root")) {
       std::set<std::string> ids(r.roles.at("root").keyids.begin(), r.roles.at("root").keyids.end());
-      if (old_root) ids.insert(old_root->signed_.roles.at("root").keyids.begin(),
-                               old_root->signed_.roles.at("root").keyids.end());
+      if (old_root)
+        ids.insert(old_root->signed_.roles.at("root").keyids.begin(),
+                   old_root->signed_.roles.at("root").keyids.end());
       DSS_TRY(sigs, collect_signatures(e, "root", ids, signed_bytes, secrets));
     }
     // §5.3.4/5: the new root needs the old root's threshold and its own.
@@ -361,17 +366,16 @@ Result<Outcome> commit(Edit& e, const Secrets& secrets, UnixSeconds now, Report&
       if (!seen.insert(role).second || !st.targets.contains(role)) continue;
       roles_in_order.push_back(role);
       const auto& d = st.targets.at(role).signed_.delegations;
-      if (d) for (const auto& c : d->roles) queue.push_back(c.name);
+      if (d)
+        for (const auto& c : d->roles) queue.push_back(c.name);
     }
   }
   std::map<std::string, std::string> targets_bytes;
   for (const std::string& role : roles_in_order) {
     auto& md = st.targets.at(role);
     if (e.changed.contains(role) && !e.presigned.contains(role)) {
-      md.signed_.version += st.snapshot.signed_.meta.contains(role + ".json") &&
-                                    !e.old_root_bytes.empty()
-                                ? 1
-                                : 0;
+      md.signed_.version +=
+          st.snapshot.signed_.meta.contains(role + ".json") && !e.old_root_bytes.empty() ? 1 : 0;
       md.signed_.expires = now + st.days_for(role) * kDay;
       const std::string signed_bytes = tuf::to_signed_json(md.signed_);
       tuf::RoleKeys scratch;
@@ -379,8 +383,8 @@ Result<Outcome> commit(Edit& e, const Secrets& secrets, UnixSeconds now, Report&
       const std::set<std::string> ids(keys_rk.second->keyids.begin(), keys_rk.second->keyids.end());
       DSS_TRY(md.signatures, collect_signatures(e, role, ids, signed_bytes, secrets));
       md.signed_canonical = signed_bytes;
-      if (Status enough = check_threshold(role, *keys_rk.first, *keys_rk.second, signed_bytes,
-                                          md.signatures);
+      if (Status enough =
+              check_threshold(role, *keys_rk.first, *keys_rk.second, signed_bytes, md.signatures);
           !enough) {
         DSS_TRY_STATUS(stage_pending(e, role, signed_bytes, md.signatures));
         outcome.staged.push_back(role);
@@ -411,8 +415,8 @@ Result<Outcome> commit(Edit& e, const Secrets& secrets, UnixSeconds now, Report&
     snap.meta[role + ".json"] = m;
   }
   // The online roles are signed by every key root lists for them.
-  const auto sign_online = [&](const std::string& role, const std::string& signed_bytes)
-      -> Result<std::string> {
+  const auto sign_online = [&](const std::string& role,
+                               const std::string& signed_bytes) -> Result<std::string> {
     const auto& ids = st.root.signed_.roles.at(role).keyids;
     DSS_TRY(std::vector<tuf::Signature> sigs,
             collect_signatures(e, role, {ids.begin(), ids.end()}, signed_bytes, secrets));
@@ -436,15 +440,16 @@ Result<Outcome> commit(Edit& e, const Secrets& secrets, UnixSeconds now, Report&
   {
     const std::string& trust = e.old_root_bytes.empty() ? root_bytes : e.old_root_bytes;
     DSS_TRY(tuf::TrustedSet set, tuf::TrustedSet::create(trust, now));
-    if (!root_bytes.empty() && !e.old_root_bytes.empty()) DSS_TRY_STATUS(set.update_root(root_bytes));
+    if (!root_bytes.empty() && !e.old_root_bytes.empty())
+      DSS_TRY_STATUS(set.update_root(root_bytes));
     DSS_TRY_STATUS(set.update_timestamp(ts_bytes));
     DSS_TRY_STATUS(set.update_snapshot(snap_bytes, tuf::Provenance::kRepository));
     for (const std::string& role : roles_in_order) {
       if (role == "targets") {
         DSS_TRY_STATUS(set.update_targets(targets_bytes.at(role)));
       } else {
-        DSS_TRY_STATUS(set.update_delegated_targets(targets_bytes.at(role), role,
-                                                    st.delegator_of.at(role)));
+        DSS_TRY_STATUS(
+            set.update_delegated_targets(targets_bytes.at(role), role, st.delegator_of.at(role)));
       }
     }
   }
@@ -461,9 +466,10 @@ Result<Outcome> commit(Edit& e, const Secrets& secrets, UnixSeconds now, Report&
     if (fs::exists(p, ec)) {
       undo();
       return make_error(ErrorCode::kAlreadyExists,
-                        p.string() + " already exists; the repository is inconsistent. Run "
-                                     "`dss repo verify` and remove stray files from an "
-                                     "interrupted edit");
+                        p.string() +
+                            " already exists; the repository is inconsistent. Run "
+                            "`dss repo verify` and remove stray files from an "
+                            "interrupted edit");
     }
     if (Status w = platform::write_file_atomic(p, files[name], platform::FileMode::kPublic); !w) {
       undo();
@@ -494,7 +500,8 @@ Result<Outcome> commit(Edit& e, const Secrets& secrets, UnixSeconds now, Report&
     }
   }
   for (const std::string& role : e.presigned) {
-    ignore_error(platform::remove_file_durable(st.dir / "pending" / (percent_encode(role) + ".json")));
+    ignore_error(
+        platform::remove_file_durable(st.dir / "pending" / (percent_encode(role) + ".json")));
   }
   outcome.published = true;
   return outcome;
@@ -523,8 +530,10 @@ Status validate_target_path(const std::string& path) {
   std::size_t start = 0;
   while (true) {
     const std::size_t slash = path.find('/', start);
-    const std::string seg = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (seg.empty() || seg == "." || seg == "..") return bad("has an empty, \".\" or \"..\" segment");
+    const std::string seg =
+        path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (seg.empty() || seg == "." || seg == "..")
+      return bad("has an empty, \".\" or \"..\" segment");
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
@@ -538,7 +547,8 @@ Status validate_role_name(const std::string& name) {
   }
   for (const char c : name) {
     if (static_cast<unsigned char>(c) < 0x20 || c == '/' || c == '\\') {
-      return invalid("role name \"" + name + "\" contains \"/\", \"\\\" or a control character; "
+      return invalid("role name \"" + name +
+                     "\" contains \"/\", \"\\\" or a control character; "
                      "the name becomes a file name in the repository");
     }
   }
@@ -548,7 +558,8 @@ Status validate_role_name(const std::string& name) {
 tuf::Targets& targets_role(Edit& e, const std::string& role, Status& status) {
   const auto it = e.st.targets.find(role);
   if (it == e.st.targets.end()) {
-    status = make_error(ErrorCode::kNotFound, "the repository has no targets role \"" + role + "\"");
+    status =
+        make_error(ErrorCode::kNotFound, "the repository has no targets role \"" + role + "\"");
     return e.st.targets.begin()->second.signed_;
   }
   return it->second.signed_;
@@ -619,9 +630,8 @@ Result<Report> init(const InitOptions& o, const Secrets& secrets, UnixSeconds no
   e.changed.insert("targets");
   e.st.snapshot.signed_.version = 1;
   e.st.timestamp.signed_.version = 1;
-  auto settings_write = platform::write_file_atomic(o.dir / "repository.json",
-                                                    settings_json(o.settings),
-                                                    platform::FileMode::kPrivate);
+  auto settings_write = platform::write_file_atomic(
+      o.dir / "repository.json", settings_json(o.settings), platform::FileMode::kPrivate);
   if (!settings_write) return fail_cleanup(settings_write.error());
   e.written.push_back(o.dir / "repository.json");
   ignore_error(platform::ensure_private_dir(o.dir / "targets"));
@@ -642,7 +652,8 @@ Result<Report> add_target(const AddTargetOptions& o, const Secrets& secrets, Uni
   DSS_TRY_STATUS(status);
   auto content = platform::read_file(o.file, kMaxTargetFile);
   if (!content) {
-    return make_error(content.error().code, "cannot read the target file: " + content.error().message);
+    return make_error(content.error().code,
+                      "cannot read the target file: " + content.error().message);
   }
   tuf::TargetFile tf;
   tf.length = content->size();
@@ -690,8 +701,9 @@ Result<Report> remove_target(const fs::path& dir, const std::string& role,
   }
   e.changed.insert(role);
   Report report;
-  report.lines.push_back("target " + target_path + " removed from " + role +
-                         " (its file stays in targets/ for clients that still hold older metadata)");
+  report.lines.push_back(
+      "target " + target_path + " removed from " + role +
+      " (its file stays in targets/ for clients that still hold older metadata)");
   DSS_TRY(Outcome outcome, commit(e, secrets, now, report));
   return finish(outcome, report);
 }
@@ -797,7 +809,8 @@ Result<Report> rotate_key(const RotateOptions& o, const Secrets& secrets, UnixSe
   Report report;
   std::vector<std::string> removed;
   for (const std::string& prefix : o.remove_keyids) {
-    if (prefix.size() < 8) return invalid("key id prefix \"" + prefix + "\" is shorter than 8 hex digits");
+    if (prefix.size() < 8)
+      return invalid("key id prefix \"" + prefix + "\" is shorter than 8 hex digits");
     std::vector<std::string> matches;
     for (const std::string& id : *keyids) {
       if (id.starts_with(prefix)) matches.push_back(id);
@@ -810,14 +823,15 @@ Result<Report> rotate_key(const RotateOptions& o, const Secrets& secrets, UnixSe
   }
   for (const std::string& id : removed) {
     keyids->erase(std::find(keyids->begin(), keyids->end(), id));
-    const bool still_used = std::any_of(st.root.signed_.roles.begin(), st.root.signed_.roles.end(),
-                                        [&](const auto& r) {
-                                          return std::find(r.second.keyids.begin(), r.second.keyids.end(), id) !=
-                                                 r.second.keyids.end();
-                                        });
+    const bool still_used =
+        std::any_of(st.root.signed_.roles.begin(), st.root.signed_.roles.end(), [&](const auto& r) {
+          return std::find(r.second.keyids.begin(), r.second.keyids.end(), id) !=
+                 r.second.keyids.end();
+        });
     if (!still_used || !is_top_level(o.role)) keys->erase(id);
     e.retire.push_back(st.key_dir_for(o.role) / key_file_name(o.role, id));
-    report.lines.push_back(o.role + " key " + short_id(id) + " removed (file moved to keys/retired)");
+    report.lines.push_back(o.role + " key " + short_id(id) +
+                           " removed (file moved to keys/retired)");
   }
   for (int i = 0; i < o.add_keys; ++i) {
     auto key = create_key(st, o.role, secrets, e.written);
@@ -857,8 +871,9 @@ Result<StatusReport> status(const fs::path& dir, UnixSeconds now) {
     const std::string days = std::to_string(left / kDay);
     const bool offline = !is_online(role);
     const std::string fix = role == "root" ? "`dss repo refresh " + dir.string() + " --role root`"
-                            : offline ? "`dss repo refresh " + dir.string() + " --role " + role + "`"
-                                      : "`dss repo refresh " + dir.string() + "` (run it from a timer)";
+                            : offline
+                                ? "`dss repo refresh " + dir.string() + " --role " + role + "`"
+                                : "`dss repo refresh " + dir.string() + "` (run it from a timer)";
     if (left <= 0) {
       out.warnings.push_back("ERROR: " + role + " expired at " + format_utc_timestamp(c.expires) +
                              "; clients refuse this repository until you run " + fix);
@@ -867,8 +882,8 @@ Result<StatusReport> status(const fs::path& dir, UnixSeconds now) {
                              format_utc_timestamp(c.expires) + "); run " + fix + " now");
     } else if (offline && left < 60 * kDay) {
       out.warnings.push_back("WARNING: " + role + " expires in " + days + " days (" +
-                             format_utc_timestamp(c.expires) + "); plan a signing session and run " +
-                             fix);
+                             format_utc_timestamp(c.expires) +
+                             "); plan a signing session and run " + fix);
     } else if (!offline && left < st.days_for(role) * kDay / 2) {
       out.warnings.push_back("WARNING: " + role + " expires at " + format_utc_timestamp(c.expires) +
                              "; run " + fix);
@@ -960,13 +975,15 @@ Result<std::vector<std::string>> verify(const fs::path& dir, UnixSeconds now) {
         problems.push_back("target " + path + " has no sha256 hash");
         continue;
       }
-      const fs::path p = dir / "targets" / rel.parent_path() / (sha->second + "." + rel.filename().string());
+      const fs::path p =
+          dir / "targets" / rel.parent_path() / (sha->second + "." + rel.filename().string());
       auto content = platform::read_file(p, file.length + 1);
       if (!content) {
         problems.push_back("target " + path + ": " + content.error().message);
         continue;
       }
-      step("target " + path, tuf::verify_length_and_hashes(*content, file.length, file.hashes, path));
+      step("target " + path,
+           tuf::verify_length_and_hashes(*content, file.length, file.hashes, path));
     }
     if (t->delegations) {
       for (const auto& child : t->delegations->roles) queue.emplace_back(child.name, role);

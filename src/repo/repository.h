@@ -68,10 +68,10 @@ Result<Report> init(const InitOptions& options, const Secrets& secrets, UnixSeco
 
 struct AddTargetOptions {
   std::filesystem::path dir;
-  std::filesystem::path file;   // on disk
-  std::string target_path;      // name in the repository, e.g. "app/1.2/app.tar.gz"
+  std::filesystem::path file;  // on disk
+  std::string target_path;     // name in the repository, e.g. "app/1.2/app.tar.gz"
   std::string role = "targets";
-  std::string custom_json;      // optional JSON object stored as the target's "custom"
+  std::string custom_json;  // optional JSON object stored as the target's "custom"
 };
 Result<Report> add_target(const AddTargetOptions& options, const Secrets& secrets, UnixSeconds now);
 Result<Report> remove_target(const std::filesystem::path& dir, const std::string& role,
@@ -82,7 +82,7 @@ struct DelegateOptions {
   std::filesystem::path dir;
   std::string delegator = "targets";
   std::string name;
-  std::vector<std::string> paths;          // exactly one of paths and hash_prefixes
+  std::vector<std::string> paths;  // exactly one of paths and hash_prefixes
   std::vector<std::string> hash_prefixes;
   bool terminating = false;
   int keys = 1;

@@ -1,12 +1,11 @@
 #include "repo/transparency.h"
 
-#include <algorithm>
-#include <map>
-#include <set>
-
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/bytes.h"
 #include "core/json.h"
@@ -47,9 +46,8 @@ bool is_hex64(std::string_view s) {
 }
 
 bool printable(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
 }
 
 std::string hex_of(const tlog::Hash& h) { return hex_encode(ByteView(h.data(), h.size())); }
@@ -67,8 +65,9 @@ Result<fs::path> online_keys_dir(const fs::path& repo) {
   auto text = platform::read_text_file(repo / "repository.json", kMaxSmallFile);
   if (!text) {
     if (text.error().code == ErrorCode::kNotFound) {
-      return make_error(ErrorCode::kFailedPrecondition,
-                        repo.string() + " holds no DSS repository; create one with `dss repo init`");
+      return make_error(
+          ErrorCode::kFailedPrecondition,
+          repo.string() + " holds no DSS repository; create one with `dss repo init`");
     }
     return tl::unexpected(text.error());
   }
@@ -127,7 +126,9 @@ Result<tlog::NoteSigner> load_or_create_signer(const fs::path& repo, const Secre
 
 std::string log_target_json(const tlog::NoteVerifier& v) {
   json::ObjectBuilder b;
-  b.str("format", "dss-transparency-log-v1").str("origin", v.name()).str("verifier_key", v.to_string());
+  b.str("format", "dss-transparency-log-v1")
+      .str("origin", v.name())
+      .str("verifier_key", v.to_string());
   return b.finish() + "\n";
 }
 
@@ -182,8 +183,8 @@ Status republish(const fs::path& repo, tlog::Log& log, const std::string& checkp
         .str("leaf", entry.second)
         .integer("tree_size", static_cast<std::int64_t>(n))
         .raw("inclusion_proof", proof_array(proof));
-    DSS_TRY_STATUS(platform::write_file_atomic(out / "entries" / (sha + ".json"),
-                                               b.finish() + "\n", platform::FileMode::kPublic));
+    DSS_TRY_STATUS(platform::write_file_atomic(out / "entries" / (sha + ".json"), b.finish() + "\n",
+                                               platform::FileMode::kPublic));
   }
   for (std::uint64_t old = 1; old < n; ++old) {
     DSS_TRY(std::vector<tlog::Hash> proof, log.consistency_proof(old, n));
@@ -192,11 +193,12 @@ Status republish(const fs::path& repo, tlog::Log& log, const std::string& checkp
         .integer("old_size", static_cast<std::int64_t>(old))
         .integer("new_size", static_cast<std::int64_t>(n))
         .raw("proof", proof_array(proof));
-    DSS_TRY_STATUS(platform::write_file_atomic(out / "consistency" / (std::to_string(old) + ".json"),
-                                               b.finish() + "\n", platform::FileMode::kPublic));
+    DSS_TRY_STATUS(
+        platform::write_file_atomic(out / "consistency" / (std::to_string(old) + ".json"),
+                                    b.finish() + "\n", platform::FileMode::kPublic));
   }
   return platform::write_file_atomic(out / "checkpoint", checkpoint_note,
-                                      platform::FileMode::kPublic);
+                                     platform::FileMode::kPublic);
 }
 
 std::vector<tlog::Hash> parse_proof(const nlohmann::json& a, bool& ok_out) {
@@ -289,8 +291,8 @@ Result<TransparencyStatus> transparency_status(const fs::path& repo_dir) {
     auto text = platform::read_text_file(e.path(), kMaxSmallFile);
     if (!text) continue;
     const auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("index") || !j["index"].is_number_unsigned() ||
-        !j.contains("leaf") || !j["leaf"].is_string()) {
+    if (j.is_discarded() || !j.is_object() || !j.contains("index") ||
+        !j["index"].is_number_unsigned() || !j.contains("leaf") || !j["leaf"].is_string()) {
       continue;
     }
     leaves[j["index"].get<std::uint64_t>()] = j["leaf"].get<std::string>();
@@ -333,8 +335,8 @@ Result<std::vector<std::string>> transparency_verify(const fs::path& repo_dir) {
   }
   if (c->size != report->entries || c->root != report->root) {
     problems.push_back("the published checkpoint (size " + std::to_string(c->size) +
-                       ") is not the log's current state (size " +
-                       std::to_string(report->entries) + "); append again to republish");
+                       ") is not the log's current state (size " + std::to_string(report->entries) +
+                       "); append again to republish");
   }
   for (const auto& e : fs::directory_iterator(out / "entries", ec)) {
     const std::string name = e.path().filename().string();
@@ -342,9 +344,9 @@ Result<std::vector<std::string>> transparency_verify(const fs::path& repo_dir) {
     const auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
     bool proof_ok = false;
     // (contains() before operator[]: a missing key of a const json is undefined behaviour.)
-    if (j.is_discarded() || !j.is_object() || !j.contains("inclusion_proof") || !j.contains("index") ||
-        !j["index"].is_number_unsigned() || !j.contains("tree_size") || !j["tree_size"].is_number_unsigned() ||
-        !j.contains("leaf") || !j["leaf"].is_string()) {
+    if (j.is_discarded() || !j.is_object() || !j.contains("inclusion_proof") ||
+        !j.contains("index") || !j["index"].is_number_unsigned() || !j.contains("tree_size") ||
+        !j["tree_size"].is_number_unsigned() || !j.contains("leaf") || !j["leaf"].is_string()) {
       problems.push_back("entries/" + name + " is malformed");
       continue;
     }
@@ -356,7 +358,8 @@ Result<std::vector<std::string>> transparency_verify(const fs::path& repo_dir) {
         !lj.contains("sha256") || !lj["sha256"].is_string() ||
         lj["sha256"].get<std::string>() + ".json" != name ||
         !tlog::verify_inclusion(tlog::leaf_hash(as_bytes(leaf)), index, c->size, proof, c->root)) {
-      problems.push_back("entries/" + name + ": the inclusion proof does not verify against the "
+      problems.push_back("entries/" + name +
+                         ": the inclusion proof does not verify against the "
                          "published checkpoint");
     }
   }
@@ -368,8 +371,8 @@ Result<std::vector<std::string>> transparency_verify(const fs::path& repo_dir) {
     const auto proof = j.is_object() && j.contains("proof") ? parse_proof(j["proof"], proof_ok)
                                                             : std::vector<tlog::Hash>{};
     // The old root comes from the log's own stored checkpoint of that size.
-    auto old_note = platform::read_text_file(out / "log" / "checkpoints" / (std::to_string(old) + ".note"),
-                                             kMaxSmallFile);
+    auto old_note = platform::read_text_file(
+        out / "log" / "checkpoints" / (std::to_string(old) + ".note"), kMaxSmallFile);
     auto old_c = old_note ? tlog::open_checkpoint(*old_note, v) : tl::unexpected(old_note.error());
     if (!old_c) continue;  // no checkpoint was ever issued at that size
     if (!proof_ok || !tlog::verify_consistency(old, c->size, old_c->root, c->root, proof)) {

@@ -68,7 +68,7 @@ Result<std::uint64_t> transparency_append(const std::filesystem::path& repo_dir,
                                           UnixSeconds now);
 
 struct TransparencyStatus {
-  bool exists = false;       // false: nothing was ever appended
+  bool exists = false;  // false: nothing was ever appended
   std::string origin;
   std::string verifier_key;  // C2SP note verifier key text
   std::uint64_t size = 0;    // entries in the published checkpoint

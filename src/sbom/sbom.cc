@@ -35,7 +35,8 @@ class Problems {
     std::string out(heading);
     out += " (" + std::to_string(count_) + (count_ == 1 ? " problem" : " problems") + "):";
     for (const auto& l : lines_) out += "\n  - " + l;
-    if (count_ > lines_.size()) out += "\n  - ... and " + std::to_string(count_ - lines_.size()) + " more";
+    if (count_ > lines_.size())
+      out += "\n  - ... and " + std::to_string(count_ - lines_.size()) + " more";
     return out;
   }
 
@@ -54,9 +55,12 @@ class SchemaSet {
   }
   const valijson::Schema& get(Format f) const {
     switch (f) {
-      case Format::kCycloneDx15: return cdx15_;
-      case Format::kCycloneDx16: return cdx16_;
-      case Format::kSpdx23: return spdx23_;
+      case Format::kCycloneDx15:
+        return cdx15_;
+      case Format::kCycloneDx16:
+        return cdx16_;
+      case Format::kSpdx23:
+        return spdx23_;
     }
     return cdx16_;
   }
@@ -73,7 +77,8 @@ class SchemaSet {
       if (name == "jsf-0.82.schema.json") return new json(json::parse(detail::kJsfSchema));
       return nullptr;
     };
-    const auto free_doc = [](const json* d) { delete d; };  // NOLINT(cppcoreguidelines-owning-memory)
+    // NOLINTNEXTLINE(cppcoreguidelines-owning-memory)
+    const auto free_doc = [](const json* d) { delete d; };
     parser.populateSchema(adapter, out, fetch, free_doc);
   }
 
@@ -145,7 +150,8 @@ Component cdx_component(const json& c, const std::string& where, Problems& probl
   Component out;
   out.name = str(c, "name");
   out.version = str(c, "version");
-  if (const auto s = c.find("supplier"); s != c.end() && s->is_object()) out.supplier = str(*s, "name");
+  if (const auto s = c.find("supplier"); s != c.end() && s->is_object())
+    out.supplier = str(*s, "name");
   out.id = str(c, "purl");
   if (out.id.empty()) out.id = str(c, "cpe");
   const std::string label = labelled(where, out.name);
@@ -157,7 +163,8 @@ Component cdx_component(const json& c, const std::string& where, Problems& probl
 }
 
 // NOLINTNEXTLINE(misc-no-recursion): depth is bounded by check_shape (kMaxDepth) in check()
-void cdx_collect(const json& list, const std::string& where, std::vector<std::pair<std::string, const json*>>& out) {
+void cdx_collect(const json& list, const std::string& where,
+                 std::vector<std::pair<std::string, const json*>>& out) {
   if (!list.is_array()) return;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string here = where + "[" + std::to_string(i) + "]";
@@ -199,7 +206,8 @@ Summary cdx_summary(const json& doc, Format format, Problems& problems) {
     }
     subject_ref = str(*c, "bom-ref");
     if (subject_ref.empty()) {
-      problems.add("metadata.component", "no bom-ref, so no dependency can name it (NTIA: relationships)");
+      problems.add("metadata.component",
+                   "no bom-ref, so no dependency can name it (NTIA: relationships)");
     }
   } else {
     problems.add("metadata.component", "missing: the SBOM must say which software it describes");
@@ -232,8 +240,9 @@ Summary cdx_summary(const json& doc, Format format, Problems& problems) {
     }
   }
   if (!subject_ref.empty() && !subject_listed) {
-    problems.add("dependencies", "no entry for the described component \"" + subject_ref +
-                                     "\" (NTIA: relationships; list its dependencies, or [] for none)");
+    problems.add("dependencies",
+                 "no entry for the described component \"" + subject_ref +
+                     "\" (NTIA: relationships; list its dependencies, or [] for none)");
   }
   for (std::size_t i = 0; i < all.size(); ++i) {
     const std::string ref = str(*all[i].second, "bom-ref");
@@ -268,7 +277,8 @@ std::string spdx_identifier(const json& p) {
       if (!r.is_object()) continue;
       const std::string type = str(r, "referenceType");
       if (type == "purl") return str(r, "referenceLocator");
-      if ((type == "cpe23Type" || type == "cpe22Type") && cpe.empty()) cpe = str(r, "referenceLocator");
+      if ((type == "cpe23Type" || type == "cpe22Type") && cpe.empty())
+        cpe = str(r, "referenceLocator");
     }
   }
   return cpe;
@@ -288,19 +298,21 @@ Summary spdx_summary(const json& doc, Problems& problems) {
       const std::string v = c.is_string() ? c.get<std::string>() : std::string();
       if (v.rfind("Person:", 0) == 0 || v.rfind("Organization:", 0) == 0) {
         s.author = v.substr(v.find(':') + 1);
-        if (const auto f = s.author.find_first_not_of(' '); f != std::string::npos) s.author.erase(0, f);
+        if (const auto f = s.author.find_first_not_of(' '); f != std::string::npos)
+          s.author.erase(0, f);
         break;
       }
     }
   }
   if (s.author.empty()) {
-    problems.add("creationInfo.creators", "no \"Person: ...\" or \"Organization: ...\" (NTIA: author)");
+    problems.add("creationInfo.creators",
+                 "no \"Person: ...\" or \"Organization: ...\" (NTIA: author)");
   }
 
   // The described package: documentDescribes, or a DESCRIBES relationship of the document.
   std::string subject_id;
-  if (const auto d = doc.find("documentDescribes"); d != doc.end() && d->is_array() && !d->empty() &&
-                                                    (*d)[0].is_string()) {
+  if (const auto d = doc.find("documentDescribes");
+      d != doc.end() && d->is_array() && !d->empty() && (*d)[0].is_string()) {
     subject_id = (*d)[0].get<std::string>();
   }
   std::map<std::string, std::size_t> touched;  // SPDXID -> relationships naming it
@@ -337,13 +349,17 @@ Summary spdx_summary(const json& doc, Problems& problems) {
       const std::string where = labelled("packages[" + std::to_string(i) + "]", c.name);
       if (c.name.empty()) problems.add(where, "no name");
       if (c.version.empty()) problems.add(where, "no versionInfo");
-      if (c.supplier.empty()) problems.add(where, "no supplier \"Organization: ...\" or \"Person: ...\" (NTIA: supplier)");
-      if (c.id.empty()) problems.add(where, "no purl or cpe in externalRefs (NTIA: unique identifier)");
+      if (c.supplier.empty())
+        problems.add(where,
+                     "no supplier \"Organization: ...\" or \"Person: ...\" (NTIA: supplier)");
+      if (c.id.empty())
+        problems.add(where, "no purl or cpe in externalRefs (NTIA: unique identifier)");
       if (id == subject_id) {
         subject_found = true;
         s.subject = c;
       } else {
-        if (!touched.contains(id)) problems.add(where, "appears in no relationship (NTIA: relationships)");
+        if (!touched.contains(id))
+          problems.add(where, "appears in no relationship (NTIA: relationships)");
         s.components.push_back(std::move(c));
       }
     }
@@ -361,25 +377,31 @@ Summary spdx_summary(const json& doc, Problems& problems) {
 
 std::string_view format_name(Format format) {
   switch (format) {
-    case Format::kCycloneDx15: return "CycloneDX 1.5";
-    case Format::kCycloneDx16: return "CycloneDX 1.6";
-    case Format::kSpdx23: return "SPDX 2.3";
+    case Format::kCycloneDx15:
+      return "CycloneDX 1.5";
+    case Format::kCycloneDx16:
+      return "CycloneDX 1.6";
+    case Format::kSpdx23:
+      return "SPDX 2.3";
   }
   return "unknown";
 }
 
 Result<Summary> check(std::string_view document) {
   if (document.size() > kMaxDocumentBytes) {
-    return make_error(ErrorCode::kSbomInvalid, "the SBOM is larger than " +
-                                                   std::to_string(kMaxDocumentBytes >> 20) + " MiB");
+    return make_error(
+        ErrorCode::kSbomInvalid,
+        "the SBOM is larger than " + std::to_string(kMaxDocumentBytes >> 20) + " MiB");
   }
-  if (auto shape = dss::json::check_shape(document, kMaxDepth, kMaxStringBytes, "the SBOM"); !shape) {
+  if (auto shape = dss::json::check_shape(document, kMaxDepth, kMaxStringBytes, "the SBOM");
+      !shape) {
     return make_error(ErrorCode::kSbomInvalid, shape.error().message);
   }
   json doc = json::parse(document, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
-    return make_error(ErrorCode::kMalformed,
-                      "the SBOM is not a JSON object; export it as CycloneDX 1.5/1.6 JSON or SPDX 2.3 JSON");
+    return make_error(
+        ErrorCode::kMalformed,
+        "the SBOM is not a JSON object; export it as CycloneDX 1.5/1.6 JSON or SPDX 2.3 JSON");
   }
   Format format{};
   if (str(doc, "bomFormat") == "CycloneDX") {
@@ -389,8 +411,9 @@ Result<Summary> check(std::string_view document) {
     } else if (v == "1.6") {
       format = Format::kCycloneDx16;
     } else {
-      return make_error(ErrorCode::kSbomInvalid, "CycloneDX specVersion \"" + v +
-                                                     "\" is not accepted; export CycloneDX 1.5 or 1.6");
+      return make_error(
+          ErrorCode::kSbomInvalid,
+          "CycloneDX specVersion \"" + v + "\" is not accepted; export CycloneDX 1.5 or 1.6");
     }
   } else if (doc.contains("spdxVersion")) {
     const std::string v = str(doc, "spdxVersion");
@@ -406,8 +429,8 @@ Result<Summary> check(std::string_view document) {
   }
   Problems problems;
   validate(doc, format, problems);
-  Summary summary = format == Format::kSpdx23 ? spdx_summary(doc, problems)
-                                              : cdx_summary(doc, format, problems);
+  Summary summary =
+      format == Format::kSpdx23 ? spdx_summary(doc, problems) : cdx_summary(doc, format, problems);
   if (!problems.empty()) {
     return make_error(ErrorCode::kSbomInvalid,
                       problems.text("the SBOM is not a valid " + std::string(format_name(format)) +

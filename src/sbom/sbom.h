@@ -30,12 +30,12 @@ struct Component {
 
 struct Summary {
   Format format = Format::kCycloneDx16;
-  Component subject;                 // the software the SBOM describes
-  std::string author;                // who wrote the SBOM data
-  std::string timestamp;             // when, as written in the document
-  std::string serial;                // CycloneDX serialNumber or SPDX documentNamespace
-  std::vector<Component> components; // everything the subject contains or depends on
-  std::size_t relationships = 0;     // dependency edges
+  Component subject;                  // the software the SBOM describes
+  std::string author;                 // who wrote the SBOM data
+  std::string timestamp;              // when, as written in the document
+  std::string serial;                 // CycloneDX serialNumber or SPDX documentNamespace
+  std::vector<Component> components;  // everything the subject contains or depends on
+  std::size_t relationships = 0;      // dependency edges
 };
 
 // The largest SBOM accepted, and the longest string inside one. The string bound keeps the

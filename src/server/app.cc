@@ -33,18 +33,30 @@ void set_security_headers(Response& res) {
 
 std::string_view error_code_for(http::status s) {
   switch (s) {
-    case http::status::bad_request: return "bad_request";
-    case http::status::unauthorized: return "unauthenticated";
-    case http::status::forbidden: return "forbidden";
-    case http::status::not_found: return "not_found";
-    case http::status::method_not_allowed: return "method_not_allowed";
-    case http::status::conflict: return "conflict";
-    case http::status::payload_too_large: return "payload_too_large";
-    case http::status::unsupported_media_type: return "unsupported_media_type";
-    case http::status::request_header_fields_too_large: return "headers_too_large";
-    case http::status::too_many_requests: return "rate_limited";
-    case http::status::service_unavailable: return "unavailable";
-    default: return "internal";
+    case http::status::bad_request:
+      return "bad_request";
+    case http::status::unauthorized:
+      return "unauthenticated";
+    case http::status::forbidden:
+      return "forbidden";
+    case http::status::not_found:
+      return "not_found";
+    case http::status::method_not_allowed:
+      return "method_not_allowed";
+    case http::status::conflict:
+      return "conflict";
+    case http::status::payload_too_large:
+      return "payload_too_large";
+    case http::status::unsupported_media_type:
+      return "unsupported_media_type";
+    case http::status::request_header_fields_too_large:
+      return "headers_too_large";
+    case http::status::too_many_requests:
+      return "rate_limited";
+    case http::status::service_unavailable:
+      return "unavailable";
+    default:
+      return "internal";
   }
 }
 
@@ -95,8 +107,8 @@ bool match(std::string_view pattern, std::string_view path, std::vector<std::str
 }
 
 std::string cookie_value(const Request& req, std::string_view name) {
-  for (auto it = req.find(http::field::cookie); it != req.end() && it->name() == http::field::cookie;
-       ++it) {
+  for (auto it = req.find(http::field::cookie);
+       it != req.end() && it->name() == http::field::cookie; ++it) {
     std::string_view v(it->value().data(), it->value().size());
     while (!v.empty()) {
       const auto semi = v.find(';');
@@ -195,7 +207,8 @@ std::string App::Ctx::query_param(std::string_view name) const {
     const std::string_view part = q.substr(0, amp);
     const auto eq = part.find('=');
     if (part.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string() : percent_decode_param(part.substr(eq + 1));
+      return eq == std::string_view::npos ? std::string()
+                                          : percent_decode_param(part.substr(eq + 1));
     }
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
@@ -224,9 +237,8 @@ tl::expected<std::string, ApiError> str_field(const json& body, const char* name
   return s;
 }
 
-tl::expected<std::int64_t, ApiError> int_field(const json& body, const char* name,
-                                               std::int64_t min, std::int64_t max,
-                                               std::int64_t fallback) {
+tl::expected<std::int64_t, ApiError> int_field(const json& body, const char* name, std::int64_t min,
+                                               std::int64_t max, std::int64_t fallback) {
   const auto it = body.find(name);
   if (it == body.end() || it->is_null()) return fallback;
   if (!it->is_number_integer()) {
@@ -242,8 +254,7 @@ tl::expected<std::int64_t, ApiError> int_field(const json& body, const char* nam
   return v;
 }
 
-tl::expected<std::vector<std::string>, ApiError> str_list_field(const json& body,
-                                                                const char* name,
+tl::expected<std::vector<std::string>, ApiError> str_list_field(const json& body, const char* name,
                                                                 std::size_t max_items) {
   const auto it = body.find(name);
   std::vector<std::string> out;
@@ -265,8 +276,8 @@ tl::expected<std::vector<std::string>, ApiError> str_list_field(const json& body
 
 // ---- App
 
-App::App(AppConfig config, Store& store, audit::AuditLog& audit,
-         settings::SettingsEngine& settings, const Clock& clock, SecretBox secrets)
+App::App(AppConfig config, Store& store, audit::AuditLog& audit, settings::SettingsEngine& settings,
+         const Clock& clock, SecretBox secrets)
     : config_(std::move(config)),
       store_(store),
       audit_(audit),
@@ -364,8 +375,8 @@ std::shared_ptr<const App::CachedFile> App::cached_file(const std::filesystem::p
       static_cast<std::uint64_t>(st.st_size) > kMaxCachedFile) {
     return nullptr;
   }
-  const std::int64_t mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +
-                                st.st_mtim.tv_nsec;
+  const std::int64_t mtime_ns =
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   {
     const std::lock_guard<std::mutex> lock(cache_mutex_);
     const auto it = file_cache_.find(path.string());
@@ -456,9 +467,8 @@ std::optional<Response> App::handle_fast(const Request& req) {
   std::size_t start = 0;
   while (clean && start <= rel.size()) {
     const std::size_t slash = rel.find('/', start);
-    const std::string_view seg = rel.substr(start, slash == std::string_view::npos
-                                                       ? std::string_view::npos
-                                                       : slash - start);
+    const std::string_view seg =
+        rel.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (seg.empty() || seg == "." || seg == ".." || seg.front() == '.') clean = false;
     for (const char c : seg) {
       const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -480,8 +490,8 @@ std::optional<Response> App::handle_fast(const Request& req) {
   const bool mutable_name = rel == "metadata/timestamp.json" || rel == "metadata/root.json" ||
                             rel == "metadata/snapshot.json" || rel == "metadata/targets.json" ||
                             transparency;
-  res.set(http::field::cache_control,
-          mutable_name ? "public, max-age=60, must-revalidate" : "public, max-age=31536000, immutable");
+  res.set(http::field::cache_control, mutable_name ? "public, max-age=60, must-revalidate"
+                                                   : "public, max-age=31536000, immutable");
   res.set(http::field::etag, file->etag);
   set_security_headers(res);
   if (const auto inm = req.find(http::field::if_none_match);
@@ -603,7 +613,8 @@ Response App::handle(Request& req, const Peer& peer) {
         seen.push_back(key);
         if (std::find(route->fields.begin(), route->fields.end(), key) == route->fields.end()) {
           std::string allowed;
-          for (const auto f : route->fields) allowed += (allowed.empty() ? "" : ", ") + std::string(f);
+          for (const auto f : route->fields)
+            allowed += (allowed.empty() ? "" : ", ") + std::string(f);
           return fail({http::status::bad_request, "bad_request",
                        "unknown field \"" + std::string(key).substr(0, 64) +
                            "\"; this endpoint accepts: " + allowed});
@@ -631,8 +642,8 @@ Response App::handle(Request& req, const Peer& peer) {
       }
       auto user = store_.user_by_id((*rec)->user_id);
       if (!user || !*user || (*user)->disabled) {
-        return fail({http::status::unauthorized, "unauthenticated",
-                     "the API token's account is disabled"});
+        return fail(
+            {http::status::unauthorized, "unauthenticated", "the API token's account is disabled"});
       }
       Principal p;
       p.user = **user;
@@ -666,7 +677,7 @@ Response App::handle(Request& req, const Peer& peer) {
       auto user = store_.user_by_id(s.user_id);
       const bool disabled = !user || !*user || (*user)->disabled;
       if (now - s.last_seen_ms >= idle_ms || now - s.created_ms >= life_ms || disabled) {
-        const std::string why = disabled ? "account disabled"
+        const std::string why = disabled                        ? "account disabled"
                                 : now - s.created_ms >= life_ms ? "absolute lifetime reached"
                                                                 : "idle timeout";
         ignore_error(store_.end_session(s.id, s.user_id, why, now));  // the 401 stands either way
@@ -696,9 +707,9 @@ Response App::handle(Request& req, const Peer& peer) {
       if (is_unsafe(req.method())) {
         const std::string origin = header(req, "Origin");
         if (origin.empty() || origin != config_.public_origin) {
-          return fail({http::status::forbidden, "csrf",
-                       "cross-site request refused: the Origin header must be " +
-                           config_.public_origin});
+          return fail(
+              {http::status::forbidden, "csrf",
+               "cross-site request refused: the Origin header must be " + config_.public_origin});
         }
         if (!identity::constant_time_equal(header(req, "X-CSRF-Token"),
                                            csrf_token_for(ctx.session_token))) {

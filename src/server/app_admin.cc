@@ -3,11 +3,11 @@
 #include <map>
 #include <set>
 
+#include "advisory/advisory.h"
 #include "identity/password.h"
 #include "identity/token.h"
 #include "platform/files.h"
 #include "server/app_internal.h"
-#include "advisory/advisory.h"
 #include "server/releases.h"
 #include "settings/chime.h"
 #include "settings/declarations.h"
@@ -29,7 +29,8 @@ tl::expected<void, ApiError> check_roles(const std::vector<std::string>& roles) 
   for (const auto& r : roles) {
     if (find_role(r) == nullptr) {
       std::string known;
-      for (const auto& info : builtin_roles()) known += (known.empty() ? "" : ", ") + std::string(info.name);
+      for (const auto& info : builtin_roles())
+        known += (known.empty() ? "" : ", ") + std::string(info.name);
       return api_error(http::status::bad_request, "bad_request",
                        "unknown role \"" + r.substr(0, 64) + "\"; the roles are: " + known);
     }
@@ -97,7 +98,10 @@ Outcome create_user(App::Ctx& ctx) {
   DSS_API_CHECK(const auto id, ctx.app.store().create_user(u));
   ctx.details.emplace_back("roles", join_roles(roles));
   ctx.details.emplace_back("job", job);
-  json body{{"user", name}, {"id", id}, {"job", job}, {"roles", roles},
+  json body{{"user", name},
+            {"id", id},
+            {"job", job},
+            {"roles", roles},
             {"next", "the person signs in and is made to set up a second factor at once"}};
   note_warning(ctx, body, deviation_warning(job, roles));
   return ok_reply(std::move(body), http::status::created);
@@ -124,8 +128,8 @@ Outcome set_roles(App::Ctx& ctx) {
   DSS_API_TRY(const std::vector<std::string> roles, str_list_field(ctx.body, "roles", 8));
   if (auto r = check_roles(roles); !r) return tl::unexpected(r.error());
   const bool owner = std::find(roles.begin(), roles.end(), "owner") != roles.end();
-  if (auto r = keep_an_owner(ctx, u.id, owner || std::find(u.roles.begin(), u.roles.end(),
-                                                           "owner") == u.roles.end());
+  if (auto r = keep_an_owner(
+          ctx, u.id, owner || std::find(u.roles.begin(), u.roles.end(), "owner") == u.roles.end());
       !r) {
     return tl::unexpected(r.error());
   }
@@ -142,7 +146,8 @@ Outcome reset_mfa(App::Ctx& ctx) {
   DSS_API_STATUS(ctx.app.store().remove_factors(u.id));
   DSS_API_STATUS(ctx.app.store().end_sessions_of(u.id, "MFA reset", ctx.now_ms()));
   ctx.reason = "every factor and recovery code removed; enrolment is forced at the next sign-in";
-  return ok_reply(json{{"user", u.name}, {"mfa_factors", json::array()},
+  return ok_reply(json{{"user", u.name},
+                       {"mfa_factors", json::array()},
                        {"next", "the person must set up a new second factor at the next sign-in"}});
 }
 
@@ -370,24 +375,30 @@ Outcome list_releases(App::Ctx& ctx) {
 // GET /api/v1/releases/{name}/{version}/sbom: the SBOM the release's signed metadata binds.
 Outcome release_sbom(App::Ctx& ctx) {
   ctx.object = "release:" + ctx.params[0] + "@" + ctx.params[1];
-  if (ctx.app.config().repo_dir.empty()) return api_error(http::status::not_found, "not_found", "this server serves no repository");
+  if (ctx.app.config().repo_dir.empty())
+    return api_error(http::status::not_found, "not_found", "this server serves no repository");
   DSS_API_CHECK(const auto targets, read_targets(ctx.app.config().repo_dir));
   for (const auto& r : targets) {
     if (r.version != ctx.params[1] || r.path.rfind(ctx.params[0] + "/", 0) != 0) continue;
     const auto& dss = r.custom.contains("dss") ? r.custom["dss"] : json::object();
     if (!dss.contains("sbom") || !dss["sbom"].is_object()) {
-      return api_error(http::status::not_found, "not_found", "this release was published without an SBOM");
+      return api_error(http::status::not_found, "not_found",
+                       "this release was published without an SBOM");
     }
     const std::string path = dss["sbom"].value("target", "");
     const std::string sha = dss["sbom"].value("sha256", "");
     for (const auto& t : targets) {
       if (t.path != path || t.sha256 != sha) continue;
-      DSS_API_CHECK(const std::string text, read_target_file(ctx.app.config().repo_dir, t, 32u << 20));
-      return ok_reply(json{{"release", r.name}, {"version", r.version},
-                           {"format", dss["sbom"].value("format", "")}, {"sha256", sha},
+      DSS_API_CHECK(const std::string text,
+                    read_target_file(ctx.app.config().repo_dir, t, 32u << 20));
+      return ok_reply(json{{"release", r.name},
+                           {"version", r.version},
+                           {"format", dss["sbom"].value("format", "")},
+                           {"sha256", sha},
                            {"sbom", json::parse(text, nullptr, false)}});
     }
-    return api_error(http::status::not_found, "not_found", "the release's SBOM target is missing from the repository");
+    return api_error(http::status::not_found, "not_found",
+                     "the release's SBOM target is missing from the repository");
   }
   return api_error(http::status::not_found, "not_found", "no such release is published");
 }
@@ -410,14 +421,21 @@ Outcome list_advisories(App::Ctx& ctx) {
       json ranges = json::array();
       for (const auto& af : a->affected) {
         for (const auto& r : af.ranges) {
-          ranges.push_back({{"package", af.package}, {"introduced", r.introduced}, {"fixed", r.fixed}});
+          ranges.push_back(
+              {{"package", af.package}, {"introduced", r.introduced}, {"fixed", r.fixed}});
         }
       }
       const AdvisoryExposure e = by_id.count(a->id) ? by_id[a->id] : AdvisoryExposure{a->id, 0, 0};
-      list.push_back({{"id", a->id}, {"aliases", a->aliases}, {"summary", a->summary},
-                      {"severity", a->severity}, {"cvss_vector", a->cvss_vector}, {"cwes", a->cwes},
-                      {"affected_ranges", ranges}, {"devices_affected", e.affected},
-                      {"devices_fixed", e.fixed}, {"devices_still_affected", e.affected - e.fixed}});
+      list.push_back({{"id", a->id},
+                      {"aliases", a->aliases},
+                      {"summary", a->summary},
+                      {"severity", a->severity},
+                      {"cvss_vector", a->cvss_vector},
+                      {"cwes", a->cwes},
+                      {"affected_ranges", ranges},
+                      {"devices_affected", e.affected},
+                      {"devices_fixed", e.fixed},
+                      {"devices_still_affected", e.affected - e.fixed}});
     }
   }
   return ok_reply(json{{"advisories", list}});
@@ -491,8 +509,9 @@ Outcome posture(App::Ctx& ctx) {
       }
     }
   }
-  const double pct = devices.empty() ? 100.0 : 100.0 * static_cast<double>(on_newest) /
-                                                   static_cast<double>(devices.size());
+  const double pct = devices.empty() ? 100.0
+                                     : 100.0 * static_cast<double>(on_newest) /
+                                           static_cast<double>(devices.size());
   json adoption = json::object();
   for (const auto& [k, v] : by_factor) adoption[k] = v;
   std::string settings_posture = "{}";
@@ -526,40 +545,122 @@ std::vector<Route> admin_routes() {
   using P = Permission;
   return {
       {V::get, "/api/v1/users", Access::kActive, perm(P::kUsersRead), false, "", {}, list_users},
-      {V::post, "/api/v1/users", Access::kActive, perm(P::kUsersManage), true, "user.create",
-       {"username", "password", "job", "roles"}, create_user},
-      {V::post, "/api/v1/users/{}/disable", Access::kActive, perm(P::kUsersManage), true,
-       "user.disable", {}, disable_user},
-      {V::post, "/api/v1/users/{}/enable", Access::kActive, perm(P::kUsersManage), true,
-       "user.enable", {}, enable_user},
-      {V::put, "/api/v1/users/{}/roles", Access::kActive, perm(P::kRolesGrant), true,
-       "role.grant", {"roles"}, set_roles},
-      {V::post, "/api/v1/users/{}/reset-mfa", Access::kActive, perm(P::kUsersManage), true,
-       "auth.mfa.remove", {}, reset_mfa},
+      {V::post,
+       "/api/v1/users",
+       Access::kActive,
+       perm(P::kUsersManage),
+       true,
+       "user.create",
+       {"username", "password", "job", "roles"},
+       create_user},
+      {V::post,
+       "/api/v1/users/{}/disable",
+       Access::kActive,
+       perm(P::kUsersManage),
+       true,
+       "user.disable",
+       {},
+       disable_user},
+      {V::post,
+       "/api/v1/users/{}/enable",
+       Access::kActive,
+       perm(P::kUsersManage),
+       true,
+       "user.enable",
+       {},
+       enable_user},
+      {V::put,
+       "/api/v1/users/{}/roles",
+       Access::kActive,
+       perm(P::kRolesGrant),
+       true,
+       "role.grant",
+       {"roles"},
+       set_roles},
+      {V::post,
+       "/api/v1/users/{}/reset-mfa",
+       Access::kActive,
+       perm(P::kUsersManage),
+       true,
+       "auth.mfa.remove",
+       {},
+       reset_mfa},
       {V::get, "/api/v1/roles", Access::kActive, 0, false, "", {}, list_roles},
-      {V::post, "/api/v1/tokens", Access::kActive, 0, false, "token.create",
-       {"name", "roles", "expires_in_days"}, create_token},
+      {V::post,
+       "/api/v1/tokens",
+       Access::kActive,
+       0,
+       false,
+       "token.create",
+       {"name", "roles", "expires_in_days"},
+       create_token},
       {V::get, "/api/v1/tokens", Access::kActive, 0, false, "", {}, list_tokens},
-      {V::delete_, "/api/v1/tokens/{}", Access::kActive, 0, false, "token.revoke", {},
+      {V::delete_,
+       "/api/v1/tokens/{}",
+       Access::kActive,
+       0,
+       false,
+       "token.revoke",
+       {},
        revoke_token},
-      {V::get, "/api/v1/settings", Access::kActive, perm(P::kSettingsRead), false, "", {},
+      {V::get,
+       "/api/v1/settings",
+       Access::kActive,
+       perm(P::kSettingsRead),
+       false,
+       "",
+       {},
        list_settings},
-      {V::put, "/api/v1/settings/{}", Access::kActive, perm(P::kSettingsWrite), true,
-       "config.change", {"value", "reason", "confirm"}, set_setting},
-      {V::delete_, "/api/v1/settings/{}", Access::kActive, perm(P::kSettingsWrite), true,
-       "settings.reset", {"reason", "confirm"}, reset_setting},
-      {V::get, "/api/v1/audit", Access::kActive, perm(P::kAuditRead), false, "", {},
-       query_audit},
-      {V::get, "/api/v1/releases", Access::kActive, perm(P::kReleasesRead), false, "", {},
+      {V::put,
+       "/api/v1/settings/{}",
+       Access::kActive,
+       perm(P::kSettingsWrite),
+       true,
+       "config.change",
+       {"value", "reason", "confirm"},
+       set_setting},
+      {V::delete_,
+       "/api/v1/settings/{}",
+       Access::kActive,
+       perm(P::kSettingsWrite),
+       true,
+       "settings.reset",
+       {"reason", "confirm"},
+       reset_setting},
+      {V::get, "/api/v1/audit", Access::kActive, perm(P::kAuditRead), false, "", {}, query_audit},
+      {V::get,
+       "/api/v1/releases",
+       Access::kActive,
+       perm(P::kReleasesRead),
+       false,
+       "",
+       {},
        list_releases},
-      {V::get, "/api/v1/releases/{}/{}/sbom", Access::kActive, perm(P::kReleasesRead), false, "",
-       {}, release_sbom},
-      {V::get, "/api/v1/advisories", Access::kActive, perm(P::kPostureRead), false, "", {},
+      {V::get,
+       "/api/v1/releases/{}/{}/sbom",
+       Access::kActive,
+       perm(P::kReleasesRead),
+       false,
+       "",
+       {},
+       release_sbom},
+      {V::get,
+       "/api/v1/advisories",
+       Access::kActive,
+       perm(P::kPostureRead),
+       false,
+       "",
+       {},
        list_advisories},
-      {V::post, "/api/v1/releases", Access::kActive, perm(P::kReleasesPublish), false,
-       "release.publish", {"name", "version"}, publish_release},
-      {V::get, "/api/v1/posture", Access::kActive, perm(P::kPostureRead), false, "", {},
-       posture},
+      {V::post,
+       "/api/v1/releases",
+       Access::kActive,
+       perm(P::kReleasesPublish),
+       false,
+       "release.publish",
+       {"name", "version"},
+       publish_release},
+      {V::get, "/api/v1/posture", Access::kActive, perm(P::kPostureRead), false, "", {}, posture},
   };
 }
 

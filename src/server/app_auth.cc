@@ -14,8 +14,9 @@ namespace dss::server {
 namespace {
 
 constexpr std::int64_t kHourMs = std::int64_t{3600} * 1000;
-constexpr std::int64_t kHardAccountCap = 100;  // failures per hour per account, whatever the setting
-constexpr std::int64_t kSourceCap = 300;       // failures per hour per source address
+constexpr std::int64_t kHardAccountCap =
+    100;                                  // failures per hour per account, whatever the setting
+constexpr std::int64_t kSourceCap = 300;  // failures per hour per source address
 constexpr std::int64_t kAccountFreeFailures = 5;
 constexpr std::int64_t kSourceFreeFailures = 20;
 constexpr std::int64_t kMaxBackoffS = 300;
@@ -46,22 +47,22 @@ tl::expected<void, ApiError> check_throttle(App::Ctx& ctx, const std::string& su
     wait_s = std::max<std::int64_t>(1, (f->latest_ms + kHourMs - now) / 1000);
   } else if (f->count >= free_failures) {
     const std::int64_t shift = std::min<std::int64_t>(f->count - free_failures, 16);
-    const std::int64_t backoff_ms = std::min<std::int64_t>(std::int64_t{1} << shift, kMaxBackoffS) * 1000;
+    const std::int64_t backoff_ms =
+        std::min<std::int64_t>(std::int64_t{1} << shift, kMaxBackoffS) * 1000;
     if (now < f->latest_ms + backoff_ms) wait_s = (f->latest_ms + backoff_ms - now + 999) / 1000;
   }
   if (wait_s == 0) return {};
   ctx.headers.emplace_back("Retry-After", std::to_string(wait_s));
-  return api_error(http::status::too_many_requests, "locked_out",
-                   "too many failed attempts; wait " + std::to_string(wait_s) +
-                       " seconds before trying again");
+  return api_error(
+      http::status::too_many_requests, "locked_out",
+      "too many failed attempts; wait " + std::to_string(wait_s) + " seconds before trying again");
 }
 
 tl::expected<void, ApiError> check_throttles(App::Ctx& ctx, std::string_view account) {
   if (auto r = check_throttle(ctx, source_subject(ctx), kSourceCap, kSourceFreeFailures); !r) {
     return r;
   }
-  return check_throttle(ctx, account_subject(account), account_cap(ctx.app),
-                        kAccountFreeFailures);
+  return check_throttle(ctx, account_subject(account), account_cap(ctx.app), kAccountFreeFailures);
 }
 
 // Records a failed attempt against the account and the source; audits a lockout.
@@ -178,8 +179,9 @@ Outcome setup(App::Ctx& ctx) {
                      "a user name is 1 to 64 letters, digits, '.', '_' or '-'");
   }
   if (auto p = check_new_password(ctx.app, password, name); !p) return tl::unexpected(p.error());
-  DSS_API_CHECK(const bool used, ctx.app.store().consume_setup_code(identity::token_hash(identity::normalize_setup_code(code)),
-                                                                    ctx.now_ms()));
+  DSS_API_CHECK(const bool used,
+                ctx.app.store().consume_setup_code(
+                    identity::token_hash(identity::normalize_setup_code(code)), ctx.now_ms()));
   if (!used) {
     ignore_error(ctx.app.store().record_failure(source_subject(ctx), ctx.now_ms()));
     return api_error(http::status::unauthorized, "unauthenticated",
@@ -196,7 +198,9 @@ Outcome setup(App::Ctx& ctx) {
   DSS_API_CHECK(const auto id, ctx.app.store().create_user(u));
   ctx.object = "user:" + name;
   ctx.reason = "first owner created with the one-time setup code";
-  return ok_reply(json{{"user", name}, {"id", id}, {"roles", {"owner"}},
+  return ok_reply(json{{"user", name},
+                       {"id", id},
+                       {"roles", {"owner"}},
                        {"next", "sign in; you will be asked to set up a second factor"}},
                   http::status::created);
 }
@@ -269,8 +273,9 @@ Outcome totp_enrol(App::Ctx& ctx) {
                        {"type", "totp"},
                        {"otpauth_uri", uri},
                        {"qr_svg", svg},
-                       {"next", "scan the QR code, then POST the current code to "
-                                "/api/v1/auth/mfa/totp/confirm"}});
+                       {"next",
+                        "scan the QR code, then POST the current code to "
+                        "/api/v1/auth/mfa/totp/confirm"}});
 }
 
 Outcome totp_confirm(App::Ctx& ctx) {
@@ -301,9 +306,9 @@ Outcome mfa_verify(App::Ctx& ctx) {
   const SessionRecord& s = *ctx.principal->session;
   ctx.object = "user:" + u.name;
   if (s.state != "mfa") {
-    return api_error(http::status::conflict, "conflict",
-                     s.state == "active" ? "this session is already signed in"
-                                         : "set up a second factor first");
+    return api_error(
+        http::status::conflict, "conflict",
+        s.state == "active" ? "this session is already signed in" : "set up a second factor first");
   }
   DSS_API_TRY(const std::string code, str_field(ctx.body, "code", 16, false));
   DSS_API_TRY(const std::string recovery, str_field(ctx.body, "recovery_code", 32, false));
@@ -406,7 +411,8 @@ Outcome revoke_session(App::Ctx& ctx) {
   }
   ctx.action = "session.revoke";
   ctx.object = "session:" + std::to_string(id);
-  DSS_API_CHECK(const bool ended, ctx.app.store().end_session(id, p.user.id, "revoked", ctx.now_ms()));
+  DSS_API_CHECK(const bool ended,
+                ctx.app.store().end_session(id, p.user.id, "revoked", ctx.now_ms()));
   if (!ended) {
     return api_error(http::status::not_found, "not_found", "you have no open session with that id");
   }
@@ -418,22 +424,64 @@ Outcome revoke_session(App::Ctx& ctx) {
 std::vector<Route> auth_routes() {
   using V = http::verb;
   return {
-      {V::post, "/api/v1/setup", Access::kPublic, 0, false, "user.create",
-       {"setup_code", "username", "password"}, setup},
-      {V::post, "/api/v1/auth/login", Access::kPublic, 0, false, "auth.login",
-       {"username", "password"}, login},
-      {V::post, "/api/v1/auth/mfa/totp/enrol", Access::kSessionAny, 0, false, "auth.mfa.enrol",
-       {"label"}, totp_enrol},
-      {V::post, "/api/v1/auth/mfa/totp/confirm", Access::kSessionAny, 0, false, "auth.mfa.enrol",
-       {"code"}, totp_confirm},
-      {V::post, "/api/v1/auth/mfa", Access::kSessionAny, 0, false, "auth.mfa.challenge",
-       {"code", "recovery_code"}, mfa_verify},
-      {V::post, "/api/v1/auth/reauth", Access::kActive, 0, false, "auth.reauth",
-       {"password", "code"}, reauth},
+      {V::post,
+       "/api/v1/setup",
+       Access::kPublic,
+       0,
+       false,
+       "user.create",
+       {"setup_code", "username", "password"},
+       setup},
+      {V::post,
+       "/api/v1/auth/login",
+       Access::kPublic,
+       0,
+       false,
+       "auth.login",
+       {"username", "password"},
+       login},
+      {V::post,
+       "/api/v1/auth/mfa/totp/enrol",
+       Access::kSessionAny,
+       0,
+       false,
+       "auth.mfa.enrol",
+       {"label"},
+       totp_enrol},
+      {V::post,
+       "/api/v1/auth/mfa/totp/confirm",
+       Access::kSessionAny,
+       0,
+       false,
+       "auth.mfa.enrol",
+       {"code"},
+       totp_confirm},
+      {V::post,
+       "/api/v1/auth/mfa",
+       Access::kSessionAny,
+       0,
+       false,
+       "auth.mfa.challenge",
+       {"code", "recovery_code"},
+       mfa_verify},
+      {V::post,
+       "/api/v1/auth/reauth",
+       Access::kActive,
+       0,
+       false,
+       "auth.reauth",
+       {"password", "code"},
+       reauth},
       {V::post, "/api/v1/auth/logout", Access::kSessionAny, 0, false, "auth.logout", {}, logout},
       {V::get, "/api/v1/auth/me", Access::kSessionAny, 0, false, "", {}, me},
       {V::get, "/api/v1/auth/sessions", Access::kActive, 0, false, "", {}, list_sessions},
-      {V::delete_, "/api/v1/auth/sessions/{}", Access::kActive, 0, false, "session.revoke", {},
+      {V::delete_,
+       "/api/v1/auth/sessions/{}",
+       Access::kActive,
+       0,
+       false,
+       "session.revoke",
+       {},
        revoke_session},
   };
 }
@@ -445,12 +493,9 @@ json user_json(const UserRecord& u, const std::vector<FactorRecord>& factors) {
   for (const auto& x : factors) {
     if (x.confirmed) f.push_back({{"id", x.id}, {"type", x.kind}, {"label", x.label}});
   }
-  return json{{"name", u.name},
-              {"job", u.job},
-              {"roles", u.roles},
-              {"disabled", u.disabled},
-              {"mfa_factors", f},
-              {"created_at", audit::format_time_ms(u.created_ms)}};
+  return json{{"name", u.name},   {"job", u.job},
+              {"roles", u.roles}, {"disabled", u.disabled},
+              {"mfa_factors", f}, {"created_at", audit::format_time_ms(u.created_ms)}};
 }
 
 bool valid_account_name(std::string_view name) {

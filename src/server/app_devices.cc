@@ -23,11 +23,14 @@ json device_json(const DeviceRecord& d, bool detail) {
          {"policy_version", d.policy_version},
          {"loosened_settings", json::parse(d.loosened_json, nullptr, false)},
          {"domain_checks_failed", d.domain_failed},
-         {"last_update", {{"result", d.last_result},
-                          {"version", d.last_result_version},
-                          {"detail", d.last_result_detail}}}};
+         {"last_update",
+          {{"result", d.last_result},
+           {"version", d.last_result_version},
+           {"detail", d.last_result_detail}}}};
   if (d.last_checkin_ms) j["last_checkin_at"] = audit::format_time_ms(*d.last_checkin_ms);
-  j["transparency"] = {{"status", d.log_status}, {"size", d.log_size}, {"root", d.log_root},
+  j["transparency"] = {{"status", d.log_status},
+                       {"size", d.log_size},
+                       {"root", d.log_root},
                        {"detail", d.log_detail}};
   if (detail) {
     j["transparency"]["checkpoint"] = d.log_checkpoint;
@@ -43,9 +46,8 @@ Outcome create_enrolment_token(App::Ctx& ctx) {
               int_field(ctx.body, "expires_in_minutes", 5, std::int64_t{7} * 24 * 60, 60));
   const std::string token = identity::generate_token("dss_e_");
   const std::int64_t now = ctx.now_ms();
-  DSS_API_STATUS(ctx.app.store().create_enrolment_token(identity::token_hash(token),
-                                                        ctx.principal->actor_id, now,
-                                                        now + minutes * 60 * 1000));
+  DSS_API_STATUS(ctx.app.store().create_enrolment_token(
+      identity::token_hash(token), ctx.principal->actor_id, now, now + minutes * 60 * 1000));
   ctx.object = "enrolment-token";
   ctx.details.emplace_back("expires_in_minutes", std::to_string(minutes));
   return ok_reply(json{{"token", token},  // shown once; only its hash is stored
@@ -88,21 +90,21 @@ Status witness(App::Ctx& ctx, DeviceRecord& d, const std::string& note) {
   // log only grows, so consistent stays consistent; forked and invalid are evidence), and the
   // check-in path skips the file reads and signature checks. Ahead and unchecked are judged
   // again: the served log may have caught up.
-  const bool settled = d.log_status == "consistent" || d.log_status == "forked" ||
-                       d.log_status == "invalid";
+  const bool settled =
+      d.log_status == "consistent" || d.log_status == "forked" || d.log_status == "invalid";
   if (!note.empty() && note == d.log_checkpoint && settled) {
     ctx.details.emplace_back("transparency", d.log_status);
     return ok();
   }
   WitnessVerdict v = witness_checkpoint(ctx.app.config().repo_dir, note);
   if (v.status == WitnessStatus::kConsistent || v.status == WitnessStatus::kAhead) {
-    DSS_TRY(const auto others,
-            ctx.app.store().devices_with_other_log_root(static_cast<std::int64_t>(v.size),
-                                                        v.root_hex, d.id));
+    DSS_TRY(const auto others, ctx.app.store().devices_with_other_log_root(
+                                   static_cast<std::int64_t>(v.size), v.root_hex, d.id));
     if (!others.empty()) {
       v.status = WitnessStatus::kForked;
       v.detail = "device " + others.front().id + " kept a checkpoint of the same size (" +
-                 std::to_string(v.size) + " entries) with another root: the log showed the two "
+                 std::to_string(v.size) +
+                 " entries) with another root: the log showed the two "
                  "devices different histories";
     }
   }
@@ -150,12 +152,13 @@ Outcome checkin(App::Ctx& ctx) {
                      "this device is not enrolled; enrol it with a token from an operator");
   }
   const auto raw = base64_decode(device->public_key);
-  if (!raw) return api_error(http::status::internal_server_error, "internal", "stored key unreadable");
+  if (!raw)
+    return api_error(http::status::internal_server_error, "internal", "stored key unreadable");
   DSS_API_CHECK(const auto key,
                 crypto::PublicKey::create(crypto::KeyScheme::kEd25519, hex_encode(*raw)));
   const std::int64_t now = ctx.now_s();
-  if (auto st = devproto::verify_request(key, "POST", devproto::kCheckinPath, sig, ctx.req.body(), now,
-                                         kMaxSkewS);
+  if (auto st = devproto::verify_request(key, "POST", devproto::kCheckinPath, sig, ctx.req.body(),
+                                         now, kMaxSkewS);
       !st) {
     return api_error(http::status::unauthorized, "bad_signature",
                      "the check-in signature does not verify: " + st.error().message);
@@ -218,16 +221,46 @@ std::vector<Route> device_routes() {
   using V = http::verb;
   using P = Permission;
   return {
-      {V::post, "/api/v1/devices/enrolment-tokens", Access::kActive, perm(P::kDevicesManage),
-       false, "token.create", {"expires_in_minutes"}, create_enrolment_token},
-      {V::post, "/api/v1/devices/enroll", Access::kPublic, 0, false, "device.enrol",
-       {"token", "public_key", "name"}, enrol},
+      {V::post,
+       "/api/v1/devices/enrolment-tokens",
+       Access::kActive,
+       perm(P::kDevicesManage),
+       false,
+       "token.create",
+       {"expires_in_minutes"},
+       create_enrolment_token},
+      {V::post,
+       "/api/v1/devices/enroll",
+       Access::kPublic,
+       0,
+       false,
+       "device.enrol",
+       {"token", "public_key", "name"},
+       enrol},
       // The body is the device's report, validated strictly by devproto::checkin_from_json.
-      {V::post, "/api/v1/devices/checkin", Access::kDevice, 0, false, "device.checkin",
-       {"*"}, checkin},
-      {V::get, "/api/v1/devices", Access::kActive, perm(P::kDevicesRead), false, "", {},
+      {V::post,
+       "/api/v1/devices/checkin",
+       Access::kDevice,
+       0,
+       false,
+       "device.checkin",
+       {"*"},
+       checkin},
+      {V::get,
+       "/api/v1/devices",
+       Access::kActive,
+       perm(P::kDevicesRead),
+       false,
+       "",
+       {},
        list_devices},
-      {V::get, "/api/v1/devices/{}", Access::kActive, perm(P::kDevicesRead), false, "", {},
+      {V::get,
+       "/api/v1/devices/{}",
+       Access::kActive,
+       perm(P::kDevicesRead),
+       false,
+       "",
+       {},
        show_device},
   };
 }

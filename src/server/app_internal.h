@@ -33,10 +33,10 @@ inline Outcome ok_reply(json body, http::status status = http::status::ok) {
 }
 
 enum class Access {
-  kPublic,        // no credentials (login, setup, device enrolment)
-  kDevice,        // a signed device request
-  kSessionAny,    // a session, even one still waiting for its second factor
-  kActive,        // a fully signed-in session, or an API token
+  kPublic,      // no credentials (login, setup, device enrolment)
+  kDevice,      // a signed device request
+  kSessionAny,  // a session, even one still waiting for its second factor
+  kActive,      // a fully signed-in session, or an API token
 };
 
 struct App::Ctx {
@@ -49,7 +49,7 @@ struct App::Ctx {
   std::vector<std::string> params;  // the {} segments of the route, in order
   json body;                        // the parsed JSON body (an object) when there is one
   std::optional<Principal> principal;
-  std::string session_token;        // the raw session token from the cookie (never logged)
+  std::string session_token;  // the raw session token from the cookie (never logged)
   // Audit fields, filled in by the handler.
   std::string actor_id = "anonymous";
   audit::ActorKind actor_kind = audit::ActorKind::kAnonymous;
@@ -69,32 +69,30 @@ struct App::Ctx {
 // Unknown fields are refused before the handler runs (each route lists its fields).
 tl::expected<std::string, ApiError> str_field(const json& body, const char* name,
                                               std::size_t max_len, bool required = true);
-tl::expected<std::int64_t, ApiError> int_field(const json& body, const char* name,
-                                               std::int64_t min, std::int64_t max,
-                                               std::int64_t fallback);
-tl::expected<std::vector<std::string>, ApiError> str_list_field(const json& body,
-                                                                const char* name,
+tl::expected<std::int64_t, ApiError> int_field(const json& body, const char* name, std::int64_t min,
+                                               std::int64_t max, std::int64_t fallback);
+tl::expected<std::vector<std::string>, ApiError> str_list_field(const json& body, const char* name,
                                                                 std::size_t max_items);
 
 // NOLINTBEGIN(bugprone-macro-parentheses): `var` is a declaration, as in DSS_TRY.
-#define DSS_API_TRY(var, expr)                                       \
-  auto DSS_CONCAT(api_tmp_, __LINE__) = (expr);                      \
-  if (!DSS_CONCAT(api_tmp_, __LINE__))                               \
+#define DSS_API_TRY(var, expr)                                                \
+  auto DSS_CONCAT(api_tmp_, __LINE__) = (expr);                               \
+  if (!DSS_CONCAT(api_tmp_, __LINE__))                                        \
     return tl::unexpected(std::move(DSS_CONCAT(api_tmp_, __LINE__)).error()); \
   var = std::move(*DSS_CONCAT(api_tmp_, __LINE__))
 
 // A library Result's error as an API error.
-#define DSS_API_CHECK(var, expr)                                        \
-  auto DSS_CONCAT(api_res_, __LINE__) = (expr);                         \
-  if (!DSS_CONCAT(api_res_, __LINE__))                                  \
+#define DSS_API_CHECK(var, expr)                                             \
+  auto DSS_CONCAT(api_res_, __LINE__) = (expr);                              \
+  if (!DSS_CONCAT(api_res_, __LINE__))                                       \
     return ::dss::server::api_error(DSS_CONCAT(api_res_, __LINE__).error()); \
   var = std::move(*DSS_CONCAT(api_res_, __LINE__))
 // NOLINTEND(bugprone-macro-parentheses)
 
-#define DSS_API_STATUS(expr)                                            \
-  do {                                                                  \
-    auto api_st_ = (expr);                                              \
-    if (!api_st_) return ::dss::server::api_error(api_st_.error());     \
+#define DSS_API_STATUS(expr)                                        \
+  do {                                                              \
+    auto api_st_ = (expr);                                          \
+    if (!api_st_) return ::dss::server::api_error(api_st_.error()); \
   } while (0)
 
 using Handler = Outcome (*)(App::Ctx&);

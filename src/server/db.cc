@@ -20,7 +20,7 @@ Error error_of(sqlite3* db, std::string_view what) {
   const ErrorCode ec = (code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB
                            ? ErrorCode::kMalformed
                        : (code & 0xff) == SQLITE_CONSTRAINT ? ErrorCode::kAlreadyExists
-                                                             : ErrorCode::kIo;
+                                                            : ErrorCode::kIo;
   return Error{ec, std::string(what) + ": " + msg};
 }
 
@@ -46,8 +46,8 @@ std::int64_t Row::integer(int col) const { return sqlite3_column_int64(stmt_, co
 std::string Row::text(int col) const {
   const auto* p = sqlite3_column_text(stmt_, col);
   const int n = sqlite3_column_bytes(stmt_, col);
-  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p),
-                                                    static_cast<std::size_t>(n));
+  return p == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
 }
 
 bool Row::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }

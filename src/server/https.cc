@@ -4,11 +4,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
-#include <array>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -42,16 +42,17 @@ Result<std::shared_ptr<ssl::context>> make_tls_context(const HttpsOptions& o) {
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(o.cert_pem.string(), ec);
   if (ec) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "cannot use the certificate " + o.cert_pem.string() + ": " + ec.message() +
-                          "; give a PEM certificate chain");
+    return make_error(ErrorCode::kInvalidArgument, "cannot use the certificate " +
+                                                       o.cert_pem.string() + ": " + ec.message() +
+                                                       "; give a PEM certificate chain");
   }
   ctx->use_private_key_file(o.key_pem.string(), ssl::context::pem, ec);
   if (ec || SSL_CTX_check_private_key(raw) != 1) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "cannot use the private key " + o.key_pem.string() +
-                          (ec ? ": " + ec.message() : std::string(": it does not match the certificate")) +
-                          "; give the PEM key of this certificate");
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "cannot use the private key " + o.key_pem.string() +
+            (ec ? ": " + ec.message() : std::string(": it does not match the certificate")) +
+            "; give the PEM key of this certificate");
   }
   return ctx;
 }
@@ -124,10 +125,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // come within the request deadline (a slow client cannot hold the connection).
     beast::get_lowest_layer(stream_).expires_after(first ? server_.options.request_timeout
                                                          : server_.options.idle_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->on_header(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -153,8 +153,8 @@ class Session : public std::enable_shared_from_this<Session> {
                              std::to_string(server_.options.header_limit) +
                              "-byte limit; send fewer or shorter headers");
     }
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == beast::error::timeout || ec == asio::ssl::error::stream_truncated) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::ssl::error::stream_truncated) {
       return close();
     }
     // Anything else is not HTTP/1.1 as we speak it.
@@ -182,12 +182,11 @@ class Session : public std::enable_shared_from_this<Session> {
     constexpr std::size_t kMaxDrain = std::size_t{1024} * 1024;
     if (drained == 0) beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
     if (drained > kMaxDrain) return abort();
-    stream_.async_read_some(asio::buffer(scratch_),
-                            [self = shared_from_this(), drained](beast::error_code ec,
-                                                                 std::size_t n) {
-                              if (ec) return self->abort();
-                              self->drain(drained + n);
-                            });
+    stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this(), drained](
+                                                        beast::error_code ec, std::size_t n) {
+      if (ec) return self->abort();
+      self->drain(drained + n);
+    });
   }
 
   void dispatch() {
@@ -203,21 +202,21 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // The work guard keeps the network threads running while the handler works, even when
     // stop() has closed the acceptor and this request is the only thing left to do.
-    asio::post(server_.workers, [self = shared_from_this(),
-                                 work = asio::make_work_guard(stream_.get_executor())] {
-      Response res;
-      try {
-        res = self->server_.handler(self->request_, self->peer_);
-      } catch (const std::exception&) {
-        res = self->server_.on_limit(http::status::internal_server_error,
-                                     "the server could not complete the request");
-      }
-      asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
-        const bool keep = self->request_.keep_alive() && !self->server_.stopping;
-        res.keep_alive(keep);
-        self->write(std::move(res), keep);
-      });
-    });
+    asio::post(server_.workers,
+               [self = shared_from_this(), work = asio::make_work_guard(stream_.get_executor())] {
+                 Response res;
+                 try {
+                   res = self->server_.handler(self->request_, self->peer_);
+                 } catch (const std::exception&) {
+                   res = self->server_.on_limit(http::status::internal_server_error,
+                                                "the server could not complete the request");
+                 }
+                 asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+                   const bool keep = self->request_.keep_alive() && !self->server_.stopping;
+                   res.keep_alive(keep);
+                   self->write(std::move(res), keep);
+                 });
+               });
   }
 
   void write(Response res, bool keep_alive) {
@@ -298,10 +297,10 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::start(HttpsOptions options, Ha
     impl->acceptor.listen(asio::socket_base::max_listen_connections);
     impl->port = impl->acceptor.local_endpoint().port();
   } catch (const std::exception& e) {
-    return make_error(ErrorCode::kNetwork,
-                      "cannot listen on " + impl->options.bind + ":" +
-                          std::to_string(impl->options.port) + ": " + e.what() +
-                          "; choose another --port or stop what is using it");
+    return make_error(ErrorCode::kNetwork, "cannot listen on " + impl->options.bind + ":" +
+                                               std::to_string(impl->options.port) + ": " +
+                                               e.what() +
+                                               "; choose another --port or stop what is using it");
   }
   accept_loop(*impl);
   Impl* raw = impl.get();

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -21,8 +22,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <boost/beast/http.hpp>
 
 #include "core/result.h"
 

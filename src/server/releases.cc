@@ -48,14 +48,15 @@ Result<std::vector<ReleaseInfo>> read_targets(const std::filesystem::path& repo_
     if (t.contains("custom") && t["custom"].is_object()) r.custom = t["custom"];
     const auto& dss = r.custom.contains("dss") ? r.custom["dss"] : nlohmann::json::object();
     r.name = dss.contains("name") && dss["name"].is_string() ? dss["name"].get<std::string>()
-                                                              : path.substr(0, path.find('/'));
+                                                             : path.substr(0, path.find('/'));
     if (dss.contains("version") && dss["version"].is_string()) {
       r.version = dss["version"].get<std::string>();
     }
     // "<name>/<channel>/<file>" (repo/release.h), unless the metadata names the channel.
     const auto first = path.find('/');
     const auto second = first == std::string::npos ? std::string::npos : path.find('/', first + 1);
-    r.channel = dss.contains("channel") && dss["channel"].is_string() ? dss["channel"].get<std::string>()
+    r.channel = dss.contains("channel") && dss["channel"].is_string()
+                    ? dss["channel"].get<std::string>()
                 : second != std::string::npos ? path.substr(first + 1, second - first - 1)
                                               : "stable";
     out.push_back(std::move(r));
@@ -72,17 +73,20 @@ Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo
 Result<std::string> read_target_file(const std::filesystem::path& repo_dir, const ReleaseInfo& t,
                                      std::uint64_t max_bytes) {
   const std::filesystem::path rel(t.path);
-  const auto file = repo_dir / "targets" / rel.parent_path() / (t.sha256 + "." + rel.filename().string());
+  const auto file =
+      repo_dir / "targets" / rel.parent_path() / (t.sha256 + "." + rel.filename().string());
   DSS_TRY(std::string text, platform::read_text_file(file, max_bytes));
-  const Bytes digest = crypto::sha256(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  const Bytes digest =
+      crypto::sha256(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
   if (hex_encode(digest) != t.sha256) {
-    return make_error(ErrorCode::kLengthOrHashMismatch, t.path + " in the repository no longer matches its signed hash");
+    return make_error(ErrorCode::kLengthOrHashMismatch,
+                      t.path + " in the repository no longer matches its signed hash");
   }
   return text;
 }
 
 nlohmann::json release_json(const ReleaseInfo& r) {
-  return {{"path", r.path},   {"name", r.name},       {"version", r.version},
+  return {{"path", r.path},       {"name", r.name},     {"version", r.version},
           {"channel", r.channel}, {"length", r.length}, {"sha256", r.sha256},
           {"custom", r.custom}};
 }
@@ -95,10 +99,10 @@ int compare_versions(std::string_view a, std::string_view b) {
     const std::string_view pb = b.substr(0, db);
     std::uint64_t na = 0;
     std::uint64_t nb = 0;
-    const bool numa = !pa.empty() &&
-                      std::from_chars(pa.data(), pa.data() + pa.size(), na).ptr == pa.data() + pa.size();
-    const bool numb = !pb.empty() &&
-                      std::from_chars(pb.data(), pb.data() + pb.size(), nb).ptr == pb.data() + pb.size();
+    const bool numa = !pa.empty() && std::from_chars(pa.data(), pa.data() + pa.size(), na).ptr ==
+                                         pa.data() + pa.size();
+    const bool numb = !pb.empty() && std::from_chars(pb.data(), pb.data() + pb.size(), nb).ptr ==
+                                         pb.data() + pb.size();
     if (numa && numb) {
       if (na != nb) return na < nb ? -1 : 1;
     } else if (pa != pb) {

@@ -4,10 +4,9 @@
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/result.h"
 
@@ -28,8 +27,8 @@ Result<std::vector<ReleaseInfo>> read_targets(const std::filesystem::path& repo_
 // The targets that are releases (custom.dss.version set).
 Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo_dir);
 // A target's bytes from REPO/targets/, checked against its signed SHA-256.
-Result<std::string> read_target_file(const std::filesystem::path& repo_dir, const ReleaseInfo& target,
-                                     std::uint64_t max_bytes);
+Result<std::string> read_target_file(const std::filesystem::path& repo_dir,
+                                     const ReleaseInfo& target, std::uint64_t max_bytes);
 nlohmann::json release_json(const ReleaseInfo& r);
 // Compares dotted numeric versions ("1.10.0" > "1.9.2"); non-numeric parts compare as text.
 int compare_versions(std::string_view a, std::string_view b);

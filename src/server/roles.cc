@@ -53,9 +53,11 @@ const std::vector<RoleInfo>& builtin_roles() {
            bit(Permission::kRolloutsManage) | bit(Permission::kReleasesRead) |
            bit(Permission::kPostureRead),
        true},
-      {"auditor", "Checks what happened: reads everything, including the audit log; changes nothing.",
+      {"auditor",
+       "Checks what happened: reads everything, including the audit log; changes nothing.",
        kReadAll, true},
-      {"viewer", "Follows the fleet's state: sees releases, devices and fleet posture; changes nothing.",
+      {"viewer",
+       "Follows the fleet's state: sees releases, devices and fleet posture; changes nothing.",
        bit(Permission::kReleasesRead) | bit(Permission::kDevicesRead) |
            bit(Permission::kPostureRead),
        false},
@@ -113,7 +115,8 @@ std::optional<std::string> deviation_warning(std::string_view job,
   std::string list;
   for (const auto& r : extra) list += (list.empty() ? "" : ", ") + r;
   return "WARNING: " + list + " gives more than the recommended profile for the job '" +
-         std::string(job) + "'. Grant only what the job needs; this grant is recorded in the "
+         std::string(job) +
+         "'. Grant only what the job needs; this grant is recorded in the "
          "audit log.";
 }
 

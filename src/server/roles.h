@@ -14,9 +14,9 @@ namespace dss::server {
 
 enum class Permission : std::uint32_t {
   kUsersRead = 1U << 0,
-  kUsersManage = 1U << 1,    // create, disable, reset MFA
+  kUsersManage = 1U << 1,  // create, disable, reset MFA
   kRolesGrant = 1U << 2,
-  kTokensManage = 1U << 3,   // every user's API tokens (everyone manages their own)
+  kTokensManage = 1U << 3,  // every user's API tokens (everyone manages their own)
   kSettingsRead = 1U << 4,
   kSettingsWrite = 1U << 5,
   kKeysManage = 1U << 6,
@@ -24,7 +24,7 @@ enum class Permission : std::uint32_t {
   kReleasesRead = 1U << 8,
   kReleasesPublish = 1U << 9,  // publish and withdraw
   kDevicesRead = 1U << 10,
-  kDevicesManage = 1U << 11,   // enrolment tokens
+  kDevicesManage = 1U << 11,  // enrolment tokens
   kRolloutsManage = 1U << 12,
   kAuditRead = 1U << 13,
   kPostureRead = 1U << 14,
@@ -34,7 +34,7 @@ struct RoleInfo {
   std::string_view name;
   std::string_view job;  // the job it is for, in plain language
   std::uint32_t permissions;
-  bool privileged;       // MFA can never be waived for it
+  bool privileged;  // MFA can never be waived for it
 };
 
 const std::vector<RoleInfo>& builtin_roles();

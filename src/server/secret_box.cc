@@ -24,8 +24,9 @@ Result<SecretBox> SecretBox::open_or_create(const std::filesystem::path& key_fil
   if (raw.size() != kKeyBytes) {
     secure_zero(raw.data(), raw.size());
     return make_error(ErrorCode::kMalformed,
-                      key_file.string() + " is not a 32-byte key; restore it from your backup "
-                      "(without it, sign-in codes cannot be checked)");
+                      key_file.string() +
+                          " is not a 32-byte key; restore it from your backup "
+                          "(without it, sign-in codes cannot be checked)");
   }
   SecretBox box(SecretBytes(raw.data(), raw.size()));
   secure_zero(raw.data(), raw.size());
@@ -54,8 +55,8 @@ Result<SecretBytes> SecretBox::open(std::string_view sealed, std::string_view co
   unsigned long long n = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           out.data(), &n, nullptr, raw->data() + kNonceBytes, raw->size() - kNonceBytes,
-          reinterpret_cast<const unsigned char*>(context.data()), context.size(),
-          raw->data(), key_.data()) != 0) {
+          reinterpret_cast<const unsigned char*>(context.data()), context.size(), raw->data(),
+          key_.data()) != 0) {
     return make_error(ErrorCode::kDecryptFailed,
                       "a sealed secret does not open with this server's secret.key (a different "
                       "key, or a tampered database)");

@@ -94,10 +94,10 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
   audit_options.product_version = o.product_version;
   audit_options.fail_closed = settings::audit_fail_closed(settings_state);
   DSS_TRY(impl->audit, audit::AuditLog::open(o.state_dir / settings::kAuditDirName, *impl->clock,
-                                            audit_options));
+                                             audit_options));
   impl->sink = std::make_unique<SharedAuditSink>(*impl->audit);
-  impl->engine = std::make_unique<settings::SettingsEngine>(*impl->settings_store, *impl->sink,
-                                                            *impl->clock);
+  impl->engine =
+      std::make_unique<settings::SettingsEngine>(*impl->settings_store, *impl->sink, *impl->clock);
   DSS_TRY(SecretBox secrets, SecretBox::open_or_create(o.state_dir / "secret.key"));
 
   // The certificate: the operator's, or one generated on first start.
@@ -140,8 +140,8 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
 
   // The app needs the origin (with the real port) before the listener starts; with port 0 the
   // origin is fixed up right after binding.
-  impl->app = std::make_unique<App>(config, *impl->store, *impl->audit, *impl->engine,
-                                    *impl->clock, std::move(secrets));
+  impl->app = std::make_unique<App>(config, *impl->store, *impl->audit, *impl->engine, *impl->clock,
+                                    std::move(secrets));
   App* app = impl->app.get();
   DSS_TRY(impl->https,
           HttpsServer::start(
@@ -172,7 +172,8 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
   Impl* raw = impl.get();
   impl->ticker = std::thread([raw] {
     std::unique_lock<std::mutex> lock(raw->tick_mutex);
-    while (!raw->tick_cv.wait_for(lock, std::chrono::seconds(60), [raw] { return raw->stopping; })) {
+    while (
+        !raw->tick_cv.wait_for(lock, std::chrono::seconds(60), [raw] { return raw->stopping; })) {
       raw->app->tick();
     }
   });
@@ -231,8 +232,8 @@ Status restore_backup(const std::filesystem::path& state_dir, const std::filesys
   // migrated, so the backup itself is never modified.
   std::filesystem::copy_file(backup, tmp, std::filesystem::copy_options::overwrite_existing, ec);
   if (ec) return platform::io_error("cannot copy the backup to", tmp);
-  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read |
-                                        std::filesystem::perms::owner_write, ec);
+  std::filesystem::permissions(
+      tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   {
     auto check = SqliteStore::open(tmp);
     Status st = check ? (*check)->db().integrity_check() : Status(tl::unexpected(check.error()));

@@ -20,18 +20,18 @@ namespace dss::server {
 
 struct ServiceOptions {
   std::filesystem::path state_dir;
-  std::filesystem::path repo_dir;   // served at /repo/ when set
-  std::filesystem::path cert_pem;   // operator's certificate; empty: <state>/tls/cert.pem
+  std::filesystem::path repo_dir;  // served at /repo/ when set
+  std::filesystem::path cert_pem;  // operator's certificate; empty: <state>/tls/cert.pem
   std::filesystem::path key_pem;
   std::string bind = "127.0.0.1";
   std::uint16_t port = 8443;
-  std::string public_origin;        // default https://<bind>:<port>
+  std::string public_origin;  // default https://<bind>:<port>
   unsigned io_threads = 2;
   unsigned worker_threads = 64;
   std::string product_version;
-  std::string security_contact;     // security.txt; empty: the built-in default
+  std::string security_contact;  // security.txt; empty: the built-in default
   std::string security_policy;
-  const Clock* clock = nullptr;     // default: the system clock
+  const Clock* clock = nullptr;  // default: the system clock
   // Where first-start messages go (the certificate fingerprint, the one-time setup code):
   // the operator's terminal, never a log.
   std::function<void(const std::string&)> terminal;

@@ -313,8 +313,9 @@ Result<std::vector<FactorRecord>> SqliteStore::factors(std::int64_t user_id) {
 
 Result<std::int64_t> SqliteStore::add_factor(const FactorRecord& f) {
   auto guard = db_->lock();
-  DSS_TRY(auto q, db_->query("INSERT INTO mfa_factors (user_id, kind, label, sealed_secret, "
-                             "confirmed, last_used_step, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  DSS_TRY(auto q,
+          db_->query("INSERT INTO mfa_factors (user_id, kind, label, sealed_secret, "
+                     "confirmed, last_used_step, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"));
   DSS_TRY_STATUS(q.bind(f.user_id)
                      .bind(f.kind)
                      .bind(f.label)
@@ -334,8 +335,9 @@ Status SqliteStore::confirm_factor(std::int64_t factor_id) {
 }
 
 Result<bool> SqliteStore::advance_totp_step(std::int64_t factor_id, std::int64_t step) {
-  DSS_TRY(auto q, db_->query(
-                      "UPDATE mfa_factors SET last_used_step = ? WHERE id = ? AND last_used_step < ?"));
+  DSS_TRY(
+      auto q,
+      db_->query("UPDATE mfa_factors SET last_used_step = ? WHERE id = ? AND last_used_step < ?"));
   DSS_TRY(auto changed, q.bind(step).bind(factor_id).bind(step).run());
   return changed == 1;
 }
@@ -388,8 +390,7 @@ Result<bool> SqliteStore::use_recovery_code(std::int64_t user_id, std::size_t sl
                                             std::int64_t now_ms) {
   DSS_TRY(auto q, db_->query("UPDATE recovery_codes SET used_ms = ? WHERE user_id = ? AND slot = "
                              "? AND used_ms IS NULL"));
-  DSS_TRY(auto changed,
-          q.bind(now_ms).bind(user_id).bind(static_cast<std::int64_t>(slot)).run());
+  DSS_TRY(auto changed, q.bind(now_ms).bind(user_id).bind(static_cast<std::int64_t>(slot)).run());
   return changed == 1;
 }
 
@@ -416,8 +417,9 @@ Result<std::int64_t> SqliteStore::create_session(std::string_view token_hash,
 }
 
 Result<std::optional<SessionRecord>> SqliteStore::session_by_token(std::string_view token_hash) {
-  auto q = db_->query("SELECT id, user_id, state, created_ms, last_seen_ms, reauth_ms, source, "
-                      "user_agent FROM sessions WHERE token_hash = ? AND ended_ms IS NULL");
+  auto q = db_->query(
+      "SELECT id, user_id, state, created_ms, last_seen_ms, reauth_ms, source, "
+      "user_agent FROM sessions WHERE token_hash = ? AND ended_ms IS NULL");
   if (q) q->bind(token_hash);
   return first<SessionRecord>(std::move(q), session_from);
 }
@@ -481,8 +483,9 @@ Result<std::int64_t> SqliteStore::create_token(std::string_view token_hash,
 }
 
 Result<std::optional<ApiTokenRecord>> SqliteStore::token_by_hash(std::string_view token_hash) {
-  auto q = db_->query("SELECT id, user_id, name, roles, created_ms, expires_ms, revoked_ms, "
-                      "last_used_ms FROM api_tokens WHERE token_hash = ?");
+  auto q = db_->query(
+      "SELECT id, user_id, name, roles, created_ms, expires_ms, revoked_ms, "
+      "last_used_ms FROM api_tokens WHERE token_hash = ?");
   if (q) q->bind(token_hash);
   return first<ApiTokenRecord>(std::move(q), token_from);
 }
@@ -543,9 +546,8 @@ Status SqliteStore::prune_failures(std::int64_t before_ms) {
 
 // ---- devices
 
-Status SqliteStore::create_enrolment_token(std::string_view token_hash,
-                                           std::string_view created_by, std::int64_t now_ms,
-                                           std::int64_t expires_ms) {
+Status SqliteStore::create_enrolment_token(std::string_view token_hash, std::string_view created_by,
+                                           std::int64_t now_ms, std::int64_t expires_ms) {
   DSS_TRY(auto q, db_->query("INSERT INTO enrolment_tokens (token_hash, created_by, created_ms, "
                              "expires_ms) VALUES (?, ?, ?, ?)"));
   DSS_TRY_STATUS(q.bind(token_hash).bind(created_by).bind(now_ms).bind(expires_ms).run());
@@ -608,13 +610,15 @@ Status SqliteStore::track_advisories(const DeviceRecord& d) {
   }
   const std::int64_t at = d.last_checkin_ms.value_or(0);
   for (const auto& id : now_ids) {
-    DSS_TRY(auto q, db_->query("INSERT INTO device_advisories (device_id, advisory_id, first_seen_ms) "
-                               "VALUES (?, ?, ?) ON CONFLICT (device_id, advisory_id) DO UPDATE SET "
-                               "fixed_ms = NULL, fixed_version = NULL"));
+    DSS_TRY(auto q,
+            db_->query("INSERT INTO device_advisories (device_id, advisory_id, first_seen_ms) "
+                       "VALUES (?, ?, ?) ON CONFLICT (device_id, advisory_id) DO UPDATE SET "
+                       "fixed_ms = NULL, fixed_version = NULL"));
     DSS_TRY_STATUS(q.bind(d.id).bind(id).bind(at).run());
   }
-  DSS_TRY(auto open_q, db_->query("SELECT advisory_id FROM device_advisories WHERE device_id = ? AND "
-                                  "fixed_ms IS NULL"));
+  DSS_TRY(auto open_q,
+          db_->query("SELECT advisory_id FROM device_advisories WHERE device_id = ? AND "
+                     "fixed_ms IS NULL"));
   DSS_TRY(const auto open, open_q.bind(d.id).all([](const Row& r) { return r.text(0); }));
   for (const auto& id : open) {
     if (now_ids.contains(id)) continue;
@@ -634,9 +638,8 @@ Result<std::vector<AdvisoryExposure>> SqliteStore::advisory_exposure() {
   });
 }
 
-Result<std::vector<DeviceRecord>> SqliteStore::devices_with_other_log_root(std::int64_t size,
-                                                                        std::string_view root_hex,
-                                                                        std::string_view except_id) {
+Result<std::vector<DeviceRecord>> SqliteStore::devices_with_other_log_root(
+    std::int64_t size, std::string_view root_hex, std::string_view except_id) {
   DSS_TRY(auto q, db_->query("SELECT " + std::string(kDeviceColumns) +
                              " FROM devices WHERE log_size = ? AND log_root != '' AND "
                              "log_root != ? AND id != ? ORDER BY id LIMIT 10"));
@@ -651,24 +654,24 @@ Status SqliteStore::write_checkin(const DeviceRecord& d) {
                              "log_size = ?, log_root = ?, log_checkpoint = ?, log_detail = ? "
                              "WHERE id = ?"));
   DSS_TRY_STATUS(changed_one(q.bind_optional(d.last_checkin_ms)
-                         .bind(d.installed_version)
-                         .bind(d.channel)
-                         .bind(d.policy_version)
-                         .bind(d.loosened_json)
-                         .bind(d.domain_json)
-                         .bind(std::int64_t{d.domain_failed})
-                         .bind(d.last_result)
-                         .bind(d.last_result_version)
-                         .bind(d.last_result_detail)
-                         .bind(d.advisories_json)
-                         .bind(d.log_status)
-                         .bind(d.log_size)
-                         .bind(d.log_root)
-                         .bind(d.log_checkpoint)
-                         .bind(d.log_detail)
-                         .bind(d.id)
-                         .run(),
-                     "the device"));
+                                 .bind(d.installed_version)
+                                 .bind(d.channel)
+                                 .bind(d.policy_version)
+                                 .bind(d.loosened_json)
+                                 .bind(d.domain_json)
+                                 .bind(std::int64_t{d.domain_failed})
+                                 .bind(d.last_result)
+                                 .bind(d.last_result_version)
+                                 .bind(d.last_result_detail)
+                                 .bind(d.advisories_json)
+                                 .bind(d.log_status)
+                                 .bind(d.log_size)
+                                 .bind(d.log_root)
+                                 .bind(d.log_checkpoint)
+                                 .bind(d.log_detail)
+                                 .bind(d.id)
+                                 .run(),
+                             "the device"));
   return track_advisories(d);
 }
 

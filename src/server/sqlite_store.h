@@ -35,8 +35,7 @@ class SqliteStore final : public Store {
   Result<bool> use_recovery_code(std::int64_t user_id, std::size_t slot,
                                  std::int64_t now_ms) override;
 
-  Result<std::int64_t> create_session(std::string_view token_hash,
-                                      const SessionRecord& s) override;
+  Result<std::int64_t> create_session(std::string_view token_hash, const SessionRecord& s) override;
   Result<std::optional<SessionRecord>> session_by_token(std::string_view token_hash) override;
   Status touch_session(std::int64_t id, std::int64_t now_ms) override;
   Status set_session_state(std::int64_t id, std::string_view state) override;
@@ -44,11 +43,9 @@ class SqliteStore final : public Store {
   Result<std::vector<SessionRecord>> sessions_of(std::int64_t user_id) override;
   Result<bool> end_session(std::int64_t id, std::int64_t user_id, std::string_view why,
                            std::int64_t now_ms) override;
-  Status end_sessions_of(std::int64_t user_id, std::string_view why,
-                         std::int64_t now_ms) override;
+  Status end_sessions_of(std::int64_t user_id, std::string_view why, std::int64_t now_ms) override;
 
-  Result<std::int64_t> create_token(std::string_view token_hash,
-                                    const ApiTokenRecord& t) override;
+  Result<std::int64_t> create_token(std::string_view token_hash, const ApiTokenRecord& t) override;
   Result<std::optional<ApiTokenRecord>> token_by_hash(std::string_view token_hash) override;
   Result<std::vector<ApiTokenRecord>> tokens(std::optional<std::int64_t> user_id) override;
   Result<bool> revoke_token(std::int64_t id, std::int64_t now_ms) override;
@@ -67,9 +64,8 @@ class SqliteStore final : public Store {
   Result<std::vector<DeviceRecord>> devices() override;
   Status record_checkin(const DeviceRecord& state) override;
   Result<std::vector<AdvisoryExposure>> advisory_exposure() override;
-  Result<std::vector<DeviceRecord>> devices_with_other_log_root(std::int64_t size,
-                                                               std::string_view root_hex,
-                                                               std::string_view except_id) override;
+  Result<std::vector<DeviceRecord>> devices_with_other_log_root(
+      std::int64_t size, std::string_view root_hex, std::string_view except_id) override;
 
   Status set_setup_code(std::string_view code_hash, std::int64_t expires_ms) override;
   Result<bool> consume_setup_code(std::string_view code_hash, std::int64_t now_ms) override;

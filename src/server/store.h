@@ -22,14 +22,14 @@ struct UserRecord {
   std::vector<std::string> roles;  // the roles granted, sorted
   std::string password_hash;       // Argon2id PHC string
   bool disabled = false;
-  bool mfa_opt_out = false;        // only honoured for unprivileged roles while the setting allows
+  bool mfa_opt_out = false;  // only honoured for unprivileged roles while the setting allows
   std::int64_t created_ms = 0;
 };
 
 struct FactorRecord {
   std::int64_t id = 0;
   std::int64_t user_id = 0;
-  std::string kind;           // "totp"; "webauthn" next
+  std::string kind;  // "totp"; "webauthn" next
   std::string label;
   std::string sealed_secret;  // TOTP seed sealed with the server's secret key
   bool confirmed = false;
@@ -85,8 +85,8 @@ struct DeviceRecord {
   // The release transparency checkpoint the device kept, as the server judged it (witness.h).
   std::string log_status = "none";  // witness_status_name()
   std::int64_t log_size = 0;
-  std::string log_root;             // hex; empty when the checkpoint did not open
-  std::string log_checkpoint;       // the signed note, kept as evidence
+  std::string log_root;        // hex; empty when the checkpoint did not open
+  std::string log_checkpoint;  // the signed note, kept as evidence
   std::string log_detail;
 };
 
@@ -180,9 +180,8 @@ class DeviceStore {
   virtual Result<std::vector<AdvisoryExposure>> advisory_exposure() = 0;
   // Other devices whose kept checkpoint has `size` entries but another root: each one proves,
   // with this device's, that the log showed two histories.
-  virtual Result<std::vector<DeviceRecord>> devices_with_other_log_root(std::int64_t size,
-                                                                       std::string_view root_hex,
-                                                                       std::string_view except_id) = 0;
+  virtual Result<std::vector<DeviceRecord>> devices_with_other_log_root(
+      std::int64_t size, std::string_view root_hex, std::string_view except_id) = 0;
 };
 
 class SetupStore {

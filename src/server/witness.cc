@@ -27,12 +27,18 @@ WitnessVerdict verdict(WitnessStatus status, std::string detail) {
 
 std::string_view witness_status_name(WitnessStatus s) {
   switch (s) {
-    case WitnessStatus::kNone: return "none";
-    case WitnessStatus::kUnchecked: return "unchecked";
-    case WitnessStatus::kConsistent: return "consistent";
-    case WitnessStatus::kAhead: return "ahead";
-    case WitnessStatus::kInvalid: return "invalid";
-    case WitnessStatus::kForked: return "forked";
+    case WitnessStatus::kNone:
+      return "none";
+    case WitnessStatus::kUnchecked:
+      return "unchecked";
+    case WitnessStatus::kConsistent:
+      return "consistent";
+    case WitnessStatus::kAhead:
+      return "ahead";
+    case WitnessStatus::kInvalid:
+      return "invalid";
+    case WitnessStatus::kForked:
+      return "forked";
   }
   return "none";
 }
@@ -40,8 +46,9 @@ std::string_view witness_status_name(WitnessStatus s) {
 WitnessVerdict witness_checkpoint(const fs::path& repo_dir, std::string_view note) {
   if (note.empty()) return verdict(WitnessStatus::kNone, "the device reported no checkpoint");
   const fs::path dir = repo_dir / "transparency";
-  auto vkey = repo_dir.empty() ? Result<std::string>(make_error(ErrorCode::kNotFound, "no repository"))
-                               : platform::read_text_file(dir / "log" / "log.vkey", kMaxLogFile);
+  auto vkey = repo_dir.empty()
+                  ? Result<std::string>(make_error(ErrorCode::kNotFound, "no repository"))
+                  : platform::read_text_file(dir / "log" / "log.vkey", kMaxLogFile);
   auto served_note = vkey ? platform::read_text_file(dir / "checkpoint", kMaxLogFile) : vkey;
   if (!vkey || !served_note) {
     return verdict(WitnessStatus::kUnchecked,
@@ -50,8 +57,8 @@ WitnessVerdict witness_checkpoint(const fs::path& repo_dir, std::string_view not
   while (!vkey->empty() && vkey->back() == '\n') vkey->pop_back();
   auto verifier = tlog::NoteVerifier::parse(*vkey);
   if (!verifier) {
-    return verdict(WitnessStatus::kUnchecked, "the served log's key is unreadable: " +
-                                                  verifier.error().message);
+    return verdict(WitnessStatus::kUnchecked,
+                   "the served log's key is unreadable: " + verifier.error().message);
   }
   const transparency::LogKey key{verifier->name(), *verifier};
   auto served = transparency::open_log_checkpoint(*served_note, key);
@@ -72,8 +79,8 @@ WitnessVerdict witness_checkpoint(const fs::path& repo_dir, std::string_view not
   }
   std::optional<std::string> proof;
   if (device->size < served->size) {
-    auto p = platform::read_text_file(dir / "consistency" / (std::to_string(device->size) + ".json"),
-                                      kMaxLogFile);
+    auto p = platform::read_text_file(
+        dir / "consistency" / (std::to_string(device->size) + ".json"), kMaxLogFile);
     if (!p) {
       v.status = WitnessStatus::kUnchecked;
       v.detail = "this server serves no consistency proof from " + std::to_string(device->size) +

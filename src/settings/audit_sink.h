@@ -25,15 +25,15 @@ inline constexpr std::string_view kActionChime = "settings.chime";
 // Outcomes.
 inline constexpr std::string_view kOutcomeApplied = "applied";
 inline constexpr std::string_view kOutcomeRefused = "refused";
-inline constexpr std::string_view kOutcomeFailed = "failed";     // recorded, then not stored
+inline constexpr std::string_view kOutcomeFailed = "failed";  // recorded, then not stored
 inline constexpr std::string_view kOutcomeReminder = "reminder";
 
 struct SettingsAuditEvent {
   UnixSeconds time = 0;
-  std::string actor;            // an identifier, never a secret
-  std::string role;             // the actor's role name
-  std::string action;           // one of kAction*
-  std::string key;              // setting key, template name or policy source
+  std::string actor;   // an identifier, never a secret
+  std::string role;    // the actor's role name
+  std::string action;  // one of kAction*
+  std::string key;     // setting key, template name or policy source
   std::string old_value;
   std::string new_value;
   std::string reason;           // the actor's stated reason, or the refusal's cause

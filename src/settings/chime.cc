@@ -103,8 +103,8 @@ std::optional<SettingsAuditEvent> due_reminder(const SettingsState& state, UnixS
   for (const Loosening& l : loose) {
     e.key += (e.key.empty() ? "" : ",") + l.key;
     if (!e.new_value.empty()) e.new_value += "; ";
-    e.new_value += l.key + "=" + l.value + " by " + l.set_by + " at " +
-                   format_utc_timestamp(l.set_at);
+    e.new_value +=
+        l.key + "=" + l.value + " by " + l.set_by + " at " + format_utc_timestamp(l.set_at);
   }
   e.reason = "reminder: settings remain looser than the secure default";
   e.outcome = std::string(kOutcomeReminder);

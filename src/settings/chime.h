@@ -30,7 +30,7 @@ struct Loosening {
   std::string secure_default;  // as typed
   std::string set_by;          // actor id; "template NAME by ACTOR" for a template value
   UnixSeconds set_at = 0;
-  std::string undo;            // the command that restores the secure default
+  std::string undo;  // the command that restores the secure default
 };
 
 // The loosened settings, in declaration order. Empty means the secure posture.

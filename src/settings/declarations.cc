@@ -51,8 +51,7 @@ Declaration integer(std::string_view key, std::int64_t secure_default, std::int6
 // A choice (values listed strictest first) or a set (allowed members); the caller sets the
 // default (assigning it here trips a GCC 12 maybe-uninitialized false positive).
 Declaration listed(Kind kind, std::string_view key, std::vector<std::string_view> allowed,
-                   std::string_view description,
-                   std::string_view risk, RoleSet roles, bool floor) {
+                   std::string_view description, std::string_view risk, RoleSet roles, bool floor) {
   Declaration d;
   d.key = key;
   d.kind = kind;
@@ -67,8 +66,8 @@ Declaration listed(Kind kind, std::string_view key, std::vector<std::string_view
 Declaration choice(std::string_view key, std::string_view secure_default,
                    std::vector<std::string_view> strictest_first, std::string_view description,
                    std::string_view risk, RoleSet roles, bool floor = true) {
-  Declaration d = listed(Kind::kChoice, key, std::move(strictest_first), description, risk,
-                         roles, floor);
+  Declaration d =
+      listed(Kind::kChoice, key, std::move(strictest_first), description, risk, roles, floor);
   d.secure_default = std::string(secure_default);
   return d;
 }
@@ -126,10 +125,10 @@ std::vector<Declaration> build_table() {
       "Attackers can try many more passwords against each account, so weak passwords fall "
       "sooner.",
       kSecurity));
-  t.push_back(integer(
-      "session.idle_timeout_minutes", 30, 5, 240, D::kLowerIsStricter, "minutes",
-      "How long a signed-in session may sit unused before the person must sign in again.",
-      "An unattended screen or a stolen session stays usable for longer.", kSecurity));
+  t.push_back(
+      integer("session.idle_timeout_minutes", 30, 5, 240, D::kLowerIsStricter, "minutes",
+              "How long a signed-in session may sit unused before the person must sign in again.",
+              "An unattended screen or a stolen session stays usable for longer.", kSecurity));
   t.push_back(integer(
       "session.absolute_lifetime_hours", 12, 1, 168, D::kLowerIsStricter, "hours",
       "The longest a session lasts, even while in use, before the person must sign in again.",
@@ -165,8 +164,7 @@ std::vector<Declaration> build_table() {
       "update.deferral_hours", 0, 0, 720, D::kLowerIsStricter, "hours",
       "How long a new release waits after publication before it installs (a staged rollout). "
       "Releases that fix an advisory affecting the installed version never wait.",
-      "Fixes that are not yet covered by an advisory reach this installation later.",
-      kOperations));
+      "Fixes that are not yet covered by an advisory reach this installation later.", kOperations));
   t.push_back(boolean(
       "update.allow_downgrade", false,
       "Whether an older release may replace a newer one. Off means only newer releases install.",
@@ -193,8 +191,7 @@ std::vector<Declaration> build_table() {
       "domain.require_tls", true,
       "Whether DSS refuses to start unless the system's encryption library supports the "
       "required TLS version and no unencrypted listener is enabled.",
-      "DSS may run with no working network encryption, exposing everything it sends.",
-      kOwnerOnly));
+      "DSS may run with no working network encryption, exposing everything it sends.", kOwnerOnly));
   t.push_back(boolean(
       "domain.require_clock_sync", true,
       "Whether DSS refuses to start unless the system clock is kept in step with a time "
@@ -206,8 +203,8 @@ std::vector<Declaration> build_table() {
       "domain.clock_max_error_seconds", 1, 1, 300, D::kLowerIsStricter, "seconds",
       "How far, at most, the system clock may be from true time, as the operating system "
       "estimates it.",
-      "Larger clock errors let recently expired signatures and sessions keep working.",
-      kOwnerOnly, /*floor=*/false));  // a fact of the local machine the provider cannot know
+      "Larger clock errors let recently expired signatures and sessions keep working.", kOwnerOnly,
+      /*floor=*/false));  // a fact of the local machine the provider cannot know
   t.push_back(boolean(
       "domain.refuse_root", true,
       "Whether DSS refuses to run as the all-powerful administrator account (root).",
@@ -228,8 +225,8 @@ std::vector<Declaration> build_table() {
       "domain.min_free_disk_mb", 1024, 0, 1048576, D::kHigherIsStricter, "MiB",
       "How much free disk space DSS requires in its state folder before it starts (0 turns the "
       "check off).",
-      "A full disk can stop audit records and updates from being written, silently.",
-      kOwnerOnly, /*floor=*/false));  // disk sizes are local
+      "A full disk can stop audit records and updates from being written, silently.", kOwnerOnly,
+      /*floor=*/false));  // disk sizes are local
   return t;
 }
 
@@ -274,12 +271,18 @@ bool subset(const Members& a, const Members& b) {
 
 std::string_view role_name(Role role) {
   switch (role) {
-    case Role::kOwner: return "owner";
-    case Role::kSecurityOfficer: return "security-officer";
-    case Role::kReleaseManager: return "release-manager";
-    case Role::kOperator: return "operator";
-    case Role::kAuditor: return "auditor";
-    case Role::kViewer: return "viewer";
+    case Role::kOwner:
+      return "owner";
+    case Role::kSecurityOfficer:
+      return "security-officer";
+    case Role::kReleaseManager:
+      return "release-manager";
+    case Role::kOperator:
+      return "operator";
+    case Role::kAuditor:
+      return "auditor";
+    case Role::kViewer:
+      return "viewer";
   }
   return "unknown";
 }
@@ -319,14 +322,14 @@ Result<const Declaration*> find_declaration(std::string_view key) {
   for (const Declaration& d : declarations()) {
     if (d.key == key) return &d;
   }
-  return make_error(ErrorCode::kUnknownSetting,
-                    "unknown setting \"" + std::string(key) +
-                        "\"; `dss settings list` shows every setting");
+  return make_error(ErrorCode::kUnknownSetting, "unknown setting \"" + std::string(key) +
+                                                    "\"; `dss settings list` shows every setting");
 }
 
 std::string strictness_text(const Declaration& d) {
   switch (d.kind) {
-    case Kind::kBool: return d.stricter_bool ? "on is stricter" : "off is stricter";
+    case Kind::kBool:
+      return d.stricter_bool ? "on is stricter" : "off is stricter";
     case Kind::kInteger:
       return d.direction == Direction::kHigherIsStricter ? "higher is stricter"
                                                          : "lower is stricter";
@@ -335,14 +338,16 @@ std::string strictness_text(const Declaration& d) {
       for (auto v : d.allowed) out += (out.empty() ? "" : " is stricter than ") + std::string(v);
       return out;
     }
-    case Kind::kSet: return "fewer is stricter";
+    case Kind::kSet:
+      return "fewer is stricter";
   }
   return "";
 }
 
 std::string allowed_text(const Declaration& d) {
   switch (d.kind) {
-    case Kind::kBool: return "on or off";
+    case Kind::kBool:
+      return "on or off";
     case Kind::kInteger:
       return "a whole number from " + std::to_string(d.min) + " to " + std::to_string(d.max) +
              " (" + std::string(d.unit) + ")";
@@ -471,7 +476,7 @@ Comparison compare(const Declaration& d, const Value& a, const Value& b) {
     case Kind::kInteger: {
       const bool higher = std::get<std::int64_t>(a) > std::get<std::int64_t>(b);
       return higher == (d.direction == Direction::kHigherIsStricter) ? Comparison::kStricter
-                                                                      : Comparison::kLooser;
+                                                                     : Comparison::kLooser;
     }
     case Kind::kChoice:
       return choice_index(d, std::get<std::string>(a)) < choice_index(d, std::get<std::string>(b))
@@ -498,8 +503,7 @@ Value strictest(const Declaration& d, const Value& value, const Value& floor) {
     Members both;
     const Members& a = std::get<Members>(value);
     const Members& b = std::get<Members>(floor);
-    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(),
-                          std::inserter(both, both.end()));
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::inserter(both, both.end()));
     if (both.empty()) return floor;
     return both;
   }

@@ -70,10 +70,10 @@ struct Declaration {
   std::string_view description;  // what it does, for an intelligent non-expert
   std::string_view risk;         // what loosening it gives up, in business terms
   Value secure_default;
-  bool stricter_bool = true;                          // kBool
-  std::int64_t min = 0, max = 0;                      // kInteger, inclusive
-  Direction direction = Direction::kHigherIsStricter; // kInteger
-  std::string_view unit;                              // kInteger, e.g. "minutes"
+  bool stricter_bool = true;                           // kBool
+  std::int64_t min = 0, max = 0;                       // kInteger, inclusive
+  Direction direction = Direction::kHigherIsStricter;  // kInteger
+  std::string_view unit;                               // kInteger, e.g. "minutes"
   std::vector<std::string_view> allowed;  // kChoice: strictest first; kSet: allowed members
   RoleSet may_change;
   bool policy_may_pin_floor = false;

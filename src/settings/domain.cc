@@ -83,14 +83,15 @@ void check_dir(const SystemProbe& probe, CheckResult& r, const std::string& dir,
     return;
   }
   if ((st->mode & 077U) != 0) {
-    fail(r, std::string(what) + " " + dir + " has permissions " + octal(st->mode) +
-                ", so other accounts can reach it",
+    fail(r,
+         std::string(what) + " " + dir + " has permissions " + octal(st->mode) +
+             ", so other accounts can reach it",
          "chmod 0700 " + dir);
   }
   if (st->owner_uid != uid) {
-    fail(r, std::string(what) + " " + dir + " is owned by user id " +
-                std::to_string(st->owner_uid) + ", not the service account (" +
-                std::to_string(uid) + ")",
+    fail(r,
+         std::string(what) + " " + dir + " is owned by user id " + std::to_string(st->owner_uid) +
+             ", not the service account (" + std::to_string(uid) + ")",
          "chown " + std::to_string(uid) + " " + dir);
   }
 }
@@ -103,8 +104,8 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
   std::vector<CheckResult> out;
 
   {
-    CheckResult r = start("tls", "network encryption (TLS) is available and always used",
-                          "domain.require_tls");
+    CheckResult r =
+        start("tls", "network encryption (TLS) is available and always used", "domain.require_tls");
     const std::string min = std::get<std::string>(find(all, "tls.min_version").value);
     if (!bool_setting(all, "domain.require_tls")) {
       waived(r, "an owner turned this requirement off");
@@ -118,7 +119,8 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
         fail(r, "an unencrypted listener is enabled (tls.plaintext_listener is on)",
              "dss settings set tls.plaintext_listener off");
       }
-      if (r.status == CheckStatus::kPass) r.finding = "TLS " + min + " or newer, no unencrypted listener";
+      if (r.status == CheckStatus::kPass)
+        r.finding = "TLS " + min + " or newer, no unencrypted listener";
     }
     out.push_back(std::move(r));
   }
@@ -137,9 +139,9 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
            "start a time service: timedatectl set-ntp true (or install chrony), then wait a "
            "minute and run dss doctor again");
     } else if (c->max_error_microseconds > max_s * 1'000'000) {
-      fail(r, "the clock may be off by up to " +
-                  std::to_string(c->max_error_microseconds / 1000) + " ms, more than the " +
-                  std::to_string(max_s) + " s allowed",
+      fail(r,
+           "the clock may be off by up to " + std::to_string(c->max_error_microseconds / 1000) +
+               " ms, more than the " + std::to_string(max_s) + " s allowed",
            "check the time service can reach its servers (chronyc sources or timedatectl "
            "timesync-status)");
     } else {
@@ -179,8 +181,9 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
           for (const std::string& f : *files) {
             auto st = probe.path_state(f);
             if (st && st->exists && (st->mode & 077U) != 0) {
-              fail(r, "key file " + f + " has permissions " + octal(st->mode) +
-                          ", so other accounts can read it",
+              fail(r,
+                   "key file " + f + " has permissions " + octal(st->mode) +
+                       ", so other accounts can read it",
                    "chmod 0600 " + f);
             }
           }
@@ -200,8 +203,9 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
       fail(r, "the operating system could not be identified (" + os.error().message + ")",
            "make sure /etc/os-release exists");
     } else {
-      const std::string fix = "upgrade to a supported release (Debian 12+, Ubuntu 22.04+, "
-                              "RHEL 9+, with Linux 5.10 or newer)";
+      const std::string fix =
+          "upgrade to a supported release (Debian 12+, Ubuntu 22.04+, "
+          "RHEL 9+, with Linux 5.10 or newer)";
       const auto [kmaj, kmin] = major_minor(os->kernel_release);
       if (os->kernel_name != "Linux") {
         fail(r, "the kernel is " + os->kernel_name + ", not Linux", fix);
@@ -209,11 +213,11 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
         fail(r, "Linux " + os->kernel_release + " is older than 5.10", fix);
       }
       const auto [dmaj, dmin] = major_minor(os->distro_version);
-      const bool supported = (os->distro_id == "debian" && dmaj >= 12) ||
-                             (os->distro_id == "ubuntu" && (dmaj > 22 || (dmaj == 22 && dmin >= 4))) ||
-                             ((os->distro_id == "rhel" || os->distro_id == "rocky" ||
-                               os->distro_id == "almalinux") &&
-                              dmaj >= 9);
+      const bool supported =
+          (os->distro_id == "debian" && dmaj >= 12) ||
+          (os->distro_id == "ubuntu" && (dmaj > 22 || (dmaj == 22 && dmin >= 4))) ||
+          ((os->distro_id == "rhel" || os->distro_id == "rocky" || os->distro_id == "almalinux") &&
+           dmaj >= 9);
       if (!supported) {
         fail(r, os->distro_id + " " + os->distro_version + " is not a supported release", fix);
       }
@@ -231,8 +235,8 @@ std::vector<CheckResult> check_domain(const SystemProbe& probe, const SettingsSt
     if (min_mb == 0) {
       waived(r, "an owner set the minimum to 0");
     } else if (auto free = probe.free_bytes(paths.state_dir); !free) {
-      fail(r, "free space in " + paths.state_dir + " could not be read (" + free.error().message +
-                  ")",
+      fail(r,
+           "free space in " + paths.state_dir + " could not be read (" + free.error().message + ")",
            "make sure the state folder exists");
     } else if ((*free >> 20) < static_cast<std::uint64_t>(min_mb)) {
       fail(r,
@@ -270,9 +274,9 @@ Status enforce_domain(const SystemProbe& probe, const SettingsState& state,
     message += "\n  " + format_check(r);
   }
   if (message.empty()) return ok();
-  return make_error(ErrorCode::kDomainCheckFailed,
-                    "refusing to start: the machine does not meet DSS's security requirements:" +
-                        message);
+  return make_error(
+      ErrorCode::kDomainCheckFailed,
+      "refusing to start: the machine does not meet DSS's security requirements:" + message);
 }
 
 }  // namespace dss::settings

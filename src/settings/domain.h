@@ -17,7 +17,7 @@
 namespace dss::settings {
 
 struct ClockState {
-  bool synchronised = false;           // the kernel says a time service keeps it in step
+  bool synchronised = false;                // the kernel says a time service keeps it in step
   std::int64_t max_error_microseconds = 0;  // the kernel's estimate of the worst error
 };
 
@@ -63,12 +63,12 @@ enum class CheckStatus : std::uint8_t {
 };
 
 struct CheckResult {
-  std::string id;             // "tls", "clock", "not-root", "private-dirs", "os", "disk"
-  std::string requirement;    // the requirement, in plain words
-  std::string governed_by;    // the domain.* setting that can loosen it
+  std::string id;           // "tls", "clock", "not-root", "private-dirs", "os", "disk"
+  std::string requirement;  // the requirement, in plain words
+  std::string governed_by;  // the domain.* setting that can loosen it
   CheckStatus status = CheckStatus::kPass;
-  std::string finding;        // what was found
-  std::string fix;            // what to do (empty when it passes)
+  std::string finding;  // what was found
+  std::string fix;      // what to do (empty when it passes)
 };
 
 // Runs every check, in a fixed order.

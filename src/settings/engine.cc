@@ -137,8 +137,7 @@ Result<Preview> SettingsEngine::preview_template(const Actor& actor, std::string
   return plan.preview;
 }
 
-Status SettingsEngine::record_and_save(const SettingsAuditEvent& event,
-                                       const SettingsState& next) {
+Status SettingsEngine::record_and_save(const SettingsAuditEvent& event, const SettingsState& next) {
   DSS_TRY(SettingsState current, store_.load());
   if (auto r = audit_.record(event); !r) {
     if (audit_fails_closed(current)) {
@@ -244,11 +243,11 @@ Result<PolicyOutcome> SettingsEngine::apply_policy_bundle(std::string_view verif
       return outcome;
     }
     if (bundle->bundle_version <= current.bundle_version) {
-      return refuse(Error{ErrorCode::kBadVersion,
-                          "policy bundle version " + std::to_string(bundle->bundle_version) +
-                              " is not newer than the applied version " +
-                              std::to_string(current.bundle_version) +
-                              "; the applied policy stays in force"});
+      return refuse(Error{ErrorCode::kBadVersion, "policy bundle version " +
+                                                      std::to_string(bundle->bundle_version) +
+                                                      " is not newer than the applied version " +
+                                                      std::to_string(current.bundle_version) +
+                                                      "; the applied policy stays in force"});
     }
   }
   SettingsState next = state;
@@ -267,10 +266,10 @@ Result<PolicyOutcome> SettingsEngine::apply_policy_bundle(std::string_view verif
   }
   outcome.changes = diff(state, next);
   SettingsAuditEvent event = policy_event(kActionPolicyApplied, source, kOutcomeApplied);
-  event.old_value = state.policy ? "bundle " + std::to_string(state.policy->bundle.bundle_version)
-                                 : "no bundle";
-  event.new_value = "bundle " + std::to_string(bundle->bundle_version) + ": " +
-                    serialize_policy_bundle(*bundle);
+  event.old_value =
+      state.policy ? "bundle " + std::to_string(state.policy->bundle.bundle_version) : "no bundle";
+  event.new_value =
+      "bundle " + std::to_string(bundle->bundle_version) + ": " + serialize_policy_bundle(*bundle);
   event.reason = describe_changes(outcome.changes);
   DSS_TRY_STATUS(record_and_save(event, next));
   return outcome;

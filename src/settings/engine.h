@@ -58,10 +58,10 @@ struct SettingChange {
 
 // What a command would do, computed without changing anything.
 struct Preview {
-  std::vector<SettingChange> changes;   // settings whose effective value changes
-  bool loosens = false;                 // any change loosens: a phrase is needed
-  std::string phrase;                   // the exact phrase to type (empty if not needed)
-  std::vector<std::string> risks;       // "KEY: risk" for each loosened setting
+  std::vector<SettingChange> changes;  // settings whose effective value changes
+  bool loosens = false;                // any change loosens: a phrase is needed
+  std::string phrase;                  // the exact phrase to type (empty if not needed)
+  std::vector<std::string> risks;      // "KEY: risk" for each loosened setting
 };
 
 struct PolicyOutcome {
@@ -89,8 +89,7 @@ class SettingsEngine {
   // Removes the local value: the template value (raised to any floor) applies again.
   Result<Preview> reset(const Actor& actor, std::string_view key, const Consent& consent);
   // Chooses a template and removes every local value.
-  Result<Preview> apply_template(const Actor& actor, std::string_view name,
-                                 const Consent& consent);
+  Result<Preview> apply_template(const Actor& actor, std::string_view name, const Consent& consent);
 
   // Applies a policy bundle whose bytes the caller has verified through TUF; no user action.
   // Records "policy.applied" or "policy.refused". `source` says where it came from.

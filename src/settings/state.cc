@@ -13,9 +13,9 @@ tl::unexpected<Error> malformed(std::string message) {
 }
 
 tl::unexpected<Error> invalid_type(const Declaration& d, std::string_view expected) {
-  return make_error(ErrorCode::kInvalidValue,
-                    std::string(d.key) + ": wrong type, expected " + std::string(expected) +
-                        "; allowed: " + allowed_text(d));
+  return make_error(ErrorCode::kInvalidValue, std::string(d.key) + ": wrong type, expected " +
+                                                  std::string(expected) +
+                                                  "; allowed: " + allowed_text(d));
 }
 
 // Reads a value of the declared type from JSON; the error names the key.
@@ -109,8 +109,9 @@ Result<PolicyBundle> bundle_from_json(json::Element e) {
     DSS_TRY(const Declaration* d, find_declaration(f.key));
     if (!d->policy_may_pin_floor) {
       return make_error(ErrorCode::kPermissionDenied,
-                        std::string(d->key) + ": the provider's policy may not pin a floor for "
-                                              "this setting");
+                        std::string(d->key) +
+                            ": the provider's policy may not pin a floor for "
+                            "this setting");
     }
     DSS_TRY(Value v, value_from_json(*d, f.value));
     if (!b.floors.emplace(std::string(f.key), std::move(v)).second) {
@@ -243,10 +244,14 @@ Result<PolicyBundle> parse_policy_bundle(std::string_view bytes) {
 
 std::string_view source_name(Source s) {
   switch (s) {
-    case Source::kDefault: return "default";
-    case Source::kTemplate: return "template";
-    case Source::kLocal: return "local";
-    case Source::kPolicyFloor: return "policy floor";
+    case Source::kDefault:
+      return "default";
+    case Source::kTemplate:
+      return "template";
+    case Source::kLocal:
+      return "local";
+    case Source::kPolicyFloor:
+      return "policy floor";
   }
   return "unknown";
 }
@@ -283,7 +288,8 @@ std::vector<Effective> resolve(const SettingsState& state) {
         if (!(raised == e.value)) {
           e.value = std::move(raised);
           e.source = Source::kPolicyFloor;
-          e.set_by = "provider policy bundle " + std::to_string(state.policy->bundle.bundle_version);
+          e.set_by =
+              "provider policy bundle " + std::to_string(state.policy->bundle.bundle_version);
           e.set_at = state.policy->applied_at;
           e.reason = "floor pinned by the provider (" + state.policy->source + ")";
         }

@@ -84,9 +84,9 @@ std::string_view source_name(Source s);
 struct Effective {
   const Declaration* declaration = nullptr;
   Value value;
-  Value template_value;        // what the chosen template gives
+  Value template_value;  // what the chosen template gives
   Source source = Source::kDefault;
-  std::string set_by;          // empty for kDefault
+  std::string set_by;  // empty for kDefault
   UnixSeconds set_at = 0;
   std::string reason;
   std::optional<Value> floor;  // what the policy pins, if anything

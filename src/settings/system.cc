@@ -50,15 +50,15 @@ Result<SettingsState> FileSettingsStore::load() {
   auto state = parse_settings(*text);
   if (!state) {
     return make_error(state.error().code,
-                      path().string() + " is not a valid settings file: " +
-                          state.error().message);
+                      path().string() + " is not a valid settings file: " + state.error().message);
   }
   return state;
 }
 
 Status FileSettingsStore::save(const SettingsState& state) {
   DSS_TRY_STATUS(platform::ensure_private_dir(dir_));
-  return platform::write_file_atomic(path(), serialize_settings(state), platform::FileMode::kPrivate);
+  return platform::write_file_atomic(path(), serialize_settings(state),
+                                     platform::FileMode::kPrivate);
 }
 
 audit::Event to_audit_event(const SettingsAuditEvent& event) {
@@ -87,12 +87,13 @@ audit::Event to_audit_event(const SettingsAuditEvent& event) {
   } else {
     e.action = "config.change";  // a template applied, or a refused change
   }
-  for (const auto& [k, v] : {std::pair<const char*, const std::string&>{"settings_action", event.action},
-                             {"role", event.role},
-                             {"old_value", event.old_value},
-                             {"new_value", event.new_value},
-                             {"acknowledgement", event.acknowledgement},
-                             {"settings_outcome", event.outcome}}) {
+  for (const auto& [k, v] :
+       {std::pair<const char*, const std::string&>{"settings_action", event.action},
+        {"role", event.role},
+        {"old_value", event.old_value},
+        {"new_value", event.new_value},
+        {"acknowledgement", event.acknowledgement},
+        {"settings_outcome", event.outcome}}) {
     if (!v.empty()) e.details.emplace_back(k, v);
   }
   return e;
@@ -139,10 +140,11 @@ Status AuditLogSink::record(const SettingsAuditEvent& event) {
 Result<bool> RealSystemProbe::tls_supports(std::string_view min_version) const {
   const int proto = min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
   SSL_CTX* ctx = SSL_CTX_new(TLS_method());
-  if (ctx == nullptr) return make_error(ErrorCode::kInternal, "OpenSSL cannot create a TLS context");
+  if (ctx == nullptr)
+    return make_error(ErrorCode::kInternal, "OpenSSL cannot create a TLS context");
   const bool ok_min = SSL_CTX_set_min_proto_version(ctx, proto) == 1;
-  const bool ok_max = SSL_CTX_get_max_proto_version(ctx) == 0 ||
-                      SSL_CTX_get_max_proto_version(ctx) >= proto;
+  const bool ok_max =
+      SSL_CTX_get_max_proto_version(ctx) == 0 || SSL_CTX_get_max_proto_version(ctx) >= proto;
   SSL_CTX_free(ctx);
   // OpenSSL 1.1.1 introduced TLS 1.3.
   return ok_min && ok_max && (proto != TLS1_3_VERSION || OpenSSL_version_num() >= 0x10101000UL);
@@ -202,10 +204,8 @@ Result<std::uint64_t> RealSystemProbe::free_bytes(const std::string& path) const
   return static_cast<std::uint64_t>(v.f_bavail) * static_cast<std::uint64_t>(v.f_frsize);
 }
 
-Result<PolicyOutcome> update_policy_from_tuf(client::Updater& updater,
-                                             std::string_view target_path,
-                                             const fs::path& download_dir,
-                                             SettingsEngine& engine) {
+Result<PolicyOutcome> update_policy_from_tuf(client::Updater& updater, std::string_view target_path,
+                                             const fs::path& download_dir, SettingsEngine& engine) {
   const std::string source = "tuf target " + std::string(target_path);
   auto refuse = [&](const Error& e) -> Result<PolicyOutcome> {
     ignore_error(engine.record_policy_refusal(source, e));  // the refusal stands either way
@@ -215,9 +215,9 @@ Result<PolicyOutcome> update_policy_from_tuf(client::Updater& updater,
   auto info = updater.get_target_info(target_path);
   if (!info) return refuse(info.error());
   if (info->file.length > kMaxPolicyBundleBytes) {
-    return refuse(Error{ErrorCode::kDownloadTooLarge,
-                        "the policy bundle is larger than " +
-                            std::to_string(kMaxPolicyBundleBytes) + " bytes"});
+    return refuse(Error{
+        ErrorCode::kDownloadTooLarge,
+        "the policy bundle is larger than " + std::to_string(kMaxPolicyBundleBytes) + " bytes"});
   }
   if (auto d = platform::ensure_private_dir(download_dir); !d) return refuse(d.error());
   const fs::path file = download_dir / "policy-bundle.json";

@@ -72,8 +72,7 @@ class RealSystemProbe final : public SystemProbe {
 // Fetches the policy bundle `target_path` through TUF (refresh, delegation search, verified
 // download into `download_dir`) and applies it. Any TUF failure (bad signature, rollback,
 // hash mismatch, ...) is recorded as "policy.refused" and returned; the applied policy stays.
-Result<PolicyOutcome> update_policy_from_tuf(client::Updater& updater,
-                                             std::string_view target_path,
+Result<PolicyOutcome> update_policy_from_tuf(client::Updater& updater, std::string_view target_path,
                                              const std::filesystem::path& download_dir,
                                              SettingsEngine& engine);
 

@@ -184,8 +184,8 @@ Result<std::unique_ptr<Log>> Log::open_with_signer(const fs::path& dir, const Cl
   for (const char* sub : {"segments", "hashes", "checkpoints"}) {
     DSS_TRY_STATUS(platform::ensure_private_dir(dir / sub));
   }
-  DSS_TRY_STATUS(platform::write_file_atomic(
-      dir / "log.vkey", signer.verifier().to_string() + "\n", platform::FileMode::kPublic));
+  DSS_TRY_STATUS(platform::write_file_atomic(dir / "log.vkey", signer.verifier().to_string() + "\n",
+                                             platform::FileMode::kPublic));
   options.origin = signer.verifier().name();
   std::unique_ptr<Log> log(
       new Log(dir, clock, std::move(options), std::move(signer), std::move(*lock)));
@@ -293,9 +293,8 @@ Status Log::recover() {
       if (!rec) return tl::unexpected(rec.error());
       if (!rec->has_value()) {
         if (!last) {
-          return make_error(ErrorCode::kLogTruncated, seg.path.string() +
-                                                          " ends inside entry " +
-                                                          std::to_string(index));
+          return make_error(ErrorCode::kLogTruncated,
+                            seg.path.string() + " ends inside entry " + std::to_string(index));
         }
         // A torn tail: the write was never acknowledged. Cut it off.
         platform::Fd fd(::open(seg.path.c_str(), O_WRONLY | O_CLOEXEC));
@@ -307,9 +306,9 @@ Status Log::recover() {
       }
       const Record& r = **rec;
       if (r.index != index) {
-        return make_error(ErrorCode::kLogReordered,
-                          "entry " + std::to_string(index) + " in " + seg.path.string() +
-                              " carries index " + std::to_string(r.index));
+        return make_error(ErrorCode::kLogReordered, "entry " + std::to_string(index) + " in " +
+                                                        seg.path.string() + " carries index " +
+                                                        std::to_string(r.index));
       }
       const Hash leaf = leaf_hash(r.entry);
       const Hash chain = chain_next(chain_, leaf);
@@ -386,7 +385,8 @@ Status Log::write_batch(std::span<const ByteView> entries, std::uint64_t first_i
     const Hash leaf = leaf_hash(entries[i]);
     chain_ = chain_next(chain_, leaf);
     const std::uint64_t offset = segment_bytes_ + buffer_.size();
-    for (std::size_t b = 0; b < 8; ++b) offsets.push_back(static_cast<std::uint8_t>(offset >> (8 * b)));
+    for (std::size_t b = 0; b < 8; ++b)
+      offsets.push_back(static_cast<std::uint8_t>(offset >> (8 * b)));
     encode_record(first_index + i, entries[i], chain_, buffer_);
     range_.push(leaf, [&](unsigned level, std::uint64_t idx, const Hash& h) {
       auto& [start, bytes] = derived[level];
@@ -414,9 +414,8 @@ Result<std::uint64_t> Log::append(ByteView entry) {
 Result<std::uint64_t> Log::append_batch(std::span<const ByteView> entries) {
   for (const ByteView e : entries) {
     if (e.size() > kMaxEntryBytes) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "a log entry of " + std::to_string(e.size()) +
-                            " bytes is above the 1 MiB limit");
+      return make_error(ErrorCode::kInvalidArgument, "a log entry of " + std::to_string(e.size()) +
+                                                         " bytes is above the 1 MiB limit");
     }
   }
   std::unique_lock l(mu_);
@@ -623,27 +622,27 @@ Result<std::string> Log::latest_checkpoint() const {
 
 void Log::start_periodic_checkpoints(std::chrono::milliseconds interval,
                                      std::function<void(const Error&)> on_error) {
-  checkpointer_ = std::jthread([this, interval, on_error = std::move(on_error)](
-                                   const std::stop_token& stop) {
-    std::mutex m;
-    std::condition_variable_any cv;
-    // cppcheck-suppress localMutex ; m exists only for cv: the wait is a sleep that stop ends
-    std::unique_lock l(m);
-    // wait_for returns the predicate's value (always false here), including when stop is
-    // requested, so the loop must test the stop token itself.
-    for (;;) {
-      cv.wait_for(l, stop, interval, [] { return false; });
-      if (stop.stop_requested()) return;
-      std::uint64_t last = 0;
-      {
-        std::lock_guard cl(checkpoint_mu_);
-        last = last_checkpoint_size_;
-      }
-      if (size() == last) continue;
-      auto note = checkpoint();
-      if (!note && on_error) on_error(note.error());
-    }
-  });
+  checkpointer_ =
+      std::jthread([this, interval, on_error = std::move(on_error)](const std::stop_token& stop) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        // cppcheck-suppress localMutex ; m exists only for cv: the wait is a sleep that stop ends
+        std::unique_lock l(m);
+        // wait_for returns the predicate's value (always false here), including when stop is
+        // requested, so the loop must test the stop token itself.
+        for (;;) {
+          cv.wait_for(l, stop, interval, [] { return false; });
+          if (stop.stop_requested()) return;
+          std::uint64_t last = 0;
+          {
+            std::lock_guard cl(checkpoint_mu_);
+            last = last_checkpoint_size_;
+          }
+          if (size() == last) continue;
+          auto note = checkpoint();
+          if (!note && on_error) on_error(note.error());
+        }
+      });
 }
 
 }  // namespace dss::tlog

@@ -118,8 +118,8 @@ class Log {
   mutable std::mutex mu_;
   std::vector<ByteView> queue_;
   std::uint64_t next_index_ = 0;
-  bool writing_ = false;             // a thread is writing a batch (or a checkpoint holds writers)
-  std::uint64_t written_ = 0;        // entries written to the page cache
+  bool writing_ = false;       // a thread is writing a batch (or a checkpoint holds writers)
+  std::uint64_t written_ = 0;  // entries written to the page cache
   int syncs_in_flight_ = 0;
   std::uint64_t next_sync_seq_ = 0;  // syncs complete in this order
   std::uint64_t done_sync_seq_ = 0;

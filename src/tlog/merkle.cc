@@ -36,8 +36,8 @@ Status add_path(const NodeSource& nodes, std::uint64_t index, std::uint64_t star
 }
 
 // NOLINTNEXTLINE(misc-no-recursion): depth is log2 of the tree size, at most 64
-Status add_subproof(const NodeSource& nodes, std::uint64_t m, std::uint64_t start,
-                    std::uint64_t n, bool complete, std::vector<Hash>& out) {
+Status add_subproof(const NodeSource& nodes, std::uint64_t m, std::uint64_t start, std::uint64_t n,
+                    bool complete, std::vector<Hash>& out) {
   if (m == n) {
     if (complete) return {};
     auto h = subtree_hash(nodes, start, n);
@@ -99,9 +99,9 @@ Result<Hash> subtree_hash(const NodeSource& nodes, std::uint64_t start, std::uin
 Result<std::vector<Hash>> inclusion_proof(const NodeSource& nodes, std::uint64_t index,
                                           std::uint64_t size) {
   if (index >= size) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "entry " + std::to_string(index) + " is not in a tree of " +
-                          std::to_string(size) + " entries");
+    return make_error(ErrorCode::kInvalidArgument, "entry " + std::to_string(index) +
+                                                       " is not in a tree of " +
+                                                       std::to_string(size) + " entries");
   }
   std::vector<Hash> out;
   out.reserve(64);
@@ -112,9 +112,9 @@ Result<std::vector<Hash>> inclusion_proof(const NodeSource& nodes, std::uint64_t
 Result<std::vector<Hash>> consistency_proof(const NodeSource& nodes, std::uint64_t old_size,
                                             std::uint64_t new_size) {
   if (old_size > new_size) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "a tree of " + std::to_string(old_size) +
-                          " entries cannot be a prefix of one of " + std::to_string(new_size));
+    return make_error(ErrorCode::kInvalidArgument, "a tree of " + std::to_string(old_size) +
+                                                       " entries cannot be a prefix of one of " +
+                                                       std::to_string(new_size));
   }
   std::vector<Hash> out;
   if (old_size == 0 || old_size == new_size) return out;

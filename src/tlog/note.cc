@@ -28,8 +28,8 @@ std::uint32_t compute_key_id(std::string_view name, ByteView public_key) {
   Hash h;
   const std::uint8_t sep[2] = {'\n', kAlgEd25519};
   crypto::sha256_concat({as_bytes(name), ByteView(sep, 2), public_key}, h);
-  return (std::uint32_t{h[0]} << 24U) | (std::uint32_t{h[1]} << 16U) |
-         (std::uint32_t{h[2]} << 8U) | std::uint32_t{h[3]};
+  return (std::uint32_t{h[0]} << 24U) | (std::uint32_t{h[1]} << 16U) | (std::uint32_t{h[2]} << 8U) |
+         std::uint32_t{h[3]};
 }
 
 std::string key_id_hex(std::uint32_t id) {
@@ -240,9 +240,9 @@ Result<std::string> open_note(std::string_view note, const NoteVerifier& verifie
     }
     return std::string(text);
   }
-  return make_error(ErrorCode::kBadCheckpointSignature,
-                    "the note carries no signature by " + verifier.name() + "+" +
-                        key_id_hex(verifier.key_id()));
+  return make_error(
+      ErrorCode::kBadCheckpointSignature,
+      "the note carries no signature by " + verifier.name() + "+" + key_id_hex(verifier.key_id()));
 }
 
 std::string Checkpoint::to_text() const {
@@ -289,9 +289,9 @@ Result<Checkpoint> open_checkpoint(std::string_view note, const NoteVerifier& ve
   auto c = Checkpoint::parse(*text);
   if (!c) return c;
   if (c->origin != verifier.name()) {
-    return make_error(ErrorCode::kBadCheckpointSignature,
-                      "the checkpoint is for log \"" + c->origin + "\", not \"" +
-                          verifier.name() + "\"");
+    return make_error(
+        ErrorCode::kBadCheckpointSignature,
+        "the checkpoint is for log \"" + c->origin + "\", not \"" + verifier.name() + "\"");
   }
   return c;
 }

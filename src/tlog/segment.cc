@@ -67,8 +67,8 @@ Result<std::optional<Record>> decode_record(ByteView data) {
   if (data.size() < 12) return std::optional<Record>();
   const auto length = get_le<std::uint32_t>(data.data() + 8);
   if (length > kMaxEntryBytes) {
-    return make_error(ErrorCode::kMalformed,
-                      "a record claims " + std::to_string(length) + " bytes, above the 1 MiB limit");
+    return make_error(ErrorCode::kMalformed, "a record claims " + std::to_string(length) +
+                                                 " bytes, above the 1 MiB limit");
   }
   const std::size_t total = kRecordOverheadBytes + length;
   if (data.size() < total) return std::optional<Record>();
@@ -101,8 +101,9 @@ Result<std::vector<SegmentFile>> list_segments(const std::filesystem::path& dir)
     if (err != std::errc() || end != name.data() + 20) continue;
     out.push_back({first, e.path()});
   }
-  std::sort(out.begin(), out.end(),
-            [](const SegmentFile& a, const SegmentFile& b) { return a.first_index < b.first_index; });
+  std::sort(out.begin(), out.end(), [](const SegmentFile& a, const SegmentFile& b) {
+    return a.first_index < b.first_index;
+  });
   return out;
 }
 

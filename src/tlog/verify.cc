@@ -24,17 +24,16 @@ Status add_checkpoint(std::map<std::uint64_t, KnownCheckpoint>& known, std::stri
                       std::optional<Checkpoint>& latest) {
   auto c = open_checkpoint(note, verifier);
   if (!c) {
-    return make_error(c.error().code == ErrorCode::kMalformed
-                          ? ErrorCode::kBadCheckpointSignature
-                          : c.error().code,
+    return make_error(c.error().code == ErrorCode::kMalformed ? ErrorCode::kBadCheckpointSignature
+                                                              : c.error().code,
                       source + ": " + c.error().message);
   }
   auto [it, inserted] = known.try_emplace(c->size, KnownCheckpoint{c->root, source});
   if (!inserted && it->second.root != c->root) {
     return make_error(ErrorCode::kLogForked,
                       "two signed checkpoints of " + std::to_string(c->size) +
-                          " entries have different roots (" + it->second.source + " and " +
-                          source + "): the log has been forked");
+                          " entries have different roots (" + it->second.source + " and " + source +
+                          "): the log has been forked");
   }
   if (!latest || c->size > latest->size) latest = *c;
   return ok();
@@ -64,8 +63,8 @@ Result<VerifyReport> verify_log(const fs::path& dir, const NoteVerifier& verifie
   VerifyReport report;
   std::map<std::uint64_t, KnownCheckpoint> known;
   if (auto note = platform::read_text_file(dir / "checkpoint", 1 << 20)) {
-    DSS_TRY_STATUS(add_checkpoint(known, *note, (dir / "checkpoint").string(), verifier,
-                                  report.latest));
+    DSS_TRY_STATUS(
+        add_checkpoint(known, *note, (dir / "checkpoint").string(), verifier, report.latest));
   }
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir / "checkpoints", ec)) {
@@ -89,11 +88,10 @@ Result<VerifyReport> verify_log(const fs::path& dir, const NoteVerifier& verifie
   auto check_root = [&]() -> Status {
     while (next_checkpoint != known.end() && next_checkpoint->first == range.size()) {
       if (range.root() != next_checkpoint->second.root) {
-        return make_error(ErrorCode::kLogForked,
-                          "the first " + std::to_string(range.size()) +
-                              " entries no longer match the checkpoint in " +
-                              next_checkpoint->second.source +
-                              ": the log's history was rewritten or forked");
+        return make_error(ErrorCode::kLogForked, "the first " + std::to_string(range.size()) +
+                                                     " entries no longer match the checkpoint in " +
+                                                     next_checkpoint->second.source +
+                                                     ": the log's history was rewritten or forked");
       }
       ++next_checkpoint;
     }
@@ -122,15 +120,16 @@ Result<VerifyReport> verify_log(const fs::path& dir, const NoteVerifier& verifie
                             " are missing (a segment was removed) before " + seg.path.string());
     }
     if (header->first_index < range.size()) {
-      return make_error(ErrorCode::kLogReordered,
-                        seg.path.string() + " starts at entry " +
-                            std::to_string(header->first_index) + " but entry " +
-                            std::to_string(range.size()) + " was expected");
+      return make_error(ErrorCode::kLogReordered, seg.path.string() + " starts at entry " +
+                                                      std::to_string(header->first_index) +
+                                                      " but entry " + std::to_string(range.size()) +
+                                                      " was expected");
     }
     if (header->chain_before != chain) {
       return make_error(ErrorCode::kLogEntryCorrupted,
-                        seg.path.string() + " does not continue the hash chain of the segment "
-                                            "before it (entry " +
+                        seg.path.string() +
+                            " does not continue the hash chain of the segment "
+                            "before it (entry " +
                             std::to_string(range.size()) + ")");
     }
     // Frame every record first, then hash in parallel, then walk the chain and the tree.
@@ -140,14 +139,14 @@ Result<VerifyReport> verify_log(const fs::path& dir, const NoteVerifier& verifie
       auto rec = decode_record(data.subspan(offset));
       const std::uint64_t index = range.size() + records.size();
       if (!rec) {
-        return make_error(ErrorCode::kLogEntryCorrupted,
-                          "entry " + std::to_string(index) + " in " + seg.path.string() +
-                              " is damaged: " + rec.error().message);
+        return make_error(ErrorCode::kLogEntryCorrupted, "entry " + std::to_string(index) + " in " +
+                                                             seg.path.string() +
+                                                             " is damaged: " + rec.error().message);
       }
       if (!rec->has_value()) {
         return make_error(ErrorCode::kLogTruncated,
-                          "the log ends in the middle of entry " + std::to_string(index) +
-                              " in " + seg.path.string() + " (a torn or truncated write)");
+                          "the log ends in the middle of entry " + std::to_string(index) + " in " +
+                              seg.path.string() + " (a torn or truncated write)");
       }
       records.push_back(**rec);
       offset += (*rec)->encoded_size;

@@ -1,9 +1,8 @@
 #include "transparency/verify.h"
 
 #include <algorithm>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "core/bytes.h"
 #include "tlog/merkle.h"
@@ -51,9 +50,9 @@ std::string hex_of(const tlog::Hash& h) { return hex_encode(ByteView(h.data(), h
 
 Result<LogKey> parse_log_target(std::string_view text) {
   const json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || string_field(j, "format") != "dss-transparency-log-v1" ||
-      !j.contains("origin") || !j["origin"].is_string() || !j.contains("verifier_key") ||
-      !j["verifier_key"].is_string()) {
+  if (j.is_discarded() || !j.is_object() ||
+      string_field(j, "format") != "dss-transparency-log-v1" || !j.contains("origin") ||
+      !j["origin"].is_string() || !j.contains("verifier_key") || !j["verifier_key"].is_string()) {
     return make_error(ErrorCode::kMalformed,
                       "the signed target transparency/log.json is not a dss-transparency-log-v1 "
                       "document with origin and verifier_key");
@@ -61,9 +60,8 @@ Result<LogKey> parse_log_target(std::string_view text) {
   DSS_TRY(tlog::NoteVerifier v, tlog::NoteVerifier::parse(j["verifier_key"].get<std::string>()));
   const std::string origin = j["origin"].get<std::string>();
   if (v.name() != origin) {
-    return make_error(ErrorCode::kMalformed,
-                      "transparency/log.json names origin " + origin + " but its key is for " +
-                          v.name());
+    return make_error(ErrorCode::kMalformed, "transparency/log.json names origin " + origin +
+                                                 " but its key is for " + v.name());
   }
   return LogKey{origin, std::move(v)};
 }
@@ -111,7 +109,8 @@ Status check_extends(const tlog::Checkpoint& saved, const tlog::Checkpoint& next
   }
   const auto proof = parse_proof(j["proof"]);
   if (!proof || !tlog::verify_consistency(saved.size, next.size, saved.root, next.root, *proof)) {
-    return make_error(ErrorCode::kTransparencyForked, what + "the consistency proof fails (a fork)");
+    return make_error(ErrorCode::kTransparencyForked,
+                      what + "the consistency proof fails (a fork)");
   }
   return ok();
 }
@@ -119,9 +118,10 @@ Status check_extends(const tlog::Checkpoint& saved, const tlog::Checkpoint& next
 Status check_inclusion(const tlog::Checkpoint& checkpoint, std::string_view entry_json,
                        std::string_view kind, std::string_view sha256, std::uint64_t* stale_size) {
   const json j = json::parse(entry_json, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("index") || !j["index"].is_number_unsigned() ||
-      !j.contains("tree_size") || !j["tree_size"].is_number_unsigned() || !j.contains("leaf") ||
-      !j["leaf"].is_string() || !j.contains("inclusion_proof")) {
+  if (j.is_discarded() || !j.is_object() || !j.contains("index") ||
+      !j["index"].is_number_unsigned() || !j.contains("tree_size") ||
+      !j["tree_size"].is_number_unsigned() || !j.contains("leaf") || !j["leaf"].is_string() ||
+      !j.contains("inclusion_proof")) {
     return make_error(ErrorCode::kMalformed, "the transparency entry file is malformed");
   }
   const std::string leaf = j["leaf"].get<std::string>();
@@ -144,7 +144,8 @@ Status check_inclusion(const tlog::Checkpoint& checkpoint, std::string_view entr
   if (!proof || !tlog::verify_inclusion(tlog::leaf_hash(as_bytes(leaf)), index, size, *proof,
                                         checkpoint.root)) {
     return make_error(ErrorCode::kTransparencyProofInvalid,
-                      "the inclusion proof of the " + std::string(kind) + " (entry " + std::to_string(index) +
+                      "the inclusion proof of the " + std::string(kind) + " (entry " +
+                          std::to_string(index) +
                           ") does not lead to the signed checkpoint's root");
   }
   return ok();

@@ -45,8 +45,8 @@ Status check_extends(const tlog::Checkpoint& saved, const tlog::Checkpoint& next
                      const std::optional<std::string>& consistency_json);
 
 // Checks the published entry file entries/<sha256>.json for a target: its leaf is a `kind`
-// leaf ("release" or "policy") naming `sha256`, and its inclusion proof leads to `checkpoint`'s root.
-// kTransparencyProofInvalid when the proof fails or the entry is for another tree size
+// leaf ("release" or "policy") naming `sha256`, and its inclusion proof leads to `checkpoint`'s
+// root. kTransparencyProofInvalid when the proof fails or the entry is for another tree size
 // (`stale_size` is then set to that size, so the caller can re-read the checkpoint);
 // kNotInTransparencyLog when the leaf is not a `kind` leaf of this hash; kMalformed when the
 // file does not parse.

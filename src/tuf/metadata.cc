@@ -255,8 +255,10 @@ Status check_spec_version(std::string_view v) {
   std::size_t start = 0;
   while (true) {
     const std::size_t dot = v.find('.', start);
-    const std::string_view part = v.substr(start, dot == std::string_view::npos ? v.npos : dot - start);
-    if (part.empty() || !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const std::string_view part =
+        v.substr(start, dot == std::string_view::npos ? v.npos : dot - start);
+    if (part.empty() ||
+        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       return malformed("signed.spec_version \"" + std::string(v) + "\" is not a version number");
     }
     ++parts;
@@ -353,10 +355,14 @@ void common_json(json::ObjectBuilder& b, const Common& c, RoleType type) {
 
 std::string_view role_type_name(RoleType type) {
   switch (type) {
-    case RoleType::kRoot: return "root";
-    case RoleType::kTimestamp: return "timestamp";
-    case RoleType::kSnapshot: return "snapshot";
-    case RoleType::kTargets: return "targets";
+    case RoleType::kRoot:
+      return "root";
+    case RoleType::kTimestamp:
+      return "timestamp";
+    case RoleType::kSnapshot:
+      return "snapshot";
+    case RoleType::kTargets:
+      return "targets";
   }
   return "unknown";
 }
@@ -472,8 +478,8 @@ bool path_matches_pattern(std::string_view target_path, std::string_view pattern
 }
 
 template <typename T>
-Result<Object> MetadataParser::envelope(std::string_view bytes, RoleType expected,
-                                        Metadata<T>& out, Bytes* in_place) {
+Result<Object> MetadataParser::envelope(std::string_view bytes, RoleType expected, Metadata<T>& out,
+                                        Bytes* in_place) {
   Element doc;
   if (in_place != nullptr) {
     DSS_TRY(doc, parser_.parse_in_place(*in_place));
@@ -495,8 +501,8 @@ Result<Object> MetadataParser::envelope(std::string_view bytes, RoleType expecte
   }
   for (auto member : top) {
     if (member.key != "signed" && member.key != "signatures") {
-      return malformed("metadata has the unexpected top-level field \"" +
-                       std::string(member.key) + "\"");
+      return malformed("metadata has the unexpected top-level field \"" + std::string(member.key) +
+                       "\"");
     }
   }
   DSS_TRY(json::Array sigs, json::get_array(sigs_el, "signatures"));
@@ -638,8 +644,8 @@ Result<Metadata<Snapshot>> MetadataParser::snapshot(std::string_view bytes) {
     if (key != "meta") return false;
     DSS_TRY(Object meta, json::get_object(v, "signed.meta"));
     for (auto member : meta) {
-      DSS_TRY(MetaFile mf, parse_meta_file(member.value,
-                                           "signed.meta[\"" + std::string(member.key) + "\"]"));
+      DSS_TRY(MetaFile mf,
+              parse_meta_file(member.value, "signed.meta[\"" + std::string(member.key) + "\"]"));
       s.meta.emplace(std::string(member.key), std::move(mf));
     }
     has_meta = true;
@@ -708,7 +714,8 @@ std::optional<Metadata<Targets>> targets_ondemand(Bytes& bytes) {
   }
   if (!has_signed || !has_sigs) return std::nullopt;
   md.message_in_source = true;
-  md.raw_offset = static_cast<std::size_t>(signed_raw.data() - reinterpret_cast<const char*>(bytes.data()));
+  md.raw_offset =
+      static_cast<std::size_t>(signed_raw.data() - reinterpret_cast<const char*>(bytes.data()));
   md.raw_length = signed_raw.size();
 
   // Second pass over "signed": typed fields, and every target entry checked.
@@ -900,7 +907,8 @@ std::string to_signed_json(const Targets& targets) {
   json::ObjectBuilder tb;
   for (const auto& [path, tf] : targets.targets) {
     json::ObjectBuilder fb;
-    fb.integer("length", static_cast<std::int64_t>(tf.length)).raw("hashes", hashes_json(tf.hashes));
+    fb.integer("length", static_cast<std::int64_t>(tf.length))
+        .raw("hashes", hashes_json(tf.hashes));
     if (!tf.custom.empty()) fb.raw("custom", tf.custom);
     append_unknown(fb, tf.unknown);
     tb.raw(path, fb.finish());
@@ -915,7 +923,8 @@ std::string to_signed_json(const Targets& targets) {
       rb.str("name", r.name).raw("keyids", string_list_json(r.keyids));
       rb.integer("threshold", r.threshold).boolean("terminating", r.terminating);
       if (r.paths) rb.raw("paths", string_list_json(*r.paths));
-      if (r.path_hash_prefixes) rb.raw("path_hash_prefixes", string_list_json(*r.path_hash_prefixes));
+      if (r.path_hash_prefixes)
+        rb.raw("path_hash_prefixes", string_list_json(*r.path_hash_prefixes));
       append_unknown(rb, r.unknown);
       if (i > 0) roles += ',';
       roles += rb.finish();

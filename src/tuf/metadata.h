@@ -86,8 +86,8 @@ struct Snapshot : Common {
 
 struct TargetFile {
   std::uint64_t length = 0;
-  Hashes hashes;               // at least one
-  std::string custom;          // canonical JSON of "custom", empty when absent
+  Hashes hashes;       // at least one
+  std::string custom;  // canonical JSON of "custom", empty when absent
   UnknownFields unknown;
 };
 

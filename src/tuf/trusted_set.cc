@@ -26,8 +26,8 @@ Status verify_threshold(std::string_view role, const std::map<std::string, crypt
                         const std::vector<std::string>& keyids, std::int64_t threshold,
                         std::string_view md_signed, const std::vector<Signature>& signatures) {
   if (threshold < 1) {
-    return make_error(ErrorCode::kBadThreshold, "role " + std::string(role) +
-                                                    " has a threshold below 1");
+    return make_error(ErrorCode::kBadThreshold,
+                      "role " + std::string(role) + " has a threshold below 1");
   }
   std::set<std::string, std::less<>> counted;  // key fingerprints, not key ids
   for (const std::string& keyid : keyids) {
@@ -66,9 +66,9 @@ Status TrustedSet::update_root(std::string_view bytes) {
   DSS_TRY_STATUS(verify_by_root_role(md.signed_, "root", md.signed_canonical, md.signatures));
   // §5.3.5: the version must be exactly N+1 (also catches a file name/content mismatch).
   if (md.signed_.version != root_.version + 1) {
-    return make_error(ErrorCode::kBadVersion,
-                      "expected root version " + std::to_string(root_.version + 1) + ", got " +
-                          std::to_string(md.signed_.version));
+    return make_error(ErrorCode::kBadVersion, "expected root version " +
+                                                  std::to_string(root_.version + 1) + ", got " +
+                                                  std::to_string(md.signed_.version));
   }
   root_ = std::move(md.signed_);
   return ok();
@@ -96,12 +96,11 @@ Result<TimestampUpdate> TrustedSet::update_timestamp(std::string_view bytes) {
     }
     if (md.signed_.version == timestamp_->version) return TimestampUpdate::kUnchanged;
     if (md.signed_.snapshot_meta.version < timestamp_->snapshot_meta.version) {
-      return make_error(ErrorCode::kBadVersion,
-                        "timestamp names snapshot version " +
-                            std::to_string(md.signed_.snapshot_meta.version) +
-                            ", older than the trusted " +
-                            std::to_string(timestamp_->snapshot_meta.version) +
-                            " (rollback attack)");
+      return make_error(
+          ErrorCode::kBadVersion,
+          "timestamp names snapshot version " + std::to_string(md.signed_.snapshot_meta.version) +
+              ", older than the trusted " + std::to_string(timestamp_->snapshot_meta.version) +
+              " (rollback attack)");
     }
   }
   timestamp_ = std::move(md.signed_);
@@ -112,10 +111,9 @@ Result<TimestampUpdate> TrustedSet::update_timestamp(std::string_view bytes) {
 Status TrustedSet::check_final_timestamp() const {
   // §5.4.4: freeze attack.
   if (timestamp_->is_expired(reference_time_)) {
-    return make_error(ErrorCode::kExpired, "timestamp metadata (version " +
-                                               std::to_string(timestamp_->version) +
-                                               ") expired at " +
-                                               format_utc_timestamp(timestamp_->expires));
+    return make_error(ErrorCode::kExpired,
+                      "timestamp metadata (version " + std::to_string(timestamp_->version) +
+                          ") expired at " + format_utc_timestamp(timestamp_->expires));
   }
   return ok();
 }
@@ -156,17 +154,15 @@ Status TrustedSet::update_snapshot(std::string_view bytes, Provenance provenance
 Status TrustedSet::check_final_snapshot() const {
   // §5.5.6: freeze attack; §5.5.3: the version the timestamp names.
   if (snapshot_->is_expired(reference_time_)) {
-    return make_error(ErrorCode::kExpired, "snapshot metadata (version " +
-                                               std::to_string(snapshot_->version) +
-                                               ") expired at " +
-                                               format_utc_timestamp(snapshot_->expires));
+    return make_error(ErrorCode::kExpired,
+                      "snapshot metadata (version " + std::to_string(snapshot_->version) +
+                          ") expired at " + format_utc_timestamp(snapshot_->expires));
   }
   if (snapshot_->version != timestamp_->snapshot_meta.version) {
-    return make_error(ErrorCode::kBadVersion,
-                      "snapshot version " + std::to_string(snapshot_->version) +
-                          " is not the version " +
-                          std::to_string(timestamp_->snapshot_meta.version) +
-                          " that timestamp names");
+    return make_error(
+        ErrorCode::kBadVersion,
+        "snapshot version " + std::to_string(snapshot_->version) + " is not the version " +
+            std::to_string(timestamp_->snapshot_meta.version) + " that timestamp names");
   }
   return ok();
 }
@@ -207,8 +203,8 @@ Status TrustedSet::update_targets(Bytes bytes) {
 Status TrustedSet::update_delegated_targets(Bytes bytes, std::string_view role,
                                             std::string_view delegator) {
   DSS_TRY(const MetaFile* meta, targets_meta(role));
-  DSS_TRY_STATUS(verify_length_and_hashes(bytes, meta->length, meta->hashes,
-                                          std::string(role) + ".json"));
+  DSS_TRY_STATUS(
+      verify_length_and_hashes(bytes, meta->length, meta->hashes, std::string(role) + ".json"));
   Metadata<Targets> md;
   {
     MetadataParser parser;  // its buffers are freed before the bytes are kept
@@ -239,9 +235,8 @@ Status TrustedSet::accept_targets(std::string_view role, std::string_view delega
       }
     }
     if (found == nullptr) {
-      return make_error(ErrorCode::kRepositoryError, std::string(delegator) +
-                                                         " does not delegate to " +
-                                                         std::string(role));
+      return make_error(ErrorCode::kRepositoryError,
+                        std::string(delegator) + " does not delegate to " + std::string(role));
     }
     DSS_TRY_STATUS(verify_threshold(role, parent->delegations->keys, found->keyids,
                                     found->threshold, message, md.signatures));
@@ -253,8 +248,8 @@ Status TrustedSet::accept_targets(std::string_view role, std::string_view delega
                           "; snapshot names version " + std::to_string(meta.version));
   }
   if (md.signed_.is_expired(reference_time_)) {
-    return make_error(ErrorCode::kExpired, meta_name + " expired at " +
-                                               format_utc_timestamp(md.signed_.expires));
+    return make_error(ErrorCode::kExpired,
+                      meta_name + " expired at " + format_utc_timestamp(md.signed_.expires));
   }
   targets_.insert_or_assign(std::string(role), std::move(md.signed_));
   return ok();

@@ -93,8 +93,9 @@ TEST(Advisory, IncompleteOrUnknownCvssVectorIsRefused) {
 
 TEST(Advisory, CvssV4VectorIsAcceptedWithTheDeclaredSeverity) {
   json doc = osv();
-  doc["severity"] = json::array({{{"type", "CVSS_V4"},
-                                  {"score", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}}});
+  doc["severity"] =
+      json::array({{{"type", "CVSS_V4"},
+                    {"score", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}}});
   doc["database_specific"]["severity"] = "HIGH";
   const auto a = parse(doc.dump());
   ASSERT_TRUE(a.has_value()) << a.error().message;

@@ -3,7 +3,6 @@
 // and refuses hostile releases by itself, leaving the install root byte-for-byte unchanged
 // whenever it refuses.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <fstream>
@@ -52,7 +51,8 @@ class AgentE2E : public ::testing::Test {
     o.dir = repo_;
     auto r = repo::init(o, secrets(), clock_.now());
     ASSERT_TRUE(r) << r.error().to_string();
-    ASSERT_TRUE(httpd::generate_self_signed_cert(dir_.path() / "cert.pem", dir_.path() / "key.pem"));
+    ASSERT_TRUE(
+        httpd::generate_self_signed_cert(dir_.path() / "cert.pem", dir_.path() / "key.pem"));
     httpd::StaticHttpsServer::Options so;
     so.root = repo_;
     so.only_under = {"metadata", "targets"};
@@ -97,8 +97,9 @@ class AgentE2E : public ::testing::Test {
     const fs::path f = dir_.path() / ("upload-" + version);
     dss::testing::write_bytes(f, archive);
     if (custom.empty()) {
-      custom = R"({"dss":{"version":")" + version +
-               R"(","size":100000,"entries":20,"health":{"command":["bin/health"],"tries":1,"within_s":20}}})";
+      custom =
+          R"({"dss":{"version":")" + version +
+          R"(","size":100000,"entries":20,"health":{"command":["bin/health"],"tries":1,"within_s":20}}})";
     }
     repo::AddTargetOptions o;
     o.dir = repo_;
@@ -253,10 +254,11 @@ TEST_F(AgentE2E, NeverDowngradesBelowTheHighestCommittedVersionWithoutSignedAllo
 TEST_F(AgentE2E, SignedPolicyBundleIsAppliedAtOnceAndShortensThePollInterval) {
   auto a = agent();
   ASSERT_TRUE(a);
-  publish("1.0", build_archive(app_files("1.0")),
-          "", "");
-  publish("policy", R"({"type":"dss-policy-bundle","bundle_version":1,"floors":{"update.check_interval_minutes":15}})",
-          "{}", "policy/bundle.json");
+  publish("1.0", build_archive(app_files("1.0")), "", "");
+  publish(
+      "policy",
+      R"({"type":"dss-policy-bundle","bundle_version":1,"floors":{"update.check_interval_minutes":15}})",
+      "{}", "policy/bundle.json");
   const CycleResult r = a->run_once();
   EXPECT_EQ(r.result, "installed") << r.detail;
   auto st = a->status();
@@ -326,8 +328,10 @@ TEST_F(AgentE2E, AffectedVersionUpdatesEvenInsideTheDeferralWindow) {
     ASSERT_TRUE(d);
     const auto value = settings::parse_value(**d, "48");
     ASSERT_TRUE(value);
-    auto r = engine.set(settings::Actor{"owner", settings::Role::kOwner}, "update.deferral_hours", "48",
-                        settings::Consent{"staged rollout", settings::loosening_phrase("update.deferral_hours", *value)});
+    auto r =
+        engine.set(settings::Actor{"owner", settings::Role::kOwner}, "update.deferral_hours", "48",
+                   settings::Consent{"staged rollout",
+                                     settings::loosening_phrase("update.deferral_hours", *value)});
     ASSERT_TRUE(r) << r.error().to_string();
   }
   auto a = agent();
@@ -335,11 +339,13 @@ TEST_F(AgentE2E, AffectedVersionUpdatesEvenInsideTheDeferralWindow) {
   const auto now = clock_.now();
   const auto custom = [&](const std::string& v) {
     return R"({"dss":{"version":")" + v + R"(","size":100000,"entries":20,"published":)" +
-           std::to_string(now) + R"(,"health":{"command":["bin/health"],"tries":1,"within_s":20}}})";
+           std::to_string(now) +
+           R"(,"health":{"command":["bin/health"],"tries":1,"within_s":20}}})";
   };
   // 1.0 was published long ago; 1.1 just now: the deferral window holds 1.1 back.
-  publish("1.0", build_archive(app_files("1.0")),
-          R"({"dss":{"version":"1.0","size":100000,"entries":20,"published":1000,"health":{"command":["bin/health"],"tries":1,"within_s":20}}})");
+  publish(
+      "1.0", build_archive(app_files("1.0")),
+      R"({"dss":{"version":"1.0","size":100000,"entries":20,"published":1000,"health":{"command":["bin/health"],"tries":1,"within_s":20}}})");
   ASSERT_EQ(a->run_once().result, "installed");
   publish("1.1", build_archive(app_files("1.1")), custom("1.1"));
   CycleResult r = a->run_once();
@@ -347,10 +353,11 @@ TEST_F(AgentE2E, AffectedVersionUpdatesEvenInsideTheDeferralWindow) {
   EXPECT_NE(r.detail.find("waits for update.deferral_hours"), std::string::npos) << r.detail;
   EXPECT_EQ(current(), "versions/1.0");
   // An advisory: 1.0 is affected, 1.1 fixes it. The next cycle installs 1.1 at once.
-  const std::string osv = R"({"id":"DSS-2027-0042","affected":[{"package":{"ecosystem":"DSS","name":"hello"},)"
-                          R"("ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.1"}]}]}],)"
-                          R"("severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],)"
-                          R"("database_specific":{"cwe_ids":["CWE-22"]}})";
+  const std::string osv =
+      R"({"id":"DSS-2027-0042","affected":[{"package":{"ecosystem":"DSS","name":"hello"},)"
+      R"("ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.1"}]}]}],)"
+      R"("severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],)"
+      R"("database_specific":{"cwe_ids":["CWE-22"]}})";
   publish("advisory", osv, "{}", "advisories/DSS-2027-0042.json");
   EXPECT_EQ(a->checkin_report().advisories, std::vector<std::string>{});
   r = a->run_once();
@@ -366,11 +373,13 @@ TEST_F(AgentE2E, AdvisoryAgainstTheInstalledVersionIsReportedInTheCheckin) {
   ASSERT_TRUE(a);
   publish("1.0", build_archive(app_files("1.0")));
   ASSERT_EQ(a->run_once().result, "installed");
-  publish("advisory", R"({"id":"DSS-2027-0043","affected":[{"package":{"ecosystem":"DSS","name":"hello"},)"
-                      R"("ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"1.0"},{"fixed":"1.2"}]}]}],)"
-                      R"("severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],)"
-                      R"("database_specific":{"cwe_ids":["CWE-79"]}})",
-          "{}", "advisories/DSS-2027-0043.json");
+  publish(
+      "advisory",
+      R"({"id":"DSS-2027-0043","affected":[{"package":{"ecosystem":"DSS","name":"hello"},)"
+      R"("ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"1.0"},{"fixed":"1.2"}]}]}],)"
+      R"("severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],)"
+      R"("database_specific":{"cwe_ids":["CWE-79"]}})",
+      "{}", "advisories/DSS-2027-0043.json");
   const CycleResult r = a->run_once();
   EXPECT_EQ(r.result, "none") << r.detail;
   EXPECT_EQ(a->checkin_report().advisories, std::vector<std::string>{"DSS-2027-0043"});

@@ -52,7 +52,9 @@ inline std::string build_archive(const std::vector<ArchiveEntry>& entries, bool 
         archive_entry_set_filetype(en, AE_IFREG);
         archive_entry_set_size(en, static_cast<la_int64_t>(e.content.size()));
         break;
-      case ArchiveEntry::Kind::kDir: archive_entry_set_filetype(en, AE_IFDIR); break;
+      case ArchiveEntry::Kind::kDir:
+        archive_entry_set_filetype(en, AE_IFDIR);
+        break;
       case ArchiveEntry::Kind::kSymlink:
         archive_entry_set_filetype(en, AE_IFLNK);
         archive_entry_set_symlink(en, e.content.c_str());
@@ -62,7 +64,9 @@ inline std::string build_archive(const std::vector<ArchiveEntry>& entries, bool 
         archive_entry_set_hardlink(en, e.content.c_str());
         archive_entry_set_size(en, 0);
         break;
-      case ArchiveEntry::Kind::kFifo: archive_entry_set_filetype(en, AE_IFIFO); break;
+      case ArchiveEntry::Kind::kFifo:
+        archive_entry_set_filetype(en, AE_IFIFO);
+        break;
       case ArchiveEntry::Kind::kCharDevice:
         archive_entry_set_filetype(en, AE_IFCHR);
         archive_entry_set_rdev(en, makedev(1, 3));
@@ -89,8 +93,8 @@ inline std::map<std::string, std::string> tree_fingerprint(const std::filesystem
   std::map<std::string, std::string> out;
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(root, ec))) return out;
-  for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const fs::path p = it->path();
     struct stat st {};
     ::lstat(p.c_str(), &st);

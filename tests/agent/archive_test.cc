@@ -1,10 +1,10 @@
 // Archive extraction refuses every hostile entry as a whole, writes nothing outside the
 // destination, and enforces the signed size and entry bounds on what is actually written.
-#include <gtest/gtest.h>
+#include "agent/archive.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "agent/archive.h"
 #include "agent/archive_builder.h"
 #include "fakes/print_error_code.h"
 #include "fakes/temp_dir.h"
@@ -73,7 +73,8 @@ TEST_F(ArchiveTest, RefusesSymlinksEscapingTheRoot) {
   EXPECT_EQ(extract({{"l", K::kSymlink, "/etc/passwd"}}), ErrorCode::kArchiveRefused);
   EXPECT_EQ(extract({{"a/l", K::kSymlink, "../../outside"}}), ErrorCode::kArchiveRefused);
   // "s" points at the root itself, so "s/.." would be the root's parent.
-  EXPECT_EQ(extract({{"s", K::kSymlink, "."}, {"l", K::kSymlink, "s/.."}}), ErrorCode::kArchiveRefused);
+  EXPECT_EQ(extract({{"s", K::kSymlink, "."}, {"l", K::kSymlink, "s/.."}}),
+            ErrorCode::kArchiveRefused);
   expect_nothing_outside();
 }
 
@@ -86,7 +87,8 @@ TEST_F(ArchiveTest, RefusesWritingThroughASymlink) {
 TEST_F(ArchiveTest, RefusesHardLinksToAnythingButAnEarlierFile) {
   EXPECT_EQ(extract({{"h", K::kHardlink, "/etc/passwd"}}), ErrorCode::kArchiveRefused);
   EXPECT_EQ(extract({{"h", K::kHardlink, "../outside"}}), ErrorCode::kArchiveRefused);
-  EXPECT_EQ(extract({{"h", K::kHardlink, "later"}, file("later", "x")}), ErrorCode::kArchiveRefused);
+  EXPECT_EQ(extract({{"h", K::kHardlink, "later"}, file("later", "x")}),
+            ErrorCode::kArchiveRefused);
 }
 
 TEST_F(ArchiveTest, RefusesDevicesAndFifos) {

@@ -1,8 +1,9 @@
 // The install root: versions switch atomically, a failed health check or hook rolls back and
 // is never retried, and a SIGKILL at any of the install's fault points leaves `current` on a
 // complete version, from which the next run converges.
-#include <gtest/gtest.h>
+#include "agent/install.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +13,6 @@
 
 #include "agent/archive.h"
 #include "agent/archive_builder.h"
-#include "agent/install.h"
 #include "agent/release.h"
 #include "fakes/fake_clock.h"
 #include "fakes/print_error_code.h"
@@ -31,15 +31,16 @@ std::string health_script(bool healthy) {
 }
 
 std::string app_archive(const std::string& version, bool healthy) {
-  return build_archive({file("bin/health", health_script(healthy), 0755),
-                        file("VERSION", version + "\n"),
-                        file("lib/data.bin", std::string(20000, static_cast<char>('a' + version[0] % 26)))});
+  return build_archive(
+      {file("bin/health", health_script(healthy), 0755), file("VERSION", version + "\n"),
+       file("lib/data.bin", std::string(20000, static_cast<char>('a' + version[0] % 26)))});
 }
 
 Release release(const std::string& version, const std::string& extra = "") {
-  const std::string custom = R"({"dss":{"version":")" + version +
-                             R"(","size":100000,"entries":10,"health":{"command":["bin/health"],"tries":2,"within_s":10})" +
-                             extra + "}}";
+  const std::string custom =
+      R"({"dss":{"version":")" + version +
+      R"(","size":100000,"entries":10,"health":{"command":["bin/health"],"tries":2,"within_s":10})" +
+      extra + "}}";
   auto r = parse_release("app/stable/" + version + "/app.tar.zst", custom);
   EXPECT_TRUE(r) << r.error().to_string();
   return *r;
@@ -48,8 +49,8 @@ Release release(const std::string& version, const std::string& extra = "") {
 class InstallTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const auto& [v, healthy] : std::vector<std::pair<std::string, bool>>{
-             {"1.0", true}, {"2.0", true}, {"3.0", false}}) {
+    for (const auto& [v, healthy] :
+         std::vector<std::pair<std::string, bool>>{{"1.0", true}, {"2.0", true}, {"3.0", false}}) {
       const fs::path a = dir.path() / ("app-" + v + ".tar.zst");
       dss::testing::write_bytes(a, app_archive(v, healthy));
       archives[v] = a;
@@ -73,7 +74,8 @@ class InstallTest : public ::testing::Test {
     const std::string v = current();
     if (v.empty()) return;
     ASSERT_TRUE(reference.contains(v)) << where << ": current -> " << v;
-    EXPECT_EQ(tree_fingerprint(root / "versions" / v), reference[v]) << where << ": " << v << " is not complete";
+    EXPECT_EQ(tree_fingerprint(root / "versions" / v), reference[v])
+        << where << ": " << v << " is not complete";
   }
 
   dss::testing::TempDir dir{"dss-install"};
@@ -193,14 +195,17 @@ bool killed_at(const std::string& point, const std::function<void()>& body) {
 
 TEST_F(InstallTest, KilledAtAnyPointOfAnUpgradeTheRootIsValidAndTheNextRunConverges) {
   const std::vector<std::string> points = {
-      "extract_entry:1", "extract_entry:2", "staged",   "renamed",        "pre_install_done",
-      "journal_written", "symlink_tmp",     "switched", "checked",        "commit_journal",
-      "state_saved",     "journal_cleared"};
+      "extract_entry:1",  "extract_entry:2", "staged",      "renamed",
+      "pre_install_done", "journal_written", "symlink_tmp", "switched",
+      "checked",          "commit_journal",  "state_saved", "journal_cleared"};
   for (const std::string& point : points) {
     SCOPED_TRACE(point);
     fs::remove_all(root);
     fs::remove_all(state);
-    { Installer in = open(); ASSERT_TRUE(in.install(archives["1.0"], release("1.0"))); }
+    {
+      Installer in = open();
+      ASSERT_TRUE(in.install(archives["1.0"], release("1.0")));
+    }
     const bool killed = killed_at(point, [&] {
       auto in = Installer::open(root, state, clock);
       if (in) ignore_error(in->install(archives["2.0"], release("2.0")));
@@ -221,13 +226,17 @@ TEST_F(InstallTest, KilledAtAnyPointOfAnUpgradeTheRootIsValidAndTheNextRunConver
 }
 
 TEST_F(InstallTest, KilledAtAnyPointOfARollbackTheRootIsValidAndTheNextRunConverges) {
-  const std::vector<std::string> points = {"switched", "checked", "rollback_journal",
-                                           "rollback_switched", "rollback_recorded", "trashed"};
+  const std::vector<std::string> points = {"switched",          "checked",
+                                           "rollback_journal",  "rollback_switched",
+                                           "rollback_recorded", "trashed"};
   for (const std::string& point : points) {
     SCOPED_TRACE(point);
     fs::remove_all(root);
     fs::remove_all(state);
-    { Installer in = open(); ASSERT_TRUE(in.install(archives["2.0"], release("2.0"))); }
+    {
+      Installer in = open();
+      ASSERT_TRUE(in.install(archives["2.0"], release("2.0")));
+    }
     const bool killed = killed_at(point, [&] {
       auto in = Installer::open(root, state, clock);
       if (in) ignore_error(in->install(archives["3.0"], release("3.0")));

@@ -1,8 +1,9 @@
 // Release metadata: versions order numerically; the schema is strict, so an agent never acts on
 // a release it half understands.
+#include "agent/release.h"
+
 #include <gtest/gtest.h>
 
-#include "agent/release.h"
 #include "fakes/print_error_code.h"
 
 namespace dss::agent {
@@ -23,9 +24,10 @@ TEST(Version, RefusesAnythingButDottedNumbers) {
 }
 
 TEST(Release, ParsesHooksAndHealth) {
-  auto r = parse_release("app/stable/1/a.tar.zst",
-                         R"({"dss":{"entries":3,"health":{"command":["bin/h","x"],"tries":4,"within_s":9},)"
-                         R"("hooks":{"pre_install":{"command":["/bin/true"],"timeout_s":5}},"size":10,"version":"1.2"}})");
+  auto r = parse_release(
+      "app/stable/1/a.tar.zst",
+      R"({"dss":{"entries":3,"health":{"command":["bin/h","x"],"tries":4,"within_s":9},)"
+      R"("hooks":{"pre_install":{"command":["/bin/true"],"timeout_s":5}},"size":10,"version":"1.2"}})");
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(r->version.text(), "1.2");
   ASSERT_TRUE(r->health);

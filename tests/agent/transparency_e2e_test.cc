@@ -3,13 +3,11 @@
 // refuses, before touching the install root, any release whose inclusion proof fails, that is
 // missing from the log, or that a forked (split-view) log shows it.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "agent/agent.h"
 #include "agent/archive_builder.h"
@@ -30,14 +28,14 @@ namespace dss::agent {
 namespace {
 
 namespace fs = std::filesystem;
-using transparency::check_extends;
-using transparency::check_inclusion;
-using transparency::parse_log_target;
 using dss::testing::ArchiveEntry;
 using dss::testing::build_archive;
 using dss::testing::file;
 using dss::testing::tree_fingerprint;
 using nlohmann::json;
+using transparency::check_extends;
+using transparency::check_inclusion;
+using transparency::parse_log_target;
 
 std::string random_passphrase() {
   Bytes b(16);
@@ -65,7 +63,8 @@ class TransparencyE2E : public ::testing::Test {
     o.dir = repo_;
     auto r = repo::init(o, secrets(), clock_.now());
     ASSERT_TRUE(r) << r.error().to_string();
-    ASSERT_TRUE(httpd::generate_self_signed_cert(dir_.path() / "cert.pem", dir_.path() / "key.pem"));
+    ASSERT_TRUE(
+        httpd::generate_self_signed_cert(dir_.path() / "cert.pem", dir_.path() / "key.pem"));
     httpd::StaticHttpsServer::Options so;
     so.root = repo_;
     so.only_under = {"metadata", "targets", "transparency/checkpoint", "transparency/entries",
@@ -112,8 +111,9 @@ class TransparencyE2E : public ::testing::Test {
     o.dir = repo_;
     o.file = f;
     o.target_path = target(version);
-    o.custom_json = R"({"dss":{"version":")" + version +
-                    R"(","size":100000,"entries":20,"health":{"command":["bin/health"],"tries":1,"within_s":20}}})";
+    o.custom_json =
+        R"({"dss":{"version":")" + version +
+        R"(","size":100000,"entries":20,"health":{"command":["bin/health"],"tries":1,"within_s":20}}})";
     auto r = repo::add_target(o, secrets(), clock_.now());
     ASSERT_TRUE(r) << r.error().to_string();
   }
@@ -123,7 +123,8 @@ class TransparencyE2E : public ::testing::Test {
     ASSERT_TRUE(i) << i.error().to_string();
   }
 
-  static repo::TransparencyEntry release_entry(const std::string& version, const std::string& archive) {
+  static repo::TransparencyEntry release_entry(const std::string& version,
+                                               const std::string& archive) {
     return {"release", "hello", version, target(version), crypto::sha256_hex(archive)};
   }
 
@@ -210,7 +211,8 @@ TEST_F(TransparencyE2E, PolicyBundleMissingFromTheLogIsNotAppliedAndALoggedOneIs
   // A policy bundle signed through TUF but never logged (a stolen online key could do this).
   const fs::path unlogged = dir_.path() / "policy-unlogged.json";
   dss::testing::write_bytes(
-      unlogged, R"({"type":"dss-policy-bundle","bundle_version":2,"floors":{"tls.min_version":"1.3"}})");
+      unlogged,
+      R"({"type":"dss-policy-bundle","bundle_version":2,"floors":{"tls.min_version":"1.3"}})");
   repo::AddTargetOptions o;
   o.dir = repo_;
   o.file = unlogged;
@@ -227,7 +229,8 @@ TEST_F(TransparencyE2E, PolicyBundleMissingFromTheLogIsNotAppliedAndALoggedOneIs
   // Published the provider's way, the bundle is logged and the device applies it.
   const fs::path logged = dir_.path() / "policy.json";
   dss::testing::write_bytes(
-      logged, R"({"type":"dss-policy-bundle","bundle_version":3,"floors":{"tls.min_version":"1.3"}})");
+      logged,
+      R"({"type":"dss-policy-bundle","bundle_version":3,"floors":{"tls.min_version":"1.3"}})");
   auto p = repo::publish_policy(repo_, logged, secrets(), clock_.now());
   ASSERT_TRUE(p) << p.error().to_string();
   r = a->run_once();
@@ -313,7 +316,8 @@ TEST_F(TransparencyE2E, RepositoryWithoutALogWorksWithAWarningUntilALogWasSeen) 
   publish_unlogged("1.0", build_archive(app_files("1.0")));
   CycleResult r = a->run_once();
   ASSERT_EQ(r.result, "installed") << r.detail;
-  EXPECT_NE(r.detail.find("WARNING: the repository publishes no transparency log"), std::string::npos)
+  EXPECT_NE(r.detail.find("WARNING: the repository publishes no transparency log"),
+            std::string::npos)
       << r.detail;
   publish("2.0", build_archive(app_files("2.0")));
   ASSERT_EQ(a->run_once().result, "installed");
@@ -340,7 +344,8 @@ TEST_F(TransparencyE2E, CheckpointNotSignedByTheTufVouchedKeyIsRefused) {
   const std::string body = note.substr(0, note.find("\n\n") + 1);
   auto forged = signer->sign(body);
   ASSERT_TRUE(forged);
-  std::ofstream(repo_ / "transparency" / "checkpoint", std::ios::binary | std::ios::trunc) << *forged;
+  std::ofstream(repo_ / "transparency" / "checkpoint", std::ios::binary | std::ios::trunc)
+      << *forged;
   expect_refused(*a, ErrorCode::kTransparencyBadCheckpoint);
 }
 
@@ -348,7 +353,8 @@ TEST_F(TransparencyE2E, CheckpointNotSignedByTheTufVouchedKeyIsRefused) {
 TEST(TransparencyChecks, SmallerCheckpointThanOneSeenIsARollback) {
   tlog::Checkpoint seen{"o", 5, {}, {}};
   tlog::Checkpoint older{"o", 3, {}, {}};
-  EXPECT_EQ(check_extends(seen, older, std::nullopt).error().code, ErrorCode::kTransparencyRolledBack);
+  EXPECT_EQ(check_extends(seen, older, std::nullopt).error().code,
+            ErrorCode::kTransparencyRolledBack);
   tlog::Checkpoint same = seen;
   EXPECT_TRUE(check_extends(seen, same, std::nullopt));
   same.root[0] = 1;
@@ -362,8 +368,9 @@ TEST(TransparencyChecks, SmallerCheckpointThanOneSeenIsARollback) {
 TEST(TransparencyChecks, ConsistencyFileWithMissingOrMistypedSizesIsRefusedAsAFork) {
   tlog::Checkpoint seen{"o", 3, {}, {}};
   tlog::Checkpoint next{"o", 7, {}, {}};
-  for (const char* text : {R"({"format":"dss-transparency-consistency-v1","old_size":3,"new_sizu":7,"proof":[]})",
-                           R"({"old_size":"3","new_size":7,"proof":[]})", R"({"proof":[]})", "[1]", "7"}) {
+  for (const char* text :
+       {R"({"format":"dss-transparency-consistency-v1","old_size":3,"new_sizu":7,"proof":[]})",
+        R"({"old_size":"3","new_size":7,"proof":[]})", R"({"proof":[]})", "[1]", "7"}) {
     auto r = check_extends(seen, next, std::string(text));
     ASSERT_FALSE(r) << text;
     EXPECT_EQ(r.error().code, ErrorCode::kTransparencyForked) << text;
@@ -386,7 +393,9 @@ TEST(TransparencyChecks, LogTargetWhoseKeyNamesAnotherOriginIsMalformed) {
 // types is "not in the log", never a crash.
 TEST(TransparencyChecks, EntryLeafWithMistypedFieldsIsNotInTheLog) {
   tlog::Checkpoint cp{"o", 1, {}, {}};
-  const json entry = {{"index", 0}, {"tree_size", 1}, {"leaf", R"({"kind":8,"sha256":[1]})"},
+  const json entry = {{"index", 0},
+                      {"tree_size", 1},
+                      {"leaf", R"({"kind":8,"sha256":[1]})"},
                       {"inclusion_proof", json::array()}};
   auto r = check_inclusion(cp, entry.dump(), "release", std::string(64, 'a'));
   ASSERT_FALSE(r);

@@ -1,4 +1,6 @@
 // The audit log: recording, failing closed, paged queries, and file export.
+#include "audit/audit_log.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sodium.h>
@@ -7,7 +9,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "audit/audit_log.h"
 #include "audit/exporter.h"
 #include "core/bytes.h"
 #include "fakes/fake_clock.h"
@@ -238,7 +239,7 @@ TEST_F(AuditLogTest, OcsfExportIsOnByDefaultWithNoConfiguration) {
   }
   std::ifstream in(dir.path() / "audit" / "export" / "ocsf-2027-01-15.jsonl");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(text.find("\"type_uid\":300101"), std::string::npos);  // Account Change: Create
+  EXPECT_NE(text.find("\"type_uid\":300101"), std::string::npos);          // Account Change: Create
   EXPECT_NE(text.find("\"dss_action\":\"log.stop\""), std::string::npos);  // up to the last
 }
 
@@ -277,7 +278,8 @@ TEST_F(AuditLogTest, SecretsUsedInTheTestNeverReachTheLogOrItsExports) {
 TEST_F(AuditLogTest, AuditLogVerifiesOffline) {
   {
     auto audit = open();
-    for (int i = 0; i < 20; ++i) ASSERT_TRUE(audit->record(event("config.read", "u", Outcome::kSuccess)));
+    for (int i = 0; i < 20; ++i)
+      ASSERT_TRUE(audit->record(event("config.read", "u", Outcome::kSuccess)));
   }
   auto vkey = platform::read_text_file(dir.path() / "audit" / "log.vkey", 4096);
   ASSERT_TRUE(vkey.has_value());

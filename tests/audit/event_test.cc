@@ -1,9 +1,9 @@
 // The audit event schema and its SIEM renderings.
+#include "audit/event.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
-
-#include "audit/event.h"
 
 namespace dss::audit {
 namespace {
@@ -110,11 +110,12 @@ TEST(AuditSchema, OcsfTypeUidIsClassTimesHundredPlusActivity) {
 
 TEST(AuditSchema, CatalogueCoversEveryRequiredCategory) {
   for (const char* action :
-       {"auth.login", "auth.mfa.challenge", "auth.mfa.enrol", "authz.denied", "session.create",
-        "user.create", "role.grant", "key.create", "key.use", "key.rotate", "config.read",
-        "config.change", "settings.loosen", "settings.tighten", "release.publish",
-        "policy.publish", "advisory.publish", "device.enrol", "update.install",
-        "update.rollback", "system.start", "system.stop", "log.start", "log.stop",
+       {"auth.login",       "auth.mfa.challenge", "auth.mfa.enrol",  "authz.denied",
+        "session.create",   "user.create",        "role.grant",      "key.create",
+        "key.use",          "key.rotate",         "config.read",     "config.change",
+        "settings.loosen",  "settings.tighten",   "release.publish", "policy.publish",
+        "advisory.publish", "device.enrol",       "update.install",  "update.rollback",
+        "system.start",     "system.stop",        "log.start",       "log.stop",
         "log.failure"}) {
     EXPECT_NE(find_action(action), nullptr) << action;
   }
@@ -123,9 +124,9 @@ TEST(AuditSchema, CatalogueCoversEveryRequiredCategory) {
 TEST(AuditSchema, SyslogMessageIsRfc5424WithAuditFacility) {
   const std::string line = to_syslog(sample(), "dss-server");
   // facility 13 (log audit) * 8 + severity 4 (warning, for a failure)
-  EXPECT_EQ(line.rfind("<108>1 2026-11-18T11:06:40.123Z cp1 dss-server - auth.login [dss@32473 id=\"",
-                       0),
-            0U)
+  EXPECT_EQ(
+      line.rfind("<108>1 2026-11-18T11:06:40.123Z cp1 dss-server - auth.login [dss@32473 id=\"", 0),
+      0U)
       << line;
   EXPECT_NE(line.find("] {\"time\""), std::string::npos);
 }

@@ -1,13 +1,12 @@
 // RFC 5425 export to a real rsyslog (rsyslog + rsyslog-gnutls) on loopback, with its own test
 // certificate, stopped and restarted mid-stream.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
 
 #include <fstream>
 #include <map>
@@ -150,7 +149,7 @@ TEST(SyslogExport, EveryEventArrivesExactlyOnceAcrossCollectorRestarts) {
       e.actor_id = "user-" + std::to_string(i);
       ASSERT_TRUE((*audit)->record(e).has_value());
       std::this_thread::sleep_for(2ms);
-      if (i == 100) rsyslog.stop();   // mid-stream: the collector goes away...
+      if (i == 100) rsyslog.stop();  // mid-stream: the collector goes away...
       if (i == 200) {
         ASSERT_TRUE(rsyslog.start());  // ...and comes back
       }

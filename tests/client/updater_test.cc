@@ -1,17 +1,18 @@
 // The TUF client workflow against an in-memory repository, one test per specification rule
 // or attack. Assertions are on ErrorCode and on what was fetched and stored.
+#include "client/updater.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 
-#include "client/updater.h"
 #include "core/url.h"
 #include "crypto/hash.h"
 #include "fakes/fake_clock.h"
-#include "fakes/print_error_code.h"
 #include "fakes/memory_metadata_store.h"
+#include "fakes/print_error_code.h"
 #include "fakes/repository_simulator.h"
 
 namespace dss::client {
@@ -176,7 +177,8 @@ TEST_F(UpdaterTest, TargetWithSha512OnlyVerifies) {
   repo.add_target("targets", "a.bin", "payload");
   auto& tf = repo.targets.targets["a.bin"];
   tf.hashes.clear();
-  tf.hashes["sha512"] = hex_encode(crypto::digest(crypto::HashAlgorithm::kSha512, as_bytes("payload")));
+  tf.hashes["sha512"] =
+      hex_encode(crypto::digest(crypto::HashAlgorithm::kSha512, as_bytes("payload")));
   repo.targets.version += 1;
   repo.update_snapshot();
   EXPECT_EQ(download("a.bin"), ErrorCode::kOk);
@@ -185,11 +187,13 @@ TEST_F(UpdaterTest, TargetWithSha512OnlyVerifies) {
 TEST_F(UpdaterTest, TargetWithSha256AndSha512NeedsBothToMatch) {
   repo.add_target("targets", "a.bin", "payload");
   auto& tf = repo.targets.targets["a.bin"];
-  tf.hashes["sha512"] = hex_encode(crypto::digest(crypto::HashAlgorithm::kSha512, as_bytes("other!!")));
+  tf.hashes["sha512"] =
+      hex_encode(crypto::digest(crypto::HashAlgorithm::kSha512, as_bytes("other!!")));
   repo.targets.version += 1;
   repo.update_snapshot();
   EXPECT_EQ(download("a.bin"), ErrorCode::kLengthOrHashMismatch);
-  tf.hashes["sha512"] = hex_encode(crypto::digest(crypto::HashAlgorithm::kSha512, as_bytes("payload")));
+  tf.hashes["sha512"] =
+      hex_encode(crypto::digest(crypto::HashAlgorithm::kSha512, as_bytes("payload")));
   repo.targets.version += 1;
   repo.update_snapshot();
   EXPECT_EQ(download("a.bin"), ErrorCode::kOk);
@@ -374,7 +378,7 @@ TEST_F(UpdaterTest, WithoutHashesSnapshotStillMustBeTheNamedVersion) {
 // --- Versions in names, types ---------------------------------------------------------------
 
 TEST_F(UpdaterTest, RootWhoseContentVersionDisagreesWithItsFileNameIsRejected) {
-  repo.publish_root();  // v2
+  repo.publish_root();                                        // v2
   repo.overrides["2.root.json"] = repo.signed_roots.front();  // v1 content as 2.root.json
   EXPECT_EQ(refresh(), ErrorCode::kBadVersion);
   EXPECT_EQ(stored_version("root"), 1);
@@ -549,9 +553,9 @@ TEST_F(UpdaterTest, UnsignedTimestampIsRejected) {
 TEST_F(UpdaterTest, MalformedTimestampLeavesStateUnchanged) {
   ASSERT_EQ(refresh(), ErrorCode::kOk);
   const auto before = store.files;
-  for (const std::string bad : {"", "{", "[]", "{\"signed\":{},\"signatures\":[]}",
-                                "{\"signed\":{\"_type\":\"timestamp\"},\"signatures\":{}}",
-                                "\xff\xfe"}) {
+  for (const std::string bad :
+       {"", "{", "[]", "{\"signed\":{},\"signatures\":[]}",
+        "{\"signed\":{\"_type\":\"timestamp\"},\"signatures\":{}}", "\xff\xfe"}) {
     repo.overrides["timestamp.json"] = bad;
     EXPECT_EQ(refresh(), ErrorCode::kMalformed) << bad;
   }
@@ -571,8 +575,8 @@ TEST_F(UpdaterTest, FloatInSignedMetadataIsRejected) {
 
 class DelegationTest : public UpdaterTest {
  protected:
-  void delegate(const std::string& from, const std::string& name,
-                std::vector<std::string> paths, bool terminating = false) {
+  void delegate(const std::string& from, const std::string& name, std::vector<std::string> paths,
+                bool terminating = false) {
     tuf::DelegatedRole role;
     role.name = name;
     role.paths = std::move(paths);

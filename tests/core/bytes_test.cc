@@ -1,6 +1,7 @@
+#include "core/bytes.h"
+
 #include <gtest/gtest.h>
 
-#include "core/bytes.h"
 #include "core/clock.h"
 
 namespace dss {

@@ -1,7 +1,8 @@
 // Canonical JSON as TUF signs it (OLPC canonical JSON, securesystemslib flavour).
+#include "core/json.h"
+
 #include <gtest/gtest.h>
 
-#include "core/json.h"
 #include "core/url.h"
 
 namespace dss::json {
@@ -72,10 +73,9 @@ TEST(CanonicalText, RecognisesExactlyTheCanonicalForm) {
     const std::string c = canon(doc);
     EXPECT_TRUE(is_canonical_text(c)) << c;
   }
-  for (const char* text :
-       {R"({"a":1, "b":2})", R"({"b":1,"a":2})", R"({"a":1,"a":2})", R"(["\n"])",
-        R"(["\u0041"])", "[1.0]", "[1e3]", "[01]", "[-0]", "[1234567890123456789]", R"({"a":1)",
-        "[1,]", "tru", R"(["a"] )"}) {
+  for (const char* text : {R"({"a":1, "b":2})", R"({"b":1,"a":2})", R"({"a":1,"a":2})", R"(["\n"])",
+                           R"(["\u0041"])", "[1.0]", "[1e3]", "[01]", "[-0]",
+                           "[1234567890123456789]", R"({"a":1)", "[1,]", "tru", R"(["a"] )"}) {
     EXPECT_FALSE(is_canonical_text(text)) << text;
   }
 }

@@ -15,7 +15,8 @@ TEST(Version, NumericPartsOrderNumericallyAndMissingPartsAreZero) {
 }
 
 TEST(Version, AnythingButOneToFourNumbersIsRefused) {
-  for (const char* bad : {"", "1.", ".1", "1..2", "1.2.3.4.5", "v1", "1.2-rc1", "1234567890", "1.-2"}) {
+  for (const char* bad :
+       {"", "1.", ".1", "1..2", "1.2.3.4.5", "v1", "1.2-rc1", "1234567890", "1.-2"}) {
     const auto r = Version::parse(bad);
     ASSERT_FALSE(r.has_value()) << bad;
     EXPECT_EQ(r.error().code, ErrorCode::kMalformed);

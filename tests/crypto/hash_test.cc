@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "crypto/hash.h"
+
+#include <gtest/gtest.h>
 
 namespace dss::crypto {
 namespace {

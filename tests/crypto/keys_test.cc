@@ -1,7 +1,8 @@
+#include "crypto/keys.h"
+
 #include <gtest/gtest.h>
 
 #include "crypto/hash.h"
-#include "crypto/keys.h"
 
 namespace dss::crypto {
 namespace {
@@ -75,16 +76,16 @@ TEST(Ed25519, RejectsNonCanonicalSignature) {
 TEST(KeyId, IsSha256OfCanonicalKeyJson) {
   auto key = PublicKey::create(KeyScheme::kEd25519, std::string(64, 'a'));
   ASSERT_TRUE(key);
-  const std::string expected_json =
-      R"({"keytype":"ed25519","keyval":{"public":")" + std::string(64, 'a') +
-      R"("},"scheme":"ed25519"})";
+  const std::string expected_json = R"({"keytype":"ed25519","keyval":{"public":")" +
+                                    std::string(64, 'a') + R"("},"scheme":"ed25519"})";
   EXPECT_EQ(key->canonical_json(), expected_json);
   EXPECT_EQ(key->keyid(), sha256_hex(expected_json));
 }
 
 TEST(KeyParsing, UnknownSchemeIsKeptButUnusable) {
   json::JsonParser p;
-  auto e = p.parse_copy(R"({"keytype":"sphincs","scheme":"sphincs-shake","keyval":{"public":"00"},"x-extra":1})");
+  auto e = p.parse_copy(
+      R"({"keytype":"sphincs","scheme":"sphincs-shake","keyval":{"public":"00"},"x-extra":1})");
   ASSERT_TRUE(e);
   auto key = PublicKey::from_json(*e);
   ASSERT_TRUE(key);
@@ -105,10 +106,10 @@ TEST(KeyParsing, KeytypeMustMatchScheme) {
 
 TEST(KeyParsing, MissingFieldsAreMalformed) {
   json::JsonParser p;
-  for (const char* doc : {R"({"keytype":"ed25519","scheme":"ed25519"})",
-                          R"({"keytype":"ed25519","scheme":"ed25519","keyval":{}})",
-                          R"({"keytype":1,"scheme":"ed25519","keyval":{"public":"aa"}})",
-                          R"([])"}) {
+  for (const char* doc :
+       {R"({"keytype":"ed25519","scheme":"ed25519"})",
+        R"({"keytype":"ed25519","scheme":"ed25519","keyval":{}})",
+        R"({"keytype":1,"scheme":"ed25519","keyval":{"public":"aa"}})", R"([])"}) {
     auto e = p.parse_copy(doc);
     ASSERT_TRUE(e);
     EXPECT_EQ(PublicKey::from_json(*e).error().code, ErrorCode::kMalformed) << doc;

@@ -2,9 +2,8 @@
 // loopback, and both `dss-tuf-client` and the library updater fetch and verify it. Then the
 // repository is tampered with in several ways; each tamper is refused with the right error and
 // leaves the client's trusted state byte-for-byte as it was.
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,7 +39,8 @@ void write_all(const fs::path& p, const std::string& s) {
 std::map<std::string, std::string> snapshot_dir(const fs::path& d) {
   std::map<std::string, std::string> out;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(d, ec)) out[e.path().filename().string()] = read_all(e.path());
+  for (const auto& e : fs::directory_iterator(d, ec))
+    out[e.path().filename().string()] = read_all(e.path());
   return out;
 }
 
@@ -77,10 +77,13 @@ class EndToEnd : public ::testing::Test {
     write_all(dir_ / "files" / "hello", "hello, world\n");
     write_all(dir_ / "files" / "tool", std::string(100000, 't'));
     ASSERT_EQ(run({dss, "repo", "add-target", repo_.string(), (dir_ / "files" / "hello").string(),
-                   "--as", "app/hello world.txt"}), 0);
-    ASSERT_EQ(run({dss, "repo", "delegate", repo_.string(), "--name", "team?x", "--path", "team/*"}), 0);
+                   "--as", "app/hello world.txt"}),
+              0);
+    ASSERT_EQ(
+        run({dss, "repo", "delegate", repo_.string(), "--name", "team?x", "--path", "team/*"}), 0);
     ASSERT_EQ(run({dss, "repo", "add-target", repo_.string(), (dir_ / "files" / "tool").string(),
-                   "--as", "team/tool.bin", "--role", "team?x"}), 0);
+                   "--as", "team/tool.bin", "--role", "team?x"}),
+              0);
     ASSERT_EQ(run({dss, "repo", "verify", repo_.string()}), 0);
 
     ASSERT_TRUE(httpd::generate_self_signed_cert(dir_ / "cert.pem", dir_ / "key.pem"));
@@ -171,10 +174,11 @@ class EndToEnd : public ::testing::Test {
 TEST_F(EndToEnd, CliClientRefreshesAndDownloadsTargetsIncludingDelegated) {
   const fs::path d = refreshed_client("cli");
   const fs::path td = dir_ / "cli-targets";
-  ASSERT_EQ(run({client(), "--metadata-url", base_ + "/metadata/", "--metadata-dir", d.string(),
-                 "--target-name", "app/hello world.txt", "--target-name", "team/tool.bin",
-                 "--target-dir", td.string(), "--target-base-url", base_ + "/targets/",
-                 "download"}), 0);
+  ASSERT_EQ(
+      run({client(), "--metadata-url", base_ + "/metadata/", "--metadata-dir", d.string(),
+           "--target-name", "app/hello world.txt", "--target-name", "team/tool.bin", "--target-dir",
+           td.string(), "--target-base-url", base_ + "/targets/", "download"}),
+      0);
   EXPECT_EQ(read_all(td / "app%2Fhello%20world.txt"), "hello, world\n");
   EXPECT_TRUE(read_all(td / "team%2Ftool.bin") == std::string(100000, 't'));
   // Only trusted metadata, unversioned names, nothing else.
@@ -208,19 +212,27 @@ TEST_F(EndToEnd, TamperedTargetFileIsRefused) {
   int tampered = 0;
   for (const auto& e : fs::recursive_directory_iterator(repo_ / "targets" / "app")) {
     if (!e.is_regular_file() || e.path().filename().string().size() != 64 + 1 + 15) continue;
-    expect_refused(e.path(), [](std::string s) { s[0] ^= 1; return s; },
-                   ErrorCode::kLengthOrHashMismatch);
+    expect_refused(
+        e.path(),
+        [](std::string s) {
+          s[0] ^= 1;
+          return s;
+        },
+        ErrorCode::kLengthOrHashMismatch);
     ++tampered;
   }
   EXPECT_EQ(tampered, 1);
 }
 
 TEST_F(EndToEnd, TamperedTimestampSignatureIsRefused) {
-  expect_refused(md("timestamp.json"), [](std::string s) {
-    const auto pos = s.find("\"sig\":\"") + 7;
-    s[pos] = s[pos] == 'a' ? 'b' : 'a';
-    return s;
-  }, ErrorCode::kUnsigned);
+  expect_refused(
+      md("timestamp.json"),
+      [](std::string s) {
+        const auto pos = s.find("\"sig\":\"") + 7;
+        s[pos] = s[pos] == 'a' ? 'b' : 'a';
+        return s;
+      },
+      ErrorCode::kUnsigned);
 }
 
 TEST_F(EndToEnd, TamperedSnapshotIsRefused) {
@@ -261,19 +273,21 @@ TEST_F(EndToEnd, TamperedDelegatedMetadataIsRefused) {
 }
 
 TEST_F(EndToEnd, TimestampRollbackIsRefused) {
-  expect_refused(md("timestamp.json"), [](const std::string&) { return old_timestamp_; },
-                 ErrorCode::kBadVersion);
+  expect_refused(
+      md("timestamp.json"), [](const std::string&) { return old_timestamp_; },
+      ErrorCode::kBadVersion);
 }
 
 TEST_F(EndToEnd, MalformedNextRootIsRefused) {
-  expect_refused(md("2.root.json"), [](const std::string&) { return std::string("{\"signed\":"); },
-                 ErrorCode::kMalformed);
+  expect_refused(
+      md("2.root.json"), [](const std::string&) { return std::string("{\"signed\":"); },
+      ErrorCode::kMalformed);
 }
 
 TEST_F(EndToEnd, EndlessNextRootIsCut) {
-  expect_refused(md("2.root.json"),
-                 [](const std::string&) { return std::string(2 * 1024 * 1024, ' '); },
-                 ErrorCode::kDownloadTooLarge);
+  expect_refused(
+      md("2.root.json"), [](const std::string&) { return std::string(2 * 1024 * 1024, ' '); },
+      ErrorCode::kDownloadTooLarge);
 }
 
 TEST_F(EndToEnd, FreezeAttackTimestampExpiresUnderFaketime) {
@@ -286,7 +300,8 @@ TEST_F(EndToEnd, FreezeAttackTimestampExpiresUnderFaketime) {
   if (run({"faketime", "-f", "+0", "true"}) != 0) GTEST_SKIP() << "faketime is not installed";
   // The CLI reads time through libc, so faketime shifts it.
   EXPECT_EQ(run({"faketime", "-f", "+2d", client(), "--metadata-url", base_ + "/metadata/",
-                 "--metadata-dir", d.string(), "refresh"}), 1);
+                 "--metadata-dir", d.string(), "refresh"}),
+            1);
   EXPECT_EQ(refresh_cli(d), 0);
   EXPECT_EQ(snapshot_dir(d), before);
 }

@@ -31,7 +31,7 @@ class RepositorySimulator final : public net::Fetcher {
   tuf::Targets targets;
   std::map<std::string, tuf::Targets> delegates;
   std::map<std::string, std::vector<crypto::PrivateKey>> signers;  // role -> signing keys
-  std::map<std::string, std::string> target_contents;             // target path -> bytes
+  std::map<std::string, std::string> target_contents;              // target path -> bytes
   bool compute_metafile_hashes_length = true;
 
   std::vector<std::string> signed_roots;  // published root bytes, index = version - 1
@@ -45,9 +45,9 @@ class RepositorySimulator final : public net::Fetcher {
   crypto::PrivateKey add_key(const std::string& role, const std::string& delegator = "root");
   // Replaces all keys of a top-level role with one fresh key.
   void rotate_keys(const std::string& role);
-  void publish_root();                 // signs `root` with current root signers, appends
-  void update_timestamp();             // version+1, names the current snapshot
-  void update_snapshot();              // version+1 with current targets versions; then timestamp
+  void publish_root();      // signs `root` with current root signers, appends
+  void update_timestamp();  // version+1, names the current snapshot
+  void update_snapshot();   // version+1 with current targets versions; then timestamp
   void add_target(const std::string& role, const std::string& path, const std::string& content);
   // Adds a delegation from `delegator` with a fresh key; returns the key.
   crypto::PrivateKey add_delegation(const std::string& delegator, tuf::DelegatedRole role);

@@ -11,8 +11,7 @@ namespace dss::testing {
 class TempDir {
  public:
   explicit TempDir(const std::string& prefix = "dss-test") {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
     if (::mkdtemp(pattern.data()) == nullptr) std::abort();
     path_ = pattern;
   }

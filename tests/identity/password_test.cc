@@ -1,10 +1,11 @@
+#include "identity/password.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
 #include "fakes/print_error_code.h"
-#include "identity/password.h"
 
 namespace dss::identity {
 namespace {
@@ -111,9 +112,9 @@ TEST(PasswordPolicy, RefusesControlCharacters) {
 }
 
 TEST(PasswordPolicy, MessagesNeverContainThePassword) {
-  for (const std::string& password : {std::string("password1234"), std::string("Elephant2024!"),
-                                     random_password(11), random_password(129),
-                                     std::string("Zq7mK2vLw9Rt-Ingrid")}) {
+  for (const std::string& password :
+       {std::string("password1234"), std::string("Elephant2024!"), random_password(11),
+        random_password(129), std::string("Zq7mK2vLw9Rt-Ingrid")}) {
     auto st = check_password_policy(password, "ingrid");
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().message.find(password), std::string::npos) << st.error().message;

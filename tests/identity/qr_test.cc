@@ -1,3 +1,5 @@
+#include "identity/qr.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -5,7 +7,6 @@
 #include <vector>
 
 #include "fakes/print_error_code.h"
-#include "identity/qr.h"
 
 namespace dss::identity {
 namespace {
@@ -35,8 +36,8 @@ TEST(QrSvg, IsAStandaloneDocumentWithoutScriptOrExternalReference) {
   ASSERT_TRUE(svg) << svg.error().to_string();
   EXPECT_EQ(svg->rfind("<?xml", 0), 0u);
   EXPECT_NE(svg->find("<svg xmlns=\"http://www.w3.org/2000/svg\""), std::string::npos);
-  for (const char* forbidden : {"<script", "href", "<style", "url(", "<image", "<foreignObject",
-                                "on", "javascript"}) {
+  for (const char* forbidden :
+       {"<script", "href", "<style", "url(", "<image", "<foreignObject", "on", "javascript"}) {
     if (std::string_view(forbidden) == "on") {
       EXPECT_EQ(svg->find(" on"), std::string::npos);  // no event handler attributes
     } else {

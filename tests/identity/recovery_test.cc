@@ -1,10 +1,11 @@
+#include "identity/recovery.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 
 #include "fakes/print_error_code.h"
-#include "identity/recovery.h"
 
 namespace dss::identity {
 namespace {

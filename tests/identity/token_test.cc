@@ -1,9 +1,9 @@
+#include "identity/token.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
-
-#include "identity/token.h"
 
 namespace dss::identity {
 namespace {

@@ -1,10 +1,11 @@
+#include "identity/totp.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 
 #include "fakes/print_error_code.h"
-#include "identity/totp.h"
 
 namespace dss::identity {
 namespace {
@@ -81,7 +82,7 @@ TEST(Totp, RefusesWrongCode) {
 
 TEST(Totp, RefusesCodeThatIsNotSixAsciiDigits) {
   for (const std::string_view code : {"", "28708", "2870822", "28708a", " 287082", "287 082",
-                                 "\uff12\uff18\uff17\uff10\uff18\uff12"}) {
+                                      "\uff12\uff18\uff17\uff10\uff18\uff12"}) {
     EXPECT_EQ(verify_code(rfc_key(), code, 59, -1), ErrorCode::kMalformed) << code;
   }
 }
@@ -110,9 +111,13 @@ TEST(Totp, SecretsAreTwentyRandomBytes) {
 }
 
 TEST(Base32, MatchesRfc4648Vectors) {
-  const std::pair<std::string, std::string> vectors[] = {
-      {"", ""},          {"f", "MY"},          {"fo", "MZXQ"},          {"foo", "MZXW6"},
-      {"foob", "MZXW6YQ"}, {"fooba", "MZXW6YTB"}, {"foobar", "MZXW6YTBOI"}};
+  const std::pair<std::string, std::string> vectors[] = {{"", ""},
+                                                         {"f", "MY"},
+                                                         {"fo", "MZXQ"},
+                                                         {"foo", "MZXW6"},
+                                                         {"foob", "MZXW6YQ"},
+                                                         {"fooba", "MZXW6YTB"},
+                                                         {"foobar", "MZXW6YTBOI"}};
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(base32_encode(as_bytes(plain)), encoded);
     auto back = base32_decode(encoded);
@@ -128,7 +133,8 @@ TEST(Base32, AcceptsLowercaseSpacesHyphensAndPadding) {
 }
 
 TEST(Base32, RefusesCharactersOutsideTheAlphabetAndImpossibleLengths) {
-  for (const std::string_view text : {"MZXW6YT1", "MZXW6YT8", "MZ=XW", "M", "MZX", "MZXW6Y", "M\xc3\xa9"}) {
+  for (const std::string_view text :
+       {"MZXW6YT1", "MZXW6YT8", "MZ=XW", "M", "MZX", "MZXW6Y", "M\xc3\xa9"}) {
     auto r = base32_decode(text);
     ASSERT_FALSE(r) << text;
     EXPECT_EQ(r.error().code, ErrorCode::kMalformed);

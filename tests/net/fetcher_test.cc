@@ -1,8 +1,10 @@
 // The HTTPS fetcher against a real loopback HTTPS server (port 0), and the transport attacks:
 // endless data, slow retrieval, downgrade to plain HTTP, untrusted certificates, traversal.
-#include <gtest/gtest.h>
+#include "net/fetcher.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,11 +13,8 @@
 #include <filesystem>
 #include <thread>
 
-#include <curl/curl.h>
-
 #include "fakes/print_error_code.h"
 #include "httpd/server.h"
-#include "net/fetcher.h"
 #include "platform/files.h"
 
 namespace dss::net {
@@ -133,9 +132,8 @@ long raw_status(const std::string& url, const std::string& ca, bool post,
   CURL* c = curl_easy_init();
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_CAINFO, ca.c_str());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char*, std::size_t s, std::size_t n, void*) {
-    return s * n;
-  });
+  curl_easy_setopt(
+      c, CURLOPT_WRITEFUNCTION, +[](char*, std::size_t s, std::size_t n, void*) { return s * n; });
   if (post) curl_easy_setopt(c, CURLOPT_POSTFIELDS, "x=1");
   curl_slist* headers = nullptr;
   if (!header.empty()) {

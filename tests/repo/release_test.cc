@@ -39,28 +39,41 @@ json sbom_for(const std::string& name, const std::string& version) {
            {{"timestamp", "2027-01-15T08:00:00Z"},
             {"authors", {{{"name", "Release team"}}}},
             {"component",
-             {{"type", "application"}, {"bom-ref", "app"}, {"name", name}, {"version", version},
-              {"supplier", {{"name", "Example Corp"}}}, {"purl", "pkg:generic/example/" + name + "@" + version}}}}},
+             {{"type", "application"},
+              {"bom-ref", "app"},
+              {"name", name},
+              {"version", version},
+              {"supplier", {{"name", "Example Corp"}}},
+              {"purl", "pkg:generic/example/" + name + "@" + version}}}}},
           {"components",
-           {{{"type", "library"}, {"bom-ref", "zlib"}, {"name", "zlib"}, {"version", "1.2.13"},
-             {"supplier", {{"name", "zlib project"}}}, {"purl", "pkg:deb/debian/zlib1g@1.2.13"}}}},
+           {{{"type", "library"},
+             {"bom-ref", "zlib"},
+             {"name", "zlib"},
+             {"version", "1.2.13"},
+             {"supplier", {{"name", "zlib project"}}},
+             {"purl", "pkg:deb/debian/zlib1g@1.2.13"}}}},
           {"dependencies", {{{"ref", "app"}, {"dependsOn", {"zlib"}}}}}};
 }
 
 json osv_advisory() {
-  return {{"id", "DSS-2027-0001"},
-          {"summary", "Path traversal"},
-          {"affected", {{{"package", {{"ecosystem", "DSS"}, {"name", "app"}}},
-                         {"ranges", {{{"type", "ECOSYSTEM"}, {"events", {{{"introduced", "1.0"}}, {{"fixed", "1.1"}}}}}}}}}},
-          {"severity", {{{"type", "CVSS_V3"}, {"score", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}}},
-          {"database_specific", {{"cwe_ids", {"CWE-22"}}}}};
+  return {
+      {"id", "DSS-2027-0001"},
+      {"summary", "Path traversal"},
+      {"affected",
+       {{{"package", {{"ecosystem", "DSS"}, {"name", "app"}}},
+         {"ranges",
+          {{{"type", "ECOSYSTEM"}, {"events", {{{"introduced", "1.0"}}, {{"fixed", "1.1"}}}}}}}}}},
+      {"severity",
+       {{{"type", "CVSS_V3"}, {"score", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}}},
+      {"database_specific", {{"cwe_ids", {"CWE-22"}}}}};
 }
 
 class ReleaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() / ("dss-release-test-" + std::to_string(::getpid()) + "-" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir = fs::temp_directory_path() /
+          ("dss-release-test-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir);
     fs::create_directories(dir / "files");
     secrets.offline = SecretBytes::from_string(random_hex());
@@ -95,9 +108,11 @@ class ReleaseTest : public ::testing::Test {
     std::ifstream f(repo() / "metadata" / "timestamp.json");
     const json ts = json::parse(f);
     const auto snap_v = ts["signed"]["meta"]["snapshot.json"]["version"].get<int>();
-    const json snap = json::parse(std::ifstream(repo() / "metadata" / (std::to_string(snap_v) + ".snapshot.json")));
+    const json snap = json::parse(
+        std::ifstream(repo() / "metadata" / (std::to_string(snap_v) + ".snapshot.json")));
     const auto tv = snap["signed"]["meta"]["targets.json"]["version"].get<int>();
-    return json::parse(std::ifstream(repo() / "metadata" / (std::to_string(tv) + ".targets.json")))["signed"]["targets"];
+    return json::parse(std::ifstream(repo() / "metadata" /
+                                     (std::to_string(tv) + ".targets.json")))["signed"]["targets"];
   }
   std::size_t metadata_files() const {
     std::size_t n = 0;
@@ -128,14 +143,16 @@ TEST_F(ReleaseTest, InvalidSbomIsRefusedNamingTheMissingFields) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kSbomInvalid);
   EXPECT_NE(r.error().message.find("metadata.authors"), std::string::npos) << r.error().message;
-  EXPECT_NE(r.error().message.find("components[0] (zlib): no supplier"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("components[0] (zlib): no supplier"), std::string::npos)
+      << r.error().message;
   EXPECT_EQ(metadata_files(), before);
 }
 
 TEST_F(ReleaseTest, SbomOfAnotherVersionIsRefused) {
   const auto r = publish_release(options("1.0", sbom_for("app", "0.9")), secrets, kNow);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("has version \"0.9\", not \"1.0\""), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("has version \"0.9\", not \"1.0\""), std::string::npos)
+      << r.error().message;
 }
 
 TEST_F(ReleaseTest, ReleaseIsBoundToItsSbomByHashInSignedMetadata) {
@@ -161,7 +178,8 @@ TEST_F(ReleaseTest, WithdrawnReleaseStaysInTheArchiveAndVerifiable) {
   const auto after = *find_release(repo(), "app", "1.0");
   ASSERT_TRUE(after.withdrawn.has_value());
   // Still in the archive, under its hash, with the same bytes; its SBOM still checks out.
-  const auto archived = platform::read_file(repo() / "targets" / "app" / "stable" / (rec.sha256 + ".app-1.0.tar.zst"), 1 << 20);
+  const auto archived = platform::read_file(
+      repo() / "targets" / "app" / "stable" / (rec.sha256 + ".app-1.0.tar.zst"), 1 << 20);
   ASSERT_TRUE(archived);
   EXPECT_EQ(hex_encode(crypto::sha256(*archived)), rec.sha256);
   EXPECT_TRUE(read_sbom(repo(), "app", "1.0"));
@@ -169,8 +187,9 @@ TEST_F(ReleaseTest, WithdrawnReleaseStaysInTheArchiveAndVerifiable) {
   ASSERT_TRUE(problems);
   EXPECT_TRUE(problems->empty());
   // And it cannot come back under the same version.
-  EXPECT_EQ(publish_release(options("1.0", sbom_for("app", "1.0")), secrets, kNow + 30).error().code,
-            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(
+      publish_release(options("1.0", sbom_for("app", "1.0")), secrets, kNow + 30).error().code,
+      ErrorCode::kFailedPrecondition);
 }
 
 TEST_F(ReleaseTest, PublishedVersionNeverChangesContent) {
@@ -247,7 +266,9 @@ TEST_F(ReleaseTest, PolicyBundleIsPublishedSignedAndLoggedAndOnlyEverNewer) {
 TEST_F(ReleaseTest, MalformedPolicyBundleIsRefusedAndNothingIsPublished) {
   const std::size_t before = metadata_files();
   const auto r = publish_policy(
-      repo(), write("bad.json", R"({"type":"dss-policy-bundle","bundle_version":1,"floors":{"no.such":1}})"),
+      repo(),
+      write("bad.json",
+            R"({"type":"dss-policy-bundle","bundle_version":1,"floors":{"no.such":1}})"),
       secrets, kNow);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("Nothing was published"), std::string::npos);

@@ -1,7 +1,8 @@
 // `dss repo` operations: key storage at rest, transactional edits, rotation, threshold
 // signing, status warnings and offline verification.
-#include <gtest/gtest.h>
+#include "repo/repository.h"
 
+#include <gtest/gtest.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,7 +13,6 @@
 
 #include "fakes/print_error_code.h"
 #include "platform/files.h"
-#include "repo/repository.h"
 #include "tuf/trusted_set.h"
 
 namespace dss::repo {
@@ -208,7 +208,7 @@ TEST_F(RepoTest, VerifyDetectsTamperedMetadataAndRemovedSignatures) {
   const std::string original(std::istreambuf_iterator<char>(in), {});
   in.close();
   std::string changed = original;
-  changed[changed.find("\"length\":7")+9] = '8';
+  changed[changed.find("\"length\":7") + 9] = '8';
   std::ofstream(targets) << changed;
   EXPECT_FALSE(problems().empty());
   std::ofstream(targets) << original;
@@ -255,7 +255,8 @@ TEST_F(RepoTest, TimestampAndTargetsKeyRotation) {
   for (const std::string role : {"timestamp", "targets", "snapshot"}) {
     auto st = status(dir / "repo", kNow);
     std::string old;
-    for (const auto& r : st->roles) if (r.role == role) old = r.keyids[0];
+    for (const auto& r : st->roles)
+      if (r.role == role) old = r.keyids[0];
     RotateOptions o;
     o.dir = dir / "repo";
     o.role = role;

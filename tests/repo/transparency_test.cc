@@ -1,15 +1,15 @@
 // The repository's release transparency log: entries appended, the checkpoint and proofs
 // published as static files that verify, the log key sealed with the online passphrase and
 // vouched for by TUF, withdrawn releases kept, bad input refused without a trace.
-#include <gtest/gtest.h>
+#include "repo/transparency.h"
 
+#include <gtest/gtest.h>
 #include <sodium.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "crypto/hash.h"
 #include "fakes/print_error_code.h"
@@ -17,7 +17,6 @@
 #include "platform/files.h"
 #include "repo/key_file.h"
 #include "repo/repository.h"
-#include "repo/transparency.h"
 #include "tlog/merkle.h"
 #include "tlog/note.h"
 
@@ -107,7 +106,8 @@ class TransparencyTest : public ::testing::Test {
   }
 
   tlog::Checkpoint checkpoint() {
-    auto c = tlog::open_checkpoint(slurp(repo_ / "transparency" / "checkpoint"), verifier_from_target());
+    auto c =
+        tlog::open_checkpoint(slurp(repo_ / "transparency" / "checkpoint"), verifier_from_target());
     EXPECT_TRUE(c) << c.error().to_string();
     return c ? *c : tlog::Checkpoint{};
   }
@@ -115,8 +115,8 @@ class TransparencyTest : public ::testing::Test {
   // Verifies entries/<sha>.json against the published checkpoint.
   Status inclusion(const std::string& content) {
     const tlog::Checkpoint c = checkpoint();
-    const json j = json::parse(slurp(repo_ / "transparency" / "entries" /
-                                     (crypto::sha256_hex(content) + ".json")));
+    const json j = json::parse(
+        slurp(repo_ / "transparency" / "entries" / (crypto::sha256_hex(content) + ".json")));
     EXPECT_EQ(j["tree_size"].get<std::uint64_t>(), c.size);
     const std::string leaf = j["leaf"].get<std::string>();
     return tlog::verify_inclusion(tlog::leaf_hash(as_bytes(leaf)), j["index"].get<std::uint64_t>(),
@@ -153,15 +153,17 @@ TEST_F(TransparencyTest, ConsistencyFromEveryEarlierCheckpointVerifiesAcrossAppe
   const tlog::Checkpoint now = seen.back();
   for (std::size_t i = 0; i + 1 < seen.size(); ++i) {
     const tlog::Checkpoint& old = seen[i];
-    const json j = json::parse(slurp(repo_ / "transparency" / "consistency" /
-                                     (std::to_string(old.size) + ".json")));
+    const json j = json::parse(
+        slurp(repo_ / "transparency" / "consistency" / (std::to_string(old.size) + ".json")));
     EXPECT_EQ(j["new_size"].get<std::uint64_t>(), now.size);
-    EXPECT_TRUE(tlog::verify_consistency(old.size, now.size, old.root, now.root, proof_of(j["proof"])))
+    EXPECT_TRUE(
+        tlog::verify_consistency(old.size, now.size, old.root, now.root, proof_of(j["proof"])))
         << "from size " << old.size;
     // A root other than the one seen (a fork) fails the same proof.
     tlog::Hash forged = old.root;
     forged[0] ^= 1U;
-    EXPECT_FALSE(tlog::verify_consistency(old.size, now.size, forged, now.root, proof_of(j["proof"])));
+    EXPECT_FALSE(
+        tlog::verify_consistency(old.size, now.size, forged, now.root, proof_of(j["proof"])));
   }
 }
 
@@ -175,8 +177,8 @@ TEST_F(TransparencyTest, WithdrawnReleaseStaysInTheLogAndItsProofStillVerifies) 
   auto problems = transparency_verify(repo_);
   ASSERT_TRUE(problems);
   EXPECT_TRUE(problems->empty()) << (*problems)[0];
-  const json j = json::parse(slurp(repo_ / "transparency" / "entries" /
-                                   (crypto::sha256_hex("first") + ".json")));
+  const json j = json::parse(
+      slurp(repo_ / "transparency" / "entries" / (crypto::sha256_hex("first") + ".json")));
   EXPECT_EQ(j["index"].get<std::uint64_t>(), 0U);
 }
 
@@ -251,8 +253,9 @@ TEST_F(TransparencyTest, TamperedPublishedProofIsReportedByVerify) {
 TEST_F(TransparencyTest, EntryFileWithMissingOrMistypedFieldsIsReportedNotACrash) {
   publish("1.0", "a");
   const fs::path f = repo_ / "transparency" / "entries" / (crypto::sha256_hex("a") + ".json");
-  for (const char* text : {R"({"inclusion_proof":[]})", R"({"index":"0","tree_size":1,"leaf":"x","inclusion_proof":[]})",
-                           "[]", "not json"}) {
+  for (const char* text :
+       {R"({"inclusion_proof":[]})",
+        R"({"index":"0","tree_size":1,"leaf":"x","inclusion_proof":[]})", "[]", "not json"}) {
     std::ofstream(f, std::ios::binary | std::ios::trunc) << text;
     auto problems = transparency_verify(repo_);
     ASSERT_TRUE(problems) << text;
@@ -262,7 +265,8 @@ TEST_F(TransparencyTest, EntryFileWithMissingOrMistypedFieldsIsReportedNotACrash
   }
   // A well-formed entry whose leaf is not an object, or names its hash as a number.
   for (const char* leaf : {"1", R"({"sha256":1})"}) {
-    const json entry = {{"index", 0}, {"tree_size", 1}, {"leaf", leaf}, {"inclusion_proof", json::array()}};
+    const json entry = {
+        {"index", 0}, {"tree_size", 1}, {"leaf", leaf}, {"inclusion_proof", json::array()}};
     std::ofstream(f, std::ios::binary | std::ios::trunc) << entry.dump();
     auto problems = transparency_verify(repo_);
     ASSERT_TRUE(problems) << leaf;

@@ -104,7 +104,8 @@ TEST(SbomCheck, EveryMissingNtiaElementIsNamedInOneError) {
   EXPECT_NE(m.find("components[0] (zlib): no supplier"), std::string::npos) << m;
   EXPECT_NE(m.find("components[0] (zlib): no purl or cpe"), std::string::npos) << m;
   EXPECT_NE(m.find("components[1] (openssl): no version"), std::string::npos) << m;
-  EXPECT_NE(m.find("components[1] (openssl): \"ssl\" appears in no dependency"), std::string::npos) << m;
+  EXPECT_NE(m.find("components[1] (openssl): \"ssl\" appears in no dependency"), std::string::npos)
+      << m;
   EXPECT_EQ(check(doc.dump()).error().code, ErrorCode::kSbomInvalid);
 }
 

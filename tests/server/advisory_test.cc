@@ -31,12 +31,20 @@ TEST_F(ServerTest, AdvisoryShowsAffectedAndFixedDevicesAndReleaseSbomIsServed) {
     std::ofstream(p) << text;
     return p;
   };
-  const json sbom = {
-      {"bomFormat", "CycloneDX"}, {"specVersion", "1.5"}, {"version", 1},
-      {"metadata", {{"timestamp", "2027-01-01T00:00:00Z"}, {"authors", {{{"name", "Release team"}}}},
-                    {"component", {{"type", "application"}, {"bom-ref", "app"}, {"name", "app"}, {"version", "1.1"},
-                                   {"supplier", {{"name", "Example"}}}, {"purl", "pkg:generic/app@1.1"}}}}},
-      {"dependencies", {{{"ref", "app"}, {"dependsOn", json::array()}}}}};
+  const json sbom = {{"bomFormat", "CycloneDX"},
+                     {"specVersion", "1.5"},
+                     {"version", 1},
+                     {"metadata",
+                      {{"timestamp", "2027-01-01T00:00:00Z"},
+                       {"authors", {{{"name", "Release team"}}}},
+                       {"component",
+                        {{"type", "application"},
+                         {"bom-ref", "app"},
+                         {"name", "app"},
+                         {"version", "1.1"},
+                         {"supplier", {{"name", "Example"}}},
+                         {"purl", "pkg:generic/app@1.1"}}}}},
+                     {"dependencies", {{{"ref", "app"}, {"dependsOn", json::array()}}}}};
   repo::PublishReleaseOptions rel;
   rel.dir = repo_dir;
   rel.name = "app";
@@ -45,12 +53,17 @@ TEST_F(ServerTest, AdvisoryShowsAffectedAndFixedDevicesAndReleaseSbomIsServed) {
   rel.sbom = write("sbom.json", sbom.dump());
   auto published = repo::publish_release(rel, secrets, clock_.now());
   ASSERT_TRUE(published) << published.error().to_string();
-  const json osv = {{"id", "DSS-2027-0001"},
-                    {"affected", {{{"package", {{"name", "app"}}},
-                                   {"ranges", {{{"type", "ECOSYSTEM"}, {"events", {{{"introduced", "0"}}, {{"fixed", "1.1"}}}}}}}}}},
-                    {"severity", {{{"type", "CVSS_V3"}, {"score", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}}},
-                    {"database_specific", {{"cwe_ids", {"CWE-22"}}}}};
-  ASSERT_TRUE(repo::publish_advisory(repo_dir, write("adv.json", osv.dump()), secrets, clock_.now()));
+  const json osv = {
+      {"id", "DSS-2027-0001"},
+      {"affected",
+       {{{"package", {{"name", "app"}}},
+         {"ranges",
+          {{{"type", "ECOSYSTEM"}, {"events", {{{"introduced", "0"}}, {{"fixed", "1.1"}}}}}}}}}},
+      {"severity",
+       {{{"type", "CVSS_V3"}, {"score", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}}},
+      {"database_specific", {{"cwe_ids", {"CWE-22"}}}}};
+  ASSERT_TRUE(
+      repo::publish_advisory(repo_dir, write("adv.json", osv.dump()), secrets, clock_.now()));
   service_->stop();
   service_.reset();
   start(repo_dir);

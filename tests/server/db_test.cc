@@ -1,11 +1,11 @@
 // The embedded store: migrations, refusal of a newer schema, SQL injection attempts stored as
 // data, compare-and-set replay defences, and the online backup.
-#include <gtest/gtest.h>
+#include "server/db.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include "fakes/temp_dir.h"
-#include "server/db.h"
 #include "server/sqlite_store.h"
 
 namespace dss::server {

@@ -20,13 +20,16 @@ TEST_F(ServerTest, DeviceEnrolsAndChecksInAndForgedOrReplayedCheckinsAreRefused)
   ASSERT_TRUE(raw_pub);
   auto device = client();
   device.send_origin(false);
-  const auto enrolled = device.post("/api/v1/devices/enroll", {{"token", token},
-                                                               {"public_key", base64_encode(*raw_pub)},
-                                                               {"name", "kiosk-1"}});
+  const auto enrolled =
+      device.post("/api/v1/devices/enroll",
+                  {{"token", token}, {"public_key", base64_encode(*raw_pub)}, {"name", "kiosk-1"}});
   ASSERT_EQ(enrolled.status, 201) << enrolled.body;
   const std::string id = enrolled.json()["device_id"].get<std::string>();
   // The token works once.
-  EXPECT_EQ(device.post("/api/v1/devices/enroll", {{"token", token}, {"public_key", base64_encode(*raw_pub)}}).status,
+  EXPECT_EQ(device
+                .post("/api/v1/devices/enroll",
+                      {{"token", token}, {"public_key", base64_encode(*raw_pub)}})
+                .status,
             401);
 
   devproto::CheckinReport report;
@@ -43,21 +46,24 @@ TEST_F(ServerTest, DeviceEnrolsAndChecksInAndForgedOrReplayedCheckinsAreRefused)
                           {"DSS-Device: " + sig.device_id, "DSS-Timestamp: " + sig.timestamp,
                            "DSS-Nonce: " + sig.nonce, "DSS-Signature: " + sig.signature});
   };
-  auto sig = devproto::sign_request(*key, "POST", "/api/v1/devices/checkin", id, clock_.now(), body);
+  auto sig =
+      devproto::sign_request(*key, "POST", "/api/v1/devices/checkin", id, clock_.now(), body);
   ASSERT_TRUE(sig);
   const auto ok = send(body, *sig);
   EXPECT_EQ(ok.status, 200) << ok.body;
   // Replayed as is.
   EXPECT_EQ(send(body, *sig).status, 401);
   // Forged: the body changed after signing.
-  auto sig2 = devproto::sign_request(*key, "POST", "/api/v1/devices/checkin", id, clock_.now(), body);
+  auto sig2 =
+      devproto::sign_request(*key, "POST", "/api/v1/devices/checkin", id, clock_.now(), body);
   ASSERT_TRUE(sig2);
   std::string forged = body;
   forged.replace(forged.find("1.2.0"), 5, "9.9.9");
   EXPECT_EQ(send(forged, *sig2).status, 401);
   // Forged: signed by another key.
   auto other = crypto::PrivateKey::generate(crypto::KeyScheme::kEd25519);
-  auto sig3 = devproto::sign_request(*other, "POST", "/api/v1/devices/checkin", id, clock_.now(), body);
+  auto sig3 =
+      devproto::sign_request(*other, "POST", "/api/v1/devices/checkin", id, clock_.now(), body);
   EXPECT_EQ(send(body, *sig3).status, 401);
   // The fleet view shows what the device reported.
   const auto shown = op.get("/api/v1/devices/" + id);

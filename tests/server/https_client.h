@@ -5,10 +5,9 @@
 #include <curl/curl.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace dss::testing {
 
@@ -40,8 +39,7 @@ class HttpsClient {
   std::vector<HttpResult>& transcript() { return transcript_; }
 
   HttpResult request(const std::string& method, const std::string& path,
-                     const std::string& body = "",
-                     std::vector<std::string> extra_headers = {},
+                     const std::string& body = "", std::vector<std::string> extra_headers = {},
                      const std::string& content_type = "application/json") {
     CURL* c = curl_easy_init();
     HttpResult r;
@@ -58,26 +56,31 @@ class HttpsClient {
     if (!body.empty()) {
       curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
       curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-      if (!content_type.empty()) hdrs = curl_slist_append(hdrs, ("Content-Type: " + content_type).c_str());
+      if (!content_type.empty())
+        hdrs = curl_slist_append(hdrs, ("Content-Type: " + content_type).c_str());
     }
     if (!cookie_.empty()) hdrs = curl_slist_append(hdrs, ("Cookie: " + cookie_).c_str());
     if (send_csrf_ && !csrf_.empty() && method != "GET") {
       hdrs = curl_slist_append(hdrs, ("X-CSRF-Token: " + csrf_).c_str());
     }
-    if (send_origin_ && method != "GET") hdrs = curl_slist_append(hdrs, ("Origin: " + origin_).c_str());
-    if (!bearer_.empty()) hdrs = curl_slist_append(hdrs, ("Authorization: Bearer " + bearer_).c_str());
+    if (send_origin_ && method != "GET")
+      hdrs = curl_slist_append(hdrs, ("Origin: " + origin_).c_str());
+    if (!bearer_.empty())
+      hdrs = curl_slist_append(hdrs, ("Authorization: Bearer " + bearer_).c_str());
     for (const auto& h : extra_headers) hdrs = curl_slist_append(hdrs, h.c_str());
     hdrs = curl_slist_append(hdrs, "Expect:");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char* p, size_t s, size_t n, void* u) {
-      static_cast<std::string*>(u)->append(p, s * n);
-      return s * n;
-    });
+    curl_easy_setopt(
+        c, CURLOPT_WRITEFUNCTION, +[](char* p, size_t s, size_t n, void* u) {
+          static_cast<std::string*>(u)->append(p, s * n);
+          return s * n;
+        });
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, +[](char* p, size_t s, size_t n, void* u) {
-      static_cast<std::vector<std::string>*>(u)->emplace_back(p, s * n);
-      return s * n;
-    });
+    curl_easy_setopt(
+        c, CURLOPT_HEADERFUNCTION, +[](char* p, size_t s, size_t n, void* u) {
+          static_cast<std::vector<std::string>*>(u)->emplace_back(p, s * n);
+          return s * n;
+        });
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
     const CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);

@@ -89,11 +89,11 @@ class ServerTest : public ::testing::Test {
 
   // Creates the first owner with the setup code and signs in fully; returns the TOTP secret.
   SecretBytes owner_signed_in(HttpsClient& c) {
-    EXPECT_EQ(c.post("/api/v1/setup", {{"setup_code", setup_code()},
-                                       {"username", "olive"},
-                                       {"password", kOwnerPassword}})
-                  .status,
-              201);
+    EXPECT_EQ(
+        c.post("/api/v1/setup",
+               {{"setup_code", setup_code()}, {"username", "olive"}, {"password", kOwnerPassword}})
+            .status,
+        201);
     return sign_in_and_enrol(c, "olive", kOwnerPassword);
   }
 
@@ -128,7 +128,8 @@ class ServerTest : public ::testing::Test {
                        const std::string& name, const std::string& job) {
     reauth(owner, kOwnerPassword, owner_secret);
     const std::string pw = password_for(name);
-    const auto r = owner.post("/api/v1/users", {{"username", name}, {"password", pw}, {"job", job}});
+    const auto r =
+        owner.post("/api/v1/users", {{"username", name}, {"password", pw}, {"job", job}});
     EXPECT_EQ(r.status, 201) << r.body;
     clock_.advance_s(30);
     return sign_in_and_enrol(c, name, pw);
@@ -148,9 +149,9 @@ class ServerTest : public ::testing::Test {
     auto device = client();
     device.send_origin(false);
     const auto raw = hex_decode(key->public_key().public_value());
-    const auto enrolled = device.post("/api/v1/devices/enroll", {{"token", t.json()["token"]},
-                                                                 {"public_key", base64_encode(*raw)},
-                                                                 {"name", name}});
+    const auto enrolled = device.post(
+        "/api/v1/devices/enroll",
+        {{"token", t.json()["token"]}, {"public_key", base64_encode(*raw)}, {"name", name}});
     EXPECT_EQ(enrolled.status, 201) << enrolled.body;
     if (enrolled.status != 201) return std::nullopt;
     return TestDevice{enrolled.json()["device_id"].get<std::string>(), std::move(*key)};

@@ -1,6 +1,8 @@
 // End to end: the real control plane on an HTTPS port 0, driven over loopback with libcurl.
 // The clock is a test clock (sessions, TOTP steps and lockouts move with it); TLS uses the
 // certificate the server generates on first start.
+#include "httpd/server.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,7 +12,6 @@
 #include "core/bytes.h"
 #include "fakes/temp_dir.h"
 #include "identity/totp.h"
-#include "httpd/server.h"
 #include "server/server_fixture.h"
 
 namespace dss::server {
@@ -26,16 +27,16 @@ TEST_F(ServerTest, FirstStartPrintsFingerprintAndOneTimeSetupCodeOnTheTerminalOn
   ASSERT_FALSE(code.empty());
   auto c = client();
   // Wrong code refused; the right one works once.
-  EXPECT_EQ(c.post("/api/v1/setup", {{"setup_code", "nope"}, {"username", "olive"},
-                                     {"password", kOwnerPassword}})
+  EXPECT_EQ(c.post("/api/v1/setup",
+                   {{"setup_code", "nope"}, {"username", "olive"}, {"password", kOwnerPassword}})
                 .status,
             401);
-  EXPECT_EQ(c.post("/api/v1/setup", {{"setup_code", code}, {"username", "olive"},
-                                     {"password", kOwnerPassword}})
+  EXPECT_EQ(c.post("/api/v1/setup",
+                   {{"setup_code", code}, {"username", "olive"}, {"password", kOwnerPassword}})
                 .status,
             201);
-  EXPECT_EQ(c.post("/api/v1/setup", {{"setup_code", code}, {"username", "mallory"},
-                                     {"password", kOwnerPassword}})
+  EXPECT_EQ(c.post("/api/v1/setup",
+                   {{"setup_code", code}, {"username", "mallory"}, {"password", kOwnerPassword}})
                 .status,
             401);
   EXPECT_EQ(user_count(), 1);
@@ -44,20 +45,23 @@ TEST_F(ServerTest, FirstStartPrintsFingerprintAndOneTimeSetupCodeOnTheTerminalOn
 TEST_F(ServerTest, SetupCodeExpiresAfterThirtyMinutes) {
   clock_.advance_s(31 * 60);
   auto c = client();
-  EXPECT_EQ(c.post("/api/v1/setup", {{"setup_code", setup_code()}, {"username", "olive"},
-                                     {"password", kOwnerPassword}})
-                .status,
-            401);
+  EXPECT_EQ(
+      c.post("/api/v1/setup",
+             {{"setup_code", setup_code()}, {"username", "olive"}, {"password", kOwnerPassword}})
+          .status,
+      401);
   EXPECT_EQ(user_count(), 0);
 }
 
 TEST_F(ServerTest, LoginBeforeMfaEnrolmentIsForcedIntoEnrolment) {
   auto c = client();
-  ASSERT_EQ(c.post("/api/v1/setup", {{"setup_code", setup_code()}, {"username", "olive"},
-                                     {"password", kOwnerPassword}})
-                .status,
-            201);
-  const auto login = c.post("/api/v1/auth/login", {{"username", "olive"}, {"password", kOwnerPassword}});
+  ASSERT_EQ(
+      c.post("/api/v1/setup",
+             {{"setup_code", setup_code()}, {"username", "olive"}, {"password", kOwnerPassword}})
+          .status,
+      201);
+  const auto login =
+      c.post("/api/v1/auth/login", {{"username", "olive"}, {"password", kOwnerPassword}});
   ASSERT_EQ(login.status, 200);
   EXPECT_EQ(login.json()["state"], "mfa_enrolment");
   const auto users = c.get("/api/v1/users");
@@ -103,9 +107,9 @@ TEST_F(ServerTest, RecoveryCodeWorksOnce) {
   const std::string code = recovery_codes_[0].get<std::string>();
   for (int i = 0; i < 2; ++i) {
     auto d = client();
-    ASSERT_EQ(d.post("/api/v1/auth/login", {{"username", "olive"}, {"password", kOwnerPassword}})
-                  .status,
-              200);
+    ASSERT_EQ(
+        d.post("/api/v1/auth/login", {{"username", "olive"}, {"password", kOwnerPassword}}).status,
+        200);
     EXPECT_EQ(d.post("/api/v1/auth/mfa", {{"recovery_code", code}}).status, i == 0 ? 200 : 401);
   }
 }
@@ -116,8 +120,9 @@ TEST_F(ServerTest, BruteForceLocksTheAccountOutEvenForTheRightPassword) {
   auto attacker = client();
   int locked = 0;
   for (int i = 0; i < 12; ++i) {
-    const auto r = attacker.post("/api/v1/auth/login",
-                                 {{"username", "olive"}, {"password", "wrong password number " + std::to_string(i)}});
+    const auto r = attacker.post(
+        "/api/v1/auth/login",
+        {{"username", "olive"}, {"password", "wrong password number " + std::to_string(i)}});
     if (r.status == 429) {
       ++locked;
       EXPECT_FALSE(r.header("Retry-After").empty());
@@ -126,7 +131,8 @@ TEST_F(ServerTest, BruteForceLocksTheAccountOutEvenForTheRightPassword) {
     }
   }
   EXPECT_GT(locked, 0);
-  const auto right = attacker.post("/api/v1/auth/login", {{"username", "olive"}, {"password", kOwnerPassword}});
+  const auto right =
+      attacker.post("/api/v1/auth/login", {{"username", "olive"}, {"password", kOwnerPassword}});
   EXPECT_EQ(right.status, 429);
   EXPECT_EQ(right.json()["error"]["code"], "locked_out");
   // Every failure is in the audit log.
@@ -214,19 +220,23 @@ TEST_F(ServerTest, MalformedOversizedAndWronglyTypedJsonGetClear4xxAndChangeNoth
   EXPECT_EQ(malformed.status, 400);
   EXPECT_NE(malformed.json()["error"]["message"].get<std::string>().find("not valid JSON"),
             std::string::npos);
-  const auto wrong_type = owner.post("/api/v1/users", {{"username", 42}, {"password", "x"}, {"job", "viewer"}});
+  const auto wrong_type =
+      owner.post("/api/v1/users", {{"username", 42}, {"password", "x"}, {"job", "viewer"}});
   EXPECT_EQ(wrong_type.status, 400);
   EXPECT_NE(wrong_type.body.find("username"), std::string::npos);
-  const auto unknown = owner.post("/api/v1/users", {{"username", "zed"}, {"password", "a long passphrase zed 42"},
-                                                    {"job", "viewer"}, {"admin", true}});
+  const auto unknown = owner.post("/api/v1/users", {{"username", "zed"},
+                                                    {"password", "a long passphrase zed 42"},
+                                                    {"job", "viewer"},
+                                                    {"admin", true}});
   EXPECT_EQ(unknown.status, 400);
   EXPECT_NE(unknown.body.find("unknown field"), std::string::npos);
-  const auto media = owner.request("POST", "/api/v1/users", "username=zed", {}, "application/x-www-form-urlencoded");
+  const auto media = owner.request("POST", "/api/v1/users", "username=zed", {},
+                                   "application/x-www-form-urlencoded");
   EXPECT_EQ(media.status, 415);
   const auto big = owner.request("POST", "/api/v1/users", std::string(200 * 1024, ' '));
   EXPECT_EQ(big.status, 413);
-  const auto dup = owner.request("POST", "/api/v1/users",
-                                 R"({"username":"a","username":"b","password":"x","job":"viewer"})");
+  const auto dup = owner.request(
+      "POST", "/api/v1/users", R"({"username":"a","username":"b","password":"x","job":"viewer"})");
   EXPECT_EQ(dup.status, 400);
   const auto not_object = owner.request("POST", "/api/v1/users", "[1,2]");
   EXPECT_EQ(not_object.status, 400);
@@ -240,7 +250,8 @@ TEST_F(ServerTest, WeakAndBreachedPasswordsAreRefusedWithTheRule) {
   auto owner = client();
   const SecretBytes secret = owner_signed_in(owner);
   reauth(owner, kOwnerPassword, secret);
-  const auto short_pw = owner.post("/api/v1/users", {{"username", "sam"}, {"password", "short"}, {"job", "viewer"}});
+  const auto short_pw =
+      owner.post("/api/v1/users", {{"username", "sam"}, {"password", "short"}, {"job", "viewer"}});
   EXPECT_EQ(short_pw.status, 400);
   EXPECT_EQ(short_pw.json()["error"]["code"], "weak_password");
   EXPECT_EQ(user_count(), 1);
@@ -292,7 +303,8 @@ TEST_F(ServerTest, UsersListAndRevokeTheirSessionsAndLogoutEndsTheSession) {
 TEST_F(ServerTest, ApiTokensAreScopedExpireAndAreShownOnce) {
   auto owner = client();
   owner_signed_in(owner);
-  const auto created = owner.post("/api/v1/tokens", {{"name", "ci"}, {"roles", {"owner"}}, {"expires_in_days", 1}});
+  const auto created =
+      owner.post("/api/v1/tokens", {{"name", "ci"}, {"roles", {"owner"}}, {"expires_in_days", 1}});
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string token = created.json()["token"].get<std::string>();
   EXPECT_EQ(owner.get("/api/v1/tokens").body.find(token), std::string::npos);
@@ -300,7 +312,8 @@ TEST_F(ServerTest, ApiTokensAreScopedExpireAndAreShownOnce) {
   bot.set_bearer(token);
   EXPECT_EQ(bot.get("/api/v1/audit").status, 200);
   // Tokens cannot do sensitive actions, which need a person's re-authentication.
-  EXPECT_EQ(bot.put("/api/v1/settings/session.idle_timeout_minutes", {{"value", 15}}).json()["error"]["code"],
+  EXPECT_EQ(bot.put("/api/v1/settings/session.idle_timeout_minutes", {{"value", 15}})
+                .json()["error"]["code"],
             "reauth_required");
   clock_.advance_s(25 * 3600);
   EXPECT_EQ(bot.get("/api/v1/audit").status, 401);
@@ -314,7 +327,8 @@ TEST_F(ServerTest, EveryResponseCarriesTheSecurityHeaders) {
   for (const auto& r : {c.get("/api/v1/health"), c.get("/api/v1/users"),
                         c.get("/.well-known/security.txt"), c.get("/nope")}) {
     EXPECT_EQ(r.header("Strict-Transport-Security"), "max-age=63072000; includeSubDomains");
-    EXPECT_NE(r.header("Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos);
+    EXPECT_NE(r.header("Content-Security-Policy").find("frame-ancestors 'none'"),
+              std::string::npos);
     EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff");
     EXPECT_EQ(r.header("Referrer-Policy"), "no-referrer");
   }
@@ -480,8 +494,8 @@ TEST_F(ServerTest, NoResponseOrLogLineContainsAPasswordTokenOrTotpSecret) {
     }
   }
   ASSERT_FALSE(b32.empty());
-  const std::vector<std::string> secrets = {kOwnerPassword, "a wrong password guess", session,
-                                            api_token, b32, setup};
+  const std::vector<std::string> secrets = {
+      kOwnerPassword, "a wrong password guess", session, api_token, b32, setup};
   // Responses: none but the one-time displays (the token's creation, the enrolment, the
   // sign-in's Set-Cookie) carries a secret.
   for (const auto& r : c.transcript()) {
@@ -498,7 +512,8 @@ TEST_F(ServerTest, NoResponseOrLogLineContainsAPasswordTokenOrTotpSecret) {
   }
   // Logs: every file under the state directory's audit log, and the terminal output but the
   // setup code itself.
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path() / "state" / "audit")) {
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(dir_.path() / "state" / "audit")) {
     if (!entry.is_regular_file()) continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::stringstream ss;

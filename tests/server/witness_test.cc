@@ -45,7 +45,8 @@ class WitnessTest : public ServerTest {
   }
 
   void append(const fs::path& repo, const std::string& version) {
-    const repo::TransparencyEntry e{"release", "app", version, "app/stable/" + version + "/app.tar.zst",
+    const repo::TransparencyEntry e{"release", "app", version,
+                                    "app/stable/" + version + "/app.tar.zst",
                                     crypto::sha256_hex(repo.string() + version)};
     auto r = repo::transparency_append(repo, e, secrets_, clock_.now());
     ASSERT_TRUE(r) << r.error().to_string();
@@ -58,7 +59,9 @@ class WitnessTest : public ServerTest {
     return f;
   }
 
-  static std::string checkpoint(const fs::path& repo) { return slurp(repo / "transparency" / "checkpoint"); }
+  static std::string checkpoint(const fs::path& repo) {
+    return slurp(repo / "transparency" / "checkpoint");
+  }
 
   json device_log(HttpsClient& op, const std::string& id) {
     const auto r = op.get("/api/v1/devices/" + id);
@@ -92,7 +95,7 @@ class WitnessTest : public ServerTest {
 
 TEST_F(WitnessTest, OlderAndCurrentCheckpointsOfTheServedLogAreConsistent) {
   const std::string older = checkpoint(repo_);  // size 1
-  append(repo_, "1.1");                          // the served log now has 2 entries
+  append(repo_, "1.1");                         // the served log now has 2 entries
   serve();
   auto op = client();
   owner_signed_in(op);

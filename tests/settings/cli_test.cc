@@ -2,13 +2,13 @@
 // with --accept-risk, the committed loosening guide, and the settings file kept intact on
 // bad input.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 #include "settings/declarations.h"
 #include "settings/system.h"
@@ -38,9 +38,9 @@ class SettingsCliTest : public ::testing::Test {
 
   // Runs `dss ARGS` with stdin from /dev/null; returns the exit status, fills out/err.
   int dss(const std::string& args) {
-    const std::string cmd = "DSS_STATE_DIR='" + (dir / "state").string() + "' " DSS_CLI_DIR
-                            "/dss " + args + " </dev/null >'" + (dir / "out").string() + "' 2>'" +
-                            (dir / "err").string() + "'";
+    const std::string cmd = "DSS_STATE_DIR='" + (dir / "state").string() +
+                            "' " DSS_CLI_DIR "/dss " + args + " </dev/null >'" +
+                            (dir / "out").string() + "' 2>'" + (dir / "err").string() + "'";
     const int status = std::system(cmd.c_str());
     out = slurp(dir / "out");
     err = slurp(dir / "err");
@@ -64,8 +64,8 @@ TEST_F(SettingsCliTest, EveryDssInvocationChimesOnStderrWhileLoosened) {
                 "'I accept the risk of loosening tls.min_version to 1.2'"),
             0)
       << err;
-  for (const char* cmd : {"version", "settings list", "repo status /nonexistent", "--help",
-                          "tuf-client --help"}) {
+  for (const char* cmd :
+       {"version", "settings list", "repo status /nonexistent", "--help", "tuf-client --help"}) {
     dss(cmd);
     EXPECT_NE(err.find("tls.min_version = 1.2"), std::string::npos) << cmd;
     EXPECT_NE(err.find("undo: dss settings set tls.min_version 1.3"), std::string::npos) << cmd;
@@ -75,8 +75,9 @@ TEST_F(SettingsCliTest, EveryDssInvocationChimesOnStderrWhileLoosened) {
   ASSERT_EQ(dss("audit query '" + (dir / "state" / "audit").string() + "' --action settings."), 0)
       << err;
   const std::string audit = out;
-  EXPECT_NE(audit.find(R"("acknowledgement":"I accept the risk of loosening tls.min_version to 1.2")"),
-            std::string::npos)
+  EXPECT_NE(
+      audit.find(R"("acknowledgement":"I accept the risk of loosening tls.min_version to 1.2")"),
+      std::string::npos)
       << audit;
   EXPECT_NE(audit.find(R"("action":"settings.loosen")"), std::string::npos);
   EXPECT_NE(audit.find(R"("reason":"old proxy")"), std::string::npos);

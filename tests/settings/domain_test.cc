@@ -1,11 +1,12 @@
 // The declared security domain, one test per requirement, on a simulated machine
 // (FakeSystemProbe starts healthy; each test breaks one thing).
+#include "settings/domain.h"
+
 #include <gtest/gtest.h>
 
 #include "fakes/print_error_code.h"
 #include "fakes/settings_fakes.h"
 #include "settings/chime.h"
-#include "settings/domain.h"
 
 namespace dss::settings {
 namespace {

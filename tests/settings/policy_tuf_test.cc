@@ -1,9 +1,9 @@
 // Policy bundles delivered end to end as a TUF target: the in-memory repository publishes the
 // bundle, the real Updater verifies it, update_policy_from_tuf applies it with no user action.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
-#include <unistd.h>
 
 #include "client/updater.h"
 #include "fakes/fake_clock.h"

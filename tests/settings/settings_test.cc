@@ -196,14 +196,15 @@ TEST_F(SettingsTest, AddingASetMemberIsALooseningEvenWhenAnotherIsRemoved) {
 }
 
 TEST_F(SettingsTest, ResetThatLoosensNeedsAcknowledgement) {
-  ASSERT_TRUE(engine.apply_template(kOwner, "compatible",
-                                    Consent{"", template_phrase("compatible")}));
+  ASSERT_TRUE(
+      engine.apply_template(kOwner, "compatible", Consent{"", template_phrase("compatible")}));
   ASSERT_EQ(set(kOwner, "tls.min_version", "1.3"), ErrorCode::kOk);
   auto r = engine.reset(kOwner, "tls.min_version", Consent{});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kAcknowledgementRequired);
-  ASSERT_TRUE(engine.reset(kOwner, "tls.min_version",
-                           Consent{"", loosening_phrase("tls.min_version", Value(std::string("1.2")))}));
+  ASSERT_TRUE(
+      engine.reset(kOwner, "tls.min_version",
+                   Consent{"", loosening_phrase("tls.min_version", Value(std::string("1.2")))}));
   EXPECT_EQ(effective("tls.min_version"), "1.2");
 }
 
@@ -267,7 +268,8 @@ TEST(SettingsFile, RejectsUnknownKeyWrongTypeAndOutOfRangeAsAWhole) {
 TEST(SettingsFile, RejectsAStoredValueBelowTheStoredFloor) {
   std::string text = file_with_value("auth.password_min_length", "13");
   text.pop_back();
-  text += R"(,"policy":{"bundle":{"type":"dss-policy-bundle","bundle_version":1,"floors":{"auth.password_min_length":16}},"source":"x","applied_at":"2027-01-01T00:00:00Z"}})";
+  text +=
+      R"(,"policy":{"bundle":{"type":"dss-policy-bundle","bundle_version":1,"floors":{"auth.password_min_length":16}},"source":"x","applied_at":"2027-01-01T00:00:00Z"}})";
   EXPECT_EQ(parse_settings(text).error().code, ErrorCode::kBelowFloor);
 }
 
@@ -352,8 +354,7 @@ TEST_F(SettingsTest, ServerHeaderAndPostureNameEachLoosenedSetting) {
   EXPECT_EQ(header.find('\n'), std::string::npos);
   const std::string posture = posture_json(state(), clock.now());
   EXPECT_NE(posture.find(R"("posture":"loosened")"), std::string::npos);
-  EXPECT_NE(posture.find(R"("undo":"dss settings set update.auto_install on")"),
-            std::string::npos);
+  EXPECT_NE(posture.find(R"("undo":"dss settings set update.auto_install on")"), std::string::npos);
 }
 
 TEST_F(SettingsTest, HeaderValueCannotBeBrokenByAnActorId) {
@@ -410,8 +411,8 @@ TEST(PolicyBundle, FloorOnASettingThePolicyMayNotPinIsRefused) {
   }
   ASSERT_FALSE(unpinnable.empty());
   const Declaration& d = **find_declaration(unpinnable.front());
-  auto r = parse_policy_bundle(bundle(1, "\"" + unpinnable.front() + "\":" +
-                                             value_to_json(d.secure_default)));
+  auto r = parse_policy_bundle(
+      bundle(1, "\"" + unpinnable.front() + "\":" + value_to_json(d.secure_default)));
   EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
 }
 

@@ -1,4 +1,6 @@
 // The durable log: appends, proofs, recovery, and detection of every kind of tampering.
+#include "tlog/log.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -15,7 +17,6 @@
 #include "fakes/print_error_code.h"
 #include "fakes/temp_dir.h"
 #include "platform/files.h"
-#include "tlog/log.h"
 #include "tlog/verify.h"
 
 namespace dss::tlog {
@@ -333,8 +334,8 @@ TEST_F(LogTest, KillDashNineDuringConcurrentAppendsLosesNoAcknowledgedEntry) {
       for (int t = 0; t < 8; ++t) {
         threads.emplace_back([&, t] {
           for (int i = 0;; ++i) {
-            const std::string e = "r" + std::to_string(round) + "t" + std::to_string(t) + "-" +
-                                  std::to_string(i);
+            const std::string e =
+                "r" + std::to_string(round) + "t" + std::to_string(t) + "-" + std::to_string(i);
             auto idx = (*log)->append(as_bytes(e));
             if (!idx) ::_exit(4);
             const std::string line = std::to_string(*idx) + " " + e + "\n";

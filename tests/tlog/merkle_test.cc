@@ -1,11 +1,11 @@
 // RFC 6962 / 9162 hashing and proofs, checked against published Certificate Transparency roots
 // and against a deliberately naive implementation written from the RFC's definitions.
+#include "tlog/merkle.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
-
-#include "tlog/merkle.h"
 
 namespace dss::tlog {
 namespace {
@@ -163,9 +163,7 @@ TEST(MerkleRfc6962, ConsistencyProofAgainstAForkedHistoryIsRejected) {
   ASSERT_TRUE(proof.has_value());
   EXPECT_EQ(verify_consistency(7, 21, old_root_of_fork, naive_mth(d, 0, 21), *proof).error().code,
             ErrorCode::kBadProof);
-  EXPECT_EQ(verify_consistency(8, 8, naive_mth(d, 0, 8), naive_mth(forked, 0, 8), {})
-                .error()
-                .code,
+  EXPECT_EQ(verify_consistency(8, 8, naive_mth(d, 0, 8), naive_mth(forked, 0, 8), {}).error().code,
             ErrorCode::kBadProof);
   EXPECT_FALSE(verify_consistency(7, 21, naive_mth(d, 0, 7), naive_mth(d, 0, 21), {}).has_value());
 }

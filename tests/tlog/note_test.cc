@@ -1,7 +1,7 @@
 // C2SP signed notes and tlog checkpoints.
-#include <gtest/gtest.h>
-
 #include "tlog/note.h"
+
+#include <gtest/gtest.h>
 
 namespace dss::tlog {
 namespace {
@@ -19,9 +19,11 @@ TEST(SignedNote, MatchesGoSumdbNoteTestVector) {
       "then you don't know what your problem is.\n";
   auto note = signer->sign(text);
   ASSERT_TRUE(note.has_value());
-  EXPECT_EQ(*note, text +
-                       "\n\xE2\x80\x94 PeterNeumann "
-                       "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n");
+  EXPECT_EQ(*note,
+            text +
+                "\n\xE2\x80\x94 PeterNeumann "
+                "x08go/ZJkuBS9UG/"
+                "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n");
   auto opened = open_note(*note, signer->verifier());
   ASSERT_TRUE(opened.has_value());
   EXPECT_EQ(*opened, text);
@@ -69,8 +71,8 @@ TEST(SignedNote, KeyTextRoundTripsAndBadKeysAreRefused) {
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->verifier().to_string(), log->verifier().to_string());
   EXPECT_FALSE(NoteSigner::parse(SecretBytes::from_string("PRIVATE+KEY+x+00000000+AA==")));
-  EXPECT_FALSE(NoteVerifier::parse("example.com/log+00000000+" +
-                                   log->verifier().to_string().substr(25)));
+  EXPECT_FALSE(
+      NoteVerifier::parse("example.com/log+00000000+" + log->verifier().to_string().substr(25)));
   EXPECT_FALSE(NoteSigner::generate("has space").has_value());
   EXPECT_FALSE(NoteSigner::generate("has+plus").has_value());
 }

@@ -81,13 +81,15 @@ TEST(Metadata, MissingOrMistypedFieldsAreMalformed) {
 }
 
 TEST(Metadata, DelegationMustSetExactlyOneOfPathsAndHashPrefixes) {
-  EXPECT_EQ(parse_targets_error(with("\"paths\":[\"a*\"]", "\"paths\":[],\"path_hash_prefixes\":[]")),
-            ErrorCode::kMalformed);
+  EXPECT_EQ(
+      parse_targets_error(with("\"paths\":[\"a*\"]", "\"paths\":[],\"path_hash_prefixes\":[]")),
+      ErrorCode::kMalformed);
   EXPECT_EQ(parse_targets_error(with(",\"paths\":[\"a*\"]", "")), ErrorCode::kMalformed);
 }
 
 TEST(Metadata, DelegatedThresholdBelowOneIsRejected) {
-  EXPECT_EQ(parse_targets_error(with("\"threshold\":1", "\"threshold\":0")), ErrorCode::kBadThreshold);
+  EXPECT_EQ(parse_targets_error(with("\"threshold\":1", "\"threshold\":0")),
+            ErrorCode::kBadThreshold);
 }
 
 TEST(Metadata, DuplicateDelegatedRoleNamesAreRejected) {
@@ -164,7 +166,8 @@ TEST(TrustedSet, PemKeyWithEscapedNewlinesRoundTrips) {
   ASSERT_TRUE(key);
   const std::string signed_json = to_signed_json(single_key_root(*key));
   auto sig = key->sign(as_bytes(signed_json));
-  const std::string file = to_envelope_json(signed_json, {Signature{key->public_key().keyid(), *sig}});
+  const std::string file =
+      to_envelope_json(signed_json, {Signature{key->public_key().keyid(), *sig}});
   EXPECT_EQ(file.find('\n'), std::string::npos);  // standard JSON on disk
   EXPECT_TRUE(TrustedSet::create(file, 0));
 }
@@ -196,7 +199,8 @@ TEST(LeanTargets, CanonicalFileIsVerifiedWithoutACopy) {
 }
 
 TEST(LeanTargets, NonCanonicalFileFallsBackToTheCanonicalForm) {
-  const std::string file = std::string("{\n  \"signed\": ") + kTargets + ",\n  \"signatures\": []\n}\n";
+  const std::string file =
+      std::string("{\n  \"signed\": ") + kTargets + ",\n  \"signatures\": []\n}\n";
   Bytes bytes(file.begin(), file.end());
   MetadataParser p;
   auto md = p.targets_lean(bytes);
