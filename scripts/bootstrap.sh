@@ -20,7 +20,7 @@ PACKAGES="
   libgtest-dev libgmock-dev libbenchmark-dev
   faketime time curl ca-certificates openssl
   rsyslog rsyslog-gnutls
-  checksec
+  checksec ccache
 "
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES="$PACKAGES wrk nginx-light"
