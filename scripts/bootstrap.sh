@@ -12,7 +12,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 
 PACKAGES="
   build-essential cmake ninja-build pkg-config git
-  clang libclang-rt-14-dev clang-tidy cppcheck
+  clang libclang-rt-14-dev clang-tidy clang-format cppcheck
   libssl-dev libsodium-dev libcurl4-openssl-dev
   libsimdjson-dev nlohmann-json3-dev libvalijson-dev libexpected-dev libcli11-dev
   libboost1.81-dev libsqlite3-dev

@@ -20,7 +20,7 @@ start=$(date +%s)
 # The compilation database, made with clang so every flag in it is one clang-tidy understands
 # (the hardening probe drops GCC-only flags). Nothing is compiled for clang-tidy: no source in
 # src/ or examples/ includes a generated file.
-CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DDSS_WERROR=ON -DDSS_TESTS=OFF \
+CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DDSS_WERROR=ON -DDSS_TESTS=OFF -DDSS_PCH=OFF \
   -DDSS_BENCH=OFF -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 
 if [ "$#" -gt 0 ]; then
