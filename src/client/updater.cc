@@ -110,7 +110,12 @@ Status Updater::load_snapshot() {
 
 Result<const tuf::Targets*> Updater::load_targets(const std::string& role,
                                                   const std::string& delegator) {
-  if (const tuf::Targets* loaded = trusted_->targets(role)) return loaded;
+  if (const tuf::Targets* loaded = trusted_->targets(role)) {
+    // Loaded through another delegator (a diamond): trusted for this one's paths only if it
+    // satisfies this delegator's keys and threshold too (§5.6.7; ADR 0035).
+    DSS_TRY_STATUS(trusted_->verify_delegation(role, delegator));
+    return loaded;
+  }
   // Targets metadata can be large: it is handed to the trusted set, which keeps the accepted
   // bytes (no parsed copy of every target) and is what gets stored.
   auto local = store_.load(role, config_.max_targets_length);
@@ -140,8 +145,11 @@ Result<const tuf::Targets*> Updater::load_targets(const std::string& role,
 
 Result<TargetInfo> Updater::get_target_info(std::string_view target_path) {
   if (!refreshed_) DSS_TRY_STATUS(refresh());
-  // §5.6.7: pre-order depth-first search; a visited set defeats cycles and diamonds, and at
-  // most max_delegations roles are visited.
+  // §5.6.7: pre-order depth-first search; a visited set defeats cycles, and at most
+  // max_delegations roles are visited. A role reached again through another delegator lists
+  // the same targets and delegations (one file per role), so it is not searched twice; a role
+  // loaded by an earlier lookup through another delegator is verified again against the
+  // current one in load_targets before anything it lists is used.
   std::vector<std::pair<std::string, std::string>> to_visit{{"targets", "root"}};
   std::set<std::string, std::less<>> visited;
   int budget = config_.max_delegations;
@@ -150,7 +158,8 @@ Result<TargetInfo> Updater::get_target_info(std::string_view target_path) {
     to_visit.pop_back();
     if (visited.contains(role)) continue;
     DSS_TRY(const tuf::Targets* targets, load_targets(role, delegator));
-    DSS_TRY(std::optional<tuf::TargetFile> found, trusted_->find_target(role, target_path));
+    DSS_TRY(std::optional<tuf::TargetFile> found,
+            trusted_->find_target(role, delegator, target_path));
     if (found) return TargetInfo{std::string(target_path), std::move(*found)};
     visited.insert(role);
     --budget;
