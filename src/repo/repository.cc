@@ -211,6 +211,21 @@ Result<std::vector<Signer>> unlock_keys(const State& st, std::string_view role,
   return out;
 }
 
+// Adds `more` to `into`, one signature per key id (spec §4.2): a newer signature by a key
+// replaces the one it made before, so merging a signature file twice, or one for a key that
+// already signed, still yields well-formed metadata.
+void merge_signatures(std::vector<tuf::Signature>& into, const std::vector<tuf::Signature>& more) {
+  for (const tuf::Signature& sig : more) {
+    const auto same = std::find_if(into.begin(), into.end(),
+                                   [&](const tuf::Signature& s) { return s.keyid == sig.keyid; });
+    if (same == into.end()) {
+      into.push_back(sig);
+    } else {
+      *same = sig;
+    }
+  }
+}
+
 std::vector<tuf::Signature> sign_with(const std::vector<Signer>& signers,
                                       const std::string& bytes) {
   std::vector<tuf::Signature> sigs;
@@ -555,14 +570,16 @@ Status validate_role_name(const std::string& name) {
   return ok();
 }
 
-tuf::Targets& targets_role(Edit& e, const std::string& role, Status& status) {
+// The edited targets role `role`, never null on success; kNotFound when the repository has
+// no such role (then nothing is edited).
+Result<tuf::Targets*> targets_role(Edit& e, const std::string& role) {
   const auto it = e.st.targets.find(role);
   if (it == e.st.targets.end()) {
-    status =
-        make_error(ErrorCode::kNotFound, "the repository has no targets role \"" + role + "\"");
-    return e.st.targets.begin()->second.signed_;
+    return make_error(ErrorCode::kNotFound,
+                      "the repository has no targets role \"" + role +
+                          "\"; `dss repo status` lists the roles, `dss repo delegate` adds one");
   }
-  return it->second.signed_;
+  return &it->second.signed_;
 }
 
 Report finish(Outcome o, Report r) {
@@ -647,9 +664,8 @@ Result<Report> add_target(const AddTargetOptions& o, const Secrets& secrets, Uni
   DSS_TRY_STATUS(validate_target_path(o.target_path));
   DSS_TRY(platform::DirLock held, lock(o.dir));
   DSS_TRY(Edit e, begin(o.dir));
-  Status status = ok();
-  tuf::Targets& t = targets_role(e, o.role, status);
-  DSS_TRY_STATUS(status);
+  DSS_TRY(tuf::Targets* const role, targets_role(e, o.role));
+  tuf::Targets& t = *role;
   auto content = platform::read_file(o.file, kMaxTargetFile);
   if (!content) {
     return make_error(content.error().code,
@@ -692,9 +708,8 @@ Result<Report> remove_target(const fs::path& dir, const std::string& role,
                              UnixSeconds now) {
   DSS_TRY(platform::DirLock held, lock(dir));
   DSS_TRY(Edit e, begin(dir));
-  Status status = ok();
-  tuf::Targets& t = targets_role(e, role, status);
-  DSS_TRY_STATUS(status);
+  DSS_TRY(tuf::Targets* const edited, targets_role(e, role));
+  tuf::Targets& t = *edited;
   if (t.targets.erase(target_path) == 0) {
     return make_error(ErrorCode::kNotFound,
                       "role " + role + " lists no target \"" + target_path + "\"");
@@ -721,9 +736,8 @@ Result<Report> delegate(const DelegateOptions& o, const Secrets& secrets, UnixSe
   if (e.st.targets.contains(o.name) || e.st.delegator_of.contains(o.name)) {
     return make_error(ErrorCode::kAlreadyExists, "role \"" + o.name + "\" already exists");
   }
-  Status status = ok();
-  tuf::Targets& parent = targets_role(e, o.delegator, status);
-  DSS_TRY_STATUS(status);
+  DSS_TRY(tuf::Targets* const delegator, targets_role(e, o.delegator));
+  tuf::Targets& parent = *delegator;
   if (!parent.delegations) parent.delegations = tuf::Delegations{};
   tuf::DelegatedRole role;
   role.name = o.name;
@@ -1074,13 +1088,13 @@ Result<Report> merge(const fs::path& dir, const std::vector<fs::path>& signature
     tuf::MetadataParser p;
     if (role == "root") {
       DSS_TRY(auto md, p.root(ptext));
-      md.signatures.insert(md.signatures.end(), sigs.begin(), sigs.end());
+      merge_signatures(md.signatures, sigs);
       e.st.root = std::move(md);
       e.root_changed = true;
       e.presigned.insert("root");
     } else {
       DSS_TRY(auto md, p.targets(ptext));
-      md.signatures.insert(md.signatures.end(), sigs.begin(), sigs.end());
+      merge_signatures(md.signatures, sigs);
       if (!e.st.targets.contains(role)) {
         return make_error(ErrorCode::kNotFound, "the repository has no targets role " + role);
       }
