@@ -1006,6 +1006,77 @@ Result<std::vector<std::string>> verify(const fs::path& dir, UnixSeconds now) {
   return problems;
 }
 
+Result<std::vector<PublishedTarget>> read_published_targets(const fs::path& dir, UnixSeconds now,
+                                                            int max_roles) {
+  const fs::path mdir = dir / "metadata";
+  const auto in_file = [](const std::string& file, Error e) -> tl::unexpected<Error> {
+    return make_error(e.code, file + ": " + e.message);
+  };
+  // §5.2–§5.5: the trust chain, from the first root as a new client starts.
+  DSS_TRY(std::string first, read_metadata(mdir / "1.root.json"));
+  auto created = tuf::TrustedSet::create(first, now);
+  if (!created) return in_file("1.root.json", std::move(created).error());
+  tuf::TrustedSet set = std::move(*created);
+  for (std::int64_t v = 2; v < 2 + tuf::kMaxRootRotations; ++v) {
+    auto text = read_metadata(mdir / versioned_name(v, "root"));
+    if (!text) {
+      if (text.error().code == ErrorCode::kNotFound) break;
+      return tl::unexpected(std::move(text).error());
+    }
+    if (Status s = set.update_root(*text); !s) {
+      return in_file(versioned_name(v, "root"), std::move(s).error());
+    }
+  }
+  DSS_TRY(std::string ts, read_metadata(mdir / "timestamp.json"));
+  if (auto s = set.update_timestamp(ts); !s) return in_file("timestamp.json", std::move(s).error());
+  const tuf::MetaFile& snap_meta = set.timestamp()->snapshot_meta;
+  const std::string snap_name = versioned_name(snap_meta.version, "snapshot");
+  DSS_TRY(std::string snap, read_metadata(mdir / snap_name));
+  if (Status s = set.update_snapshot(snap, tuf::Provenance::kRepository); !s) {
+    return in_file(snap_name, std::move(s).error());
+  }
+  // §5.6: a role is read and verified the first time the search reaches it, and verified
+  // again (no new bytes) when another delegator reaches it.
+  const auto load = [&](const std::string& role, const std::string& delegator) -> Status {
+    if (set.targets(role) != nullptr) return set.verify_delegation(role, delegator);
+    const auto meta = set.snapshot()->meta.find(role + ".json");
+    if (meta == set.snapshot()->meta.end()) {
+      return make_error(ErrorCode::kRepositoryError,
+                        "snapshot does not list " + role + ".json; the role cannot be trusted");
+    }
+    const std::string name = versioned_name(meta->second.version, role);
+    DSS_TRY(std::string text, read_metadata(mdir / name));
+    if (Status s = set.update_delegated_targets(text, role, delegator); !s) {
+      return in_file(name, std::move(s).error());
+    }
+    return ok();
+  };
+  // Every role reachable from targets, each once: a broken one fails the listing.
+  std::set<std::string> candidates;
+  {
+    std::deque<std::pair<std::string, std::string>> queue{{"targets", "root"}};
+    std::set<std::string> seen;
+    while (!queue.empty()) {
+      auto [role, delegator] = std::move(queue.front());
+      queue.pop_front();
+      if (!seen.insert(role).second) continue;
+      if (static_cast<int>(seen.size()) > max_roles) break;  // the search visits no more
+      DSS_TRY_STATUS(load(role, delegator));
+      const tuf::Targets* t = set.targets(role);
+      for (const auto& [path, file] : t->targets) candidates.insert(path);
+      if (t->delegations) {
+        for (const auto& child : t->delegations->roles) queue.emplace_back(child.name, role);
+      }
+    }
+  }
+  std::vector<PublishedTarget> out;
+  for (const std::string& path : candidates) {
+    DSS_TRY(tuf::TargetSearch found, tuf::search_delegations(set, path, max_roles, load));
+    if (found.found) out.push_back(PublishedTarget{path, std::move(*found.found), found.role});
+  }
+  return out;
+}
+
 Result<std::string> sign(const fs::path& dir, const std::string& role, const fs::path& key_file,
                          const SecretBytes& passphrase) {
   const fs::path pending = dir / "pending" / (percent_encode(role) + ".json");

@@ -1,6 +1,8 @@
 #include "tuf/trusted_set.h"
 
 #include <set>
+#include <utility>
+#include <vector>
 
 namespace dss::tuf {
 
@@ -323,6 +325,37 @@ std::string_view TrustedSet::raw_targets(std::string_view role) const {
 const Targets* TrustedSet::targets(std::string_view role) const {
   const auto it = targets_.find(role);
   return it == targets_.end() ? nullptr : &it->second.targets;
+}
+
+Result<TargetSearch> search_delegations(
+    TrustedSet& set, std::string_view path, int max_roles,
+    const std::function<Status(const std::string& role, const std::string& delegator)>& load) {
+  std::vector<std::pair<std::string, std::string>> to_visit{{"targets", "root"}};
+  std::set<std::string, std::less<>> visited;
+  int budget = max_roles;
+  while (budget > 0 && !to_visit.empty()) {
+    auto [role, delegator] = std::move(to_visit.back());
+    to_visit.pop_back();
+    if (visited.contains(role)) continue;
+    DSS_TRY_STATUS(load(role, delegator));
+    DSS_TRY(std::optional<TargetFile> found, set.find_target(role, delegator, path));
+    if (found) return TargetSearch{std::move(found), role, false};
+    visited.insert(role);
+    --budget;
+    const Targets* targets = set.targets(role);
+    if (targets == nullptr || !targets->delegations) continue;
+    std::vector<std::pair<std::string, std::string>> children;
+    for (const DelegatedRole& child : targets->delegations->roles) {
+      if (!child.is_delegated_path(path)) continue;
+      children.emplace_back(child.name, role);
+      if (child.terminating) {
+        to_visit.clear();  // §5.6.7.2.1: a terminating delegation ends the search below it
+        break;
+      }
+    }
+    to_visit.insert(to_visit.end(), children.rbegin(), children.rend());
+  }
+  return TargetSearch{std::nullopt, std::string(), budget == 0 && !to_visit.empty()};
 }
 
 }  // namespace dss::tuf

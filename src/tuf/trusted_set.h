@@ -11,6 +11,7 @@
 // Not thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -114,6 +115,24 @@ class TrustedSet {
   std::map<std::string, LoadedTargets, std::less<>> targets_;
   mutable std::map<std::string, Bytes, std::less<>> raw_targets_;  // parsed in place on lookup
 };
+
+// The outcome of a delegation search (search_delegations).
+struct TargetSearch {
+  std::optional<TargetFile> found;  // nullopt: no trusted role on the search lists the path
+  std::string role;                 // the role that lists it, when found
+  bool stopped_at_bound = false;    // the search ended at max_roles with roles left to visit
+};
+
+// §5.6.7: the pre-order depth-first search of delegations for `path`, from the top-level
+// targets role, following only delegations trusted for `path` and stopping below a
+// terminating one; each role name is visited once (cycles; a role reached again through
+// another delegator is the same file), at most `max_roles` roles. `load(role, delegator)` must
+// leave `role` in `set` verified against `delegator` (update_delegated_targets, or
+// verify_delegation for a role already loaded) or return why not; its error ends the search.
+// The one search shared by the updater and by readers of a repository (dss server).
+Result<TargetSearch> search_delegations(
+    TrustedSet& set, std::string_view path, int max_roles,
+    const std::function<Status(const std::string& role, const std::string& delegator)>& load);
 
 // Counts valid signatures over `md_signed` by distinct keys among `keyids` (keys looked up in
 // `keys`); duplicate signatures and several key ids for the same key count once; invalid,
