@@ -1,6 +1,7 @@
 // Fuzzes the metadata parser and the trusted set with arbitrary bytes as every role.
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string_view>
 
 #include "tuf/trusted_set.h"
@@ -29,16 +30,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   // The lean (On-Demand) path may accept only what the full parser accepts, with the same
-  // signed bytes.
+  // signed bytes and the same signatures (so both refuse a repeated key id, spec §4.2); and
+  // a file the lean path refuses as a repeated key id, the full parser refuses too.
   {
     dss::Bytes owned(bytes.begin(), bytes.end());
     dss::tuf::MetadataParser lean_parser;
     auto lean = lean_parser.targets_lean(owned);
+    auto full = parser.targets(bytes);
     if (lean) {
-      auto full = parser.targets(bytes);
       if (!full || lean->message(bytes) != full->signed_canonical ||
-          lean->signed_.version != full->signed_.version) {
+          lean->signed_.version != full->signed_.version ||
+          lean->signatures.size() != full->signatures.size()) {
         __builtin_trap();
+      }
+      for (std::size_t i = 0; i < lean->signatures.size(); ++i) {
+        if (lean->signatures[i].keyid != full->signatures[i].keyid ||
+            lean->signatures[i].sig != full->signatures[i].sig) {
+          __builtin_trap();
+        }
+      }
+    } else if (full) {
+      std::set<std::string_view> keyids;
+      for (const auto& sig : full->signatures) {
+        if (!keyids.insert(sig.keyid).second) __builtin_trap();  // full accepted a duplicate
       }
     }
   }

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <set>
 #include <vector>
 
 #include "core/json.h"
@@ -110,7 +109,12 @@ Status Updater::load_snapshot() {
 
 Result<const tuf::Targets*> Updater::load_targets(const std::string& role,
                                                   const std::string& delegator) {
-  if (const tuf::Targets* loaded = trusted_->targets(role)) return loaded;
+  if (const tuf::Targets* loaded = trusted_->targets(role)) {
+    // Loaded through another delegator (a diamond): trusted for this one's paths only if it
+    // satisfies this delegator's keys and threshold too (§5.6.7; ADR 0035).
+    DSS_TRY_STATUS(trusted_->verify_delegation(role, delegator));
+    return loaded;
+  }
   // Targets metadata can be large: it is handed to the trusted set, which keeps the accepted
   // bytes (no parsed copy of every target) and is what gets stored.
   auto local = store_.load(role, config_.max_targets_length);
@@ -140,35 +144,21 @@ Result<const tuf::Targets*> Updater::load_targets(const std::string& role,
 
 Result<TargetInfo> Updater::get_target_info(std::string_view target_path) {
   if (!refreshed_) DSS_TRY_STATUS(refresh());
-  // §5.6.7: pre-order depth-first search; a visited set defeats cycles and diamonds, and at
-  // most max_delegations roles are visited.
-  std::vector<std::pair<std::string, std::string>> to_visit{{"targets", "root"}};
-  std::set<std::string, std::less<>> visited;
-  int budget = config_.max_delegations;
-  while (budget > 0 && !to_visit.empty()) {
-    auto [role, delegator] = std::move(to_visit.back());
-    to_visit.pop_back();
-    if (visited.contains(role)) continue;
-    DSS_TRY(const tuf::Targets* targets, load_targets(role, delegator));
-    DSS_TRY(std::optional<tuf::TargetFile> found, trusted_->find_target(role, target_path));
-    if (found) return TargetInfo{std::string(target_path), std::move(*found)};
-    visited.insert(role);
-    --budget;
-    if (!targets->delegations) continue;
-    std::vector<std::pair<std::string, std::string>> children;
-    for (const tuf::DelegatedRole& child : targets->delegations->roles) {
-      if (!child.is_delegated_path(target_path)) continue;
-      children.emplace_back(child.name, role);
-      if (child.terminating) {
-        to_visit.clear();  // §5.6.7.2.1: a terminating delegation ends the search below it
-        break;
-      }
-    }
-    to_visit.insert(to_visit.end(), children.rbegin(), children.rend());
-  }
+  // §5.6.7 (tuf::search_delegations). A role loaded by an earlier lookup through another
+  // delegator is verified again against the current one in load_targets before anything it
+  // lists is used (ADR 0035).
+  DSS_TRY(tuf::TargetSearch search,
+          tuf::search_delegations(
+              *trusted_, target_path, config_.max_delegations,
+              [this](const std::string& role, const std::string& delegator) -> Status {
+                DSS_TRY(const tuf::Targets* targets, load_targets(role, delegator));
+                (void)targets;
+                return ok();
+              }));
+  if (search.found) return TargetInfo{std::string(target_path), std::move(*search.found)};
   return make_error(ErrorCode::kTargetNotFound,
                     "no trusted targets role lists \"" + std::string(target_path) + "\"" +
-                        (budget == 0 && !to_visit.empty()
+                        (search.stopped_at_bound
                              ? " (search stopped after " + std::to_string(config_.max_delegations) +
                                    " delegated roles)"
                              : ""));

@@ -211,6 +211,21 @@ Result<std::vector<Signer>> unlock_keys(const State& st, std::string_view role,
   return out;
 }
 
+// Adds `more` to `into`, one signature per key id (spec §4.2): a newer signature by a key
+// replaces the one it made before, so merging a signature file twice, or one for a key that
+// already signed, still yields well-formed metadata.
+void merge_signatures(std::vector<tuf::Signature>& into, const std::vector<tuf::Signature>& more) {
+  for (const tuf::Signature& sig : more) {
+    const auto same = std::find_if(into.begin(), into.end(),
+                                   [&](const tuf::Signature& s) { return s.keyid == sig.keyid; });
+    if (same == into.end()) {
+      into.push_back(sig);
+    } else {
+      *same = sig;
+    }
+  }
+}
+
 std::vector<tuf::Signature> sign_with(const std::vector<Signer>& signers,
                                       const std::string& bytes) {
   std::vector<tuf::Signature> sigs;
@@ -555,14 +570,16 @@ Status validate_role_name(const std::string& name) {
   return ok();
 }
 
-tuf::Targets& targets_role(Edit& e, const std::string& role, Status& status) {
+// The edited targets role `role`, never null on success; kNotFound when the repository has
+// no such role (then nothing is edited).
+Result<tuf::Targets*> targets_role(Edit& e, const std::string& role) {
   const auto it = e.st.targets.find(role);
   if (it == e.st.targets.end()) {
-    status =
-        make_error(ErrorCode::kNotFound, "the repository has no targets role \"" + role + "\"");
-    return e.st.targets.begin()->second.signed_;
+    return make_error(ErrorCode::kNotFound,
+                      "the repository has no targets role \"" + role +
+                          "\"; `dss repo status` lists the roles, `dss repo delegate` adds one");
   }
-  return it->second.signed_;
+  return &it->second.signed_;
 }
 
 Report finish(Outcome o, Report r) {
@@ -647,9 +664,8 @@ Result<Report> add_target(const AddTargetOptions& o, const Secrets& secrets, Uni
   DSS_TRY_STATUS(validate_target_path(o.target_path));
   DSS_TRY(platform::DirLock held, lock(o.dir));
   DSS_TRY(Edit e, begin(o.dir));
-  Status status = ok();
-  tuf::Targets& t = targets_role(e, o.role, status);
-  DSS_TRY_STATUS(status);
+  DSS_TRY(tuf::Targets* const role, targets_role(e, o.role));
+  tuf::Targets& t = *role;
   auto content = platform::read_file(o.file, kMaxTargetFile);
   if (!content) {
     return make_error(content.error().code,
@@ -692,9 +708,8 @@ Result<Report> remove_target(const fs::path& dir, const std::string& role,
                              UnixSeconds now) {
   DSS_TRY(platform::DirLock held, lock(dir));
   DSS_TRY(Edit e, begin(dir));
-  Status status = ok();
-  tuf::Targets& t = targets_role(e, role, status);
-  DSS_TRY_STATUS(status);
+  DSS_TRY(tuf::Targets* const edited, targets_role(e, role));
+  tuf::Targets& t = *edited;
   if (t.targets.erase(target_path) == 0) {
     return make_error(ErrorCode::kNotFound,
                       "role " + role + " lists no target \"" + target_path + "\"");
@@ -721,9 +736,8 @@ Result<Report> delegate(const DelegateOptions& o, const Secrets& secrets, UnixSe
   if (e.st.targets.contains(o.name) || e.st.delegator_of.contains(o.name)) {
     return make_error(ErrorCode::kAlreadyExists, "role \"" + o.name + "\" already exists");
   }
-  Status status = ok();
-  tuf::Targets& parent = targets_role(e, o.delegator, status);
-  DSS_TRY_STATUS(status);
+  DSS_TRY(tuf::Targets* const delegator, targets_role(e, o.delegator));
+  tuf::Targets& parent = *delegator;
   if (!parent.delegations) parent.delegations = tuf::Delegations{};
   tuf::DelegatedRole role;
   role.name = o.name;
@@ -992,6 +1006,77 @@ Result<std::vector<std::string>> verify(const fs::path& dir, UnixSeconds now) {
   return problems;
 }
 
+Result<std::vector<PublishedTarget>> read_published_targets(const fs::path& dir, UnixSeconds now,
+                                                            int max_roles) {
+  const fs::path mdir = dir / "metadata";
+  const auto in_file = [](const std::string& file, Error e) -> tl::unexpected<Error> {
+    return make_error(e.code, file + ": " + e.message);
+  };
+  // §5.2–§5.5: the trust chain, from the first root as a new client starts.
+  DSS_TRY(std::string first, read_metadata(mdir / "1.root.json"));
+  auto created = tuf::TrustedSet::create(first, now);
+  if (!created) return in_file("1.root.json", std::move(created).error());
+  tuf::TrustedSet set = std::move(*created);
+  for (std::int64_t v = 2; v < 2 + tuf::kMaxRootRotations; ++v) {
+    auto text = read_metadata(mdir / versioned_name(v, "root"));
+    if (!text) {
+      if (text.error().code == ErrorCode::kNotFound) break;
+      return tl::unexpected(std::move(text).error());
+    }
+    if (Status s = set.update_root(*text); !s) {
+      return in_file(versioned_name(v, "root"), std::move(s).error());
+    }
+  }
+  DSS_TRY(std::string ts, read_metadata(mdir / "timestamp.json"));
+  if (auto s = set.update_timestamp(ts); !s) return in_file("timestamp.json", std::move(s).error());
+  const tuf::MetaFile& snap_meta = set.timestamp()->snapshot_meta;
+  const std::string snap_name = versioned_name(snap_meta.version, "snapshot");
+  DSS_TRY(std::string snap, read_metadata(mdir / snap_name));
+  if (Status s = set.update_snapshot(snap, tuf::Provenance::kRepository); !s) {
+    return in_file(snap_name, std::move(s).error());
+  }
+  // §5.6: a role is read and verified the first time the search reaches it, and verified
+  // again (no new bytes) when another delegator reaches it.
+  const auto load = [&](const std::string& role, const std::string& delegator) -> Status {
+    if (set.targets(role) != nullptr) return set.verify_delegation(role, delegator);
+    const auto meta = set.snapshot()->meta.find(role + ".json");
+    if (meta == set.snapshot()->meta.end()) {
+      return make_error(ErrorCode::kRepositoryError,
+                        "snapshot does not list " + role + ".json; the role cannot be trusted");
+    }
+    const std::string name = versioned_name(meta->second.version, role);
+    DSS_TRY(std::string text, read_metadata(mdir / name));
+    if (Status s = set.update_delegated_targets(text, role, delegator); !s) {
+      return in_file(name, std::move(s).error());
+    }
+    return ok();
+  };
+  // Every role reachable from targets, each once: a broken one fails the listing.
+  std::set<std::string> candidates;
+  {
+    std::deque<std::pair<std::string, std::string>> queue{{"targets", "root"}};
+    std::set<std::string> seen;
+    while (!queue.empty()) {
+      auto [role, delegator] = std::move(queue.front());
+      queue.pop_front();
+      if (!seen.insert(role).second) continue;
+      if (static_cast<int>(seen.size()) > max_roles) break;  // the search visits no more
+      DSS_TRY_STATUS(load(role, delegator));
+      const tuf::Targets* t = set.targets(role);
+      for (const auto& [path, file] : t->targets) candidates.insert(path);
+      if (t->delegations) {
+        for (const auto& child : t->delegations->roles) queue.emplace_back(child.name, role);
+      }
+    }
+  }
+  std::vector<PublishedTarget> out;
+  for (const std::string& path : candidates) {
+    DSS_TRY(tuf::TargetSearch found, tuf::search_delegations(set, path, max_roles, load));
+    if (found.found) out.push_back(PublishedTarget{path, std::move(*found.found), found.role});
+  }
+  return out;
+}
+
 Result<std::string> sign(const fs::path& dir, const std::string& role, const fs::path& key_file,
                          const SecretBytes& passphrase) {
   const fs::path pending = dir / "pending" / (percent_encode(role) + ".json");
@@ -1074,13 +1159,13 @@ Result<Report> merge(const fs::path& dir, const std::vector<fs::path>& signature
     tuf::MetadataParser p;
     if (role == "root") {
       DSS_TRY(auto md, p.root(ptext));
-      md.signatures.insert(md.signatures.end(), sigs.begin(), sigs.end());
+      merge_signatures(md.signatures, sigs);
       e.st.root = std::move(md);
       e.root_changed = true;
       e.presigned.insert("root");
     } else {
       DSS_TRY(auto md, p.targets(ptext));
-      md.signatures.insert(md.signatures.end(), sigs.begin(), sigs.end());
+      merge_signatures(md.signatures, sigs);
       if (!e.st.targets.contains(role)) {
         return make_error(ErrorCode::kNotFound, "the repository has no targets role " + role);
       }

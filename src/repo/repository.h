@@ -29,6 +29,7 @@
 #include "core/clock.h"
 #include "crypto/keys.h"
 #include "repo/key_file.h"
+#include "tuf/metadata.h"
 
 namespace dss::repo {
 
@@ -120,6 +121,23 @@ Result<StatusReport> status(const std::filesystem::path& dir, UnixSeconds now);
 // Checks the repository offline as a client would, plus every target file. Returns the
 // problems found (empty when the repository is sound).
 Result<std::vector<std::string>> verify(const std::filesystem::path& dir, UnixSeconds now);
+
+// A target as a client of the repository would find it now.
+struct PublishedTarget {
+  std::string path;
+  tuf::TargetFile file;
+  std::string role;  // the targets role that lists it ("targets" or a delegated role)
+};
+
+// Every target a client would trust at `now`, by path: metadata/ is verified exactly as a
+// client verifies it (TrustedSet: the root chain from 1.root.json, timestamp, snapshot, then
+// targets and every delegated role reachable from it), and each path is resolved by the
+// client's own delegation search (tuf::search_delegations, at most `max_roles` roles), so a
+// delegated role counts only for the paths delegated to it and the first role in search order
+// wins. Fails closed: any file that is missing, malformed, unsigned, expired or inconsistent is
+// an error naming it, and nothing is listed.
+Result<std::vector<PublishedTarget>> read_published_targets(const std::filesystem::path& dir,
+                                                            UnixSeconds now, int max_roles = 32);
 
 // Threshold signing. `sign` returns a detached signature (JSON text) over the pending
 // metadata of `role` made with the key in `key_file`; `merge` adds detached signatures and,

@@ -1,71 +1,60 @@
 #include "server/releases.h"
 
 #include <charconv>
+#include <optional>
 
 #include "crypto/hash.h"
 #include "platform/files.h"
+#include "repo/repository.h"
 
 namespace dss::server {
 
-namespace {
-
-constexpr std::uint64_t kMaxMetadata = 32ull * 1024 * 1024;
-
-Result<nlohmann::json> read_json(const std::filesystem::path& file) {
-  DSS_TRY(const std::string text, platform::read_text_file(file, kMaxMetadata));
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return make_error(ErrorCode::kMalformed, file.string() + " is not a JSON object");
-  }
-  return j;
-}
-
-Result<std::int64_t> meta_version(const nlohmann::json& doc, const char* role) {
-  const auto& meta = doc["signed"]["meta"];
-  if (!meta.is_object() || !meta.contains(role) || !meta[role]["version"].is_number_integer()) {
-    return make_error(ErrorCode::kMalformed, std::string("no version of ") + role + " listed");
-  }
-  return meta[role]["version"].get<std::int64_t>();
-}
-
-}  // namespace
-
-Result<std::vector<ReleaseInfo>> read_targets(const std::filesystem::path& repo_dir) {
-  const std::filesystem::path meta = repo_dir / "metadata";
-  DSS_TRY(const auto timestamp, read_json(meta / "timestamp.json"));
-  DSS_TRY(const auto snap_v, meta_version(timestamp, "snapshot.json"));
-  DSS_TRY(const auto snapshot, read_json(meta / (std::to_string(snap_v) + ".snapshot.json")));
-  DSS_TRY(const auto targets_v, meta_version(snapshot, "targets.json"));
-  DSS_TRY(const auto targets, read_json(meta / (std::to_string(targets_v) + ".targets.json")));
+Result<std::vector<ReleaseInfo>> read_targets(const std::filesystem::path& repo_dir,
+                                              UnixSeconds now) {
+  // The client's verified path (repo::read_published_targets: TrustedSet and the delegation
+  // search), so the server lists exactly what a device would trust, delegated releases
+  // included, and an unsigned, truncated or hostile file is an error rather than a list.
+  DSS_TRY(const std::vector<repo::PublishedTarget> published,
+          repo::read_published_targets(repo_dir, now));
   std::vector<ReleaseInfo> out;
-  const auto& list = targets["signed"]["targets"];
-  if (!list.is_object()) return out;
-  for (const auto& [path, t] : list.items()) {
+  out.reserve(published.size());
+  for (const repo::PublishedTarget& t : published) {
     ReleaseInfo r;
-    r.path = path;
-    if (t["length"].is_number_unsigned()) r.length = t["length"].get<std::uint64_t>();
-    if (t["hashes"]["sha256"].is_string()) r.sha256 = t["hashes"]["sha256"].get<std::string>();
-    if (t.contains("custom") && t["custom"].is_object()) r.custom = t["custom"];
-    const auto& dss = r.custom.contains("dss") ? r.custom["dss"] : nlohmann::json::object();
-    r.name = dss.contains("name") && dss["name"].is_string() ? dss["name"].get<std::string>()
-                                                             : path.substr(0, path.find('/'));
-    if (dss.contains("version") && dss["version"].is_string()) {
-      r.version = dss["version"].get<std::string>();
+    r.path = t.path;
+    r.length = t.file.length;
+    if (const auto sha = t.file.hashes.find("sha256"); sha != t.file.hashes.end()) {
+      r.sha256 = sha->second;
     }
+    if (!t.file.custom.empty()) {
+      // Canonical JSON the trusted set already parsed; an object or nothing.
+      auto custom = nlohmann::json::parse(t.file.custom, nullptr, false);
+      if (custom.is_object()) r.custom = std::move(custom);
+    }
+    const nlohmann::json& custom = r.custom;
+    const auto dss_it = custom.find("dss");
+    const nlohmann::json dss =
+        dss_it != custom.end() && dss_it->is_object() ? *dss_it : nlohmann::json::object();
+    const auto text = [&](const char* key) -> std::optional<std::string> {
+      const auto it = dss.find(key);
+      if (it == dss.end() || !it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    r.name = text("name").value_or(t.path.substr(0, t.path.find('/')));
+    r.version = text("version").value_or("");
     // "<name>/<channel>/<file>" (repo/release.h), unless the metadata names the channel.
-    const auto first = path.find('/');
-    const auto second = first == std::string::npos ? std::string::npos : path.find('/', first + 1);
-    r.channel = dss.contains("channel") && dss["channel"].is_string()
-                    ? dss["channel"].get<std::string>()
-                : second != std::string::npos ? path.substr(first + 1, second - first - 1)
-                                              : "stable";
+    const auto first = t.path.find('/');
+    const auto second =
+        first == std::string::npos ? std::string::npos : t.path.find('/', first + 1);
+    r.channel = text("channel").value_or(
+        second != std::string::npos ? t.path.substr(first + 1, second - first - 1) : "stable");
     out.push_back(std::move(r));
   }
   return out;
 }
 
-Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo_dir) {
-  DSS_TRY(auto all, read_targets(repo_dir));
+Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo_dir,
+                                               UnixSeconds now) {
+  DSS_TRY(auto all, read_targets(repo_dir, now));
   std::erase_if(all, [](const ReleaseInfo& r) { return r.version.empty(); });
   return all;
 }

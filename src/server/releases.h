@@ -1,6 +1,7 @@
-// Releases as the repository describes them: the targets of the current signed targets
-// metadata (timestamp -> snapshot -> targets, the server's own files), with the release fields
-// of their custom metadata ("dss": {"name", "version", "channel", ...}).
+// Releases as the repository describes them: the targets a client of the served repository
+// would trust now (verified through repo::read_published_targets: TrustedSet, the root chain,
+// timestamp, snapshot, targets and delegated roles), with the release fields of their custom
+// metadata ("dss": {"name", "version", "channel", ...}).
 #pragma once
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 
 namespace dss::server {
@@ -22,10 +24,15 @@ struct ReleaseInfo {
   nlohmann::json custom = nlohmann::json::object();
 };
 
-// Every target of the current metadata (releases, SBOMs, advisories, policy bundles).
-Result<std::vector<ReleaseInfo>> read_targets(const std::filesystem::path& repo_dir);
+// Every target of the current metadata (releases, SBOMs, advisories, policy bundles), as
+// verified at `now`. Fails closed: a missing, malformed, unsigned, expired or inconsistent
+// metadata file is an error (its ErrorCode, e.g. kUnsigned, kMalformed, kExpired) and nothing
+// is listed.
+Result<std::vector<ReleaseInfo>> read_targets(const std::filesystem::path& repo_dir,
+                                              UnixSeconds now);
 // The targets that are releases (custom.dss.version set).
-Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo_dir);
+Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo_dir,
+                                               UnixSeconds now);
 // A target's bytes from REPO/targets/, checked against its signed SHA-256.
 Result<std::string> read_target_file(const std::filesystem::path& repo_dir,
                                      const ReleaseInfo& target, std::uint64_t max_bytes);

@@ -14,6 +14,22 @@ tl::unexpected<Error> malformed(std::string message) {
   return make_error(ErrorCode::kMalformed, std::move(message));
 }
 
+// Spec §4.2 ("File formats: general principles"): "The keyid MUST be unique in the
+// signatures array". Counting a repeated key id once would accept a file that breaks the
+// format, and verifiers that disagree on which copy counts would disagree on whether the file
+// is signed. The key id itself is not echoed: it is untrusted text.
+Status check_unique_signature_keyids(const std::vector<Signature>& signatures) {
+  std::set<std::string_view> seen;
+  for (const Signature& sig : signatures) {
+    if (!seen.insert(sig.keyid).second) {
+      return malformed(
+          "signatures lists the same key id twice; each key may sign a metadata file once "
+          "(the repository must re-sign the file without the duplicate)");
+    }
+  }
+  return ok();
+}
+
 std::string join(std::string_view where, std::string_view key) {
   std::string out(where);
   out += '.';
@@ -517,6 +533,7 @@ Result<Object> MetadataParser::envelope(std::string_view bytes, RoleType expecte
     auto sig = hex_decode(sig_hex);
     out.signatures.push_back(Signature{std::string(keyid), sig ? std::move(*sig) : Bytes{}});
   }
+  DSS_TRY_STATUS(check_unique_signature_keyids(out.signatures));
   if (in_place != nullptr) {
     // Canonical writers (dss repo among them) put "signed" last: its value then runs from
     // after the first `"signed":` to the envelope's closing brace. Whatever the candidate, it
@@ -701,6 +718,8 @@ std::optional<Metadata<Targets>> targets_ondemand(Bytes& bytes) {
         auto sig = hex_decode(sig_hex);
         md.signatures.push_back(Signature{std::string(keyid), sig ? std::move(*sig) : Bytes{}});
       }
+      // A repeated key id is malformed; the DOM path below gives that error.
+      if (!check_unique_signature_keyids(md.signatures)) return std::nullopt;
       has_sigs = true;
     } else if (key == "signed") {
       if (has_signed) return std::nullopt;

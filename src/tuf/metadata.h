@@ -123,7 +123,8 @@ struct Targets : Common {
 bool path_matches_pattern(std::string_view target_path, std::string_view pattern);
 
 // A received metadata file: the typed "signed" object, the canonical bytes its signatures
-// must sign, and the signatures (duplicates kept; the verifier counts distinct keys).
+// must sign, and the signatures (each key id at most once: the parsers reject a repeated key
+// id as kMalformed, spec §4.2; the verifier still counts distinct keys, not key ids).
 template <typename T>
 struct Metadata {
   T signed_;

@@ -1,6 +1,8 @@
 #include "tuf/trusted_set.h"
 
 #include <set>
+#include <utility>
+#include <vector>
 
 namespace dss::tuf {
 
@@ -192,7 +194,7 @@ Status TrustedSet::update_delegated_targets(std::string_view bytes, std::string_
   MetadataParser parser;
   DSS_TRY(Metadata<Targets> md, parser.targets(bytes));
   DSS_TRY_STATUS(accept_targets(role, delegator, *meta, md, md.message(bytes)));
-  raw_targets_.erase(std::string(role));
+  raw_targets_.erase(std::string(role));  // the accepted copy is the parsed one
   return ok();
 }
 
@@ -211,36 +213,45 @@ Status TrustedSet::update_delegated_targets(Bytes bytes, std::string_view role,
     DSS_TRY(md, parser.targets_lean(bytes));
   }
   DSS_TRY_STATUS(accept_targets(role, delegator, *meta, md, md.message(as_chars(bytes))));
-  md.signed_canonical = std::string();
   raw_targets_.insert_or_assign(std::string(role), std::move(bytes));
   return ok();
+}
+
+Status TrustedSet::verify_signed_by(std::string_view role, std::string_view delegator,
+                                    std::string_view message,
+                                    const std::vector<Signature>& signatures) const {
+  // §5.6 / §5.2: root delegates the top-level targets role and nothing else; a targets role
+  // never delegates "targets" (that name would let a delegated key sign the top-level role).
+  if ((delegator == "root") != (role == "targets")) {
+    return out_of_order("the top-level targets role is delegated by root, and only it is");
+  }
+  // §5.6.3: signed by the delegator's threshold of the keys it lists for this role.
+  if (delegator == "root") {
+    const auto it = root_.roles.find("targets");
+    return verify_threshold("targets", root_.keys, it->second.keyids, it->second.threshold, message,
+                            signatures);
+  }
+  const Targets* parent = targets(delegator);
+  if (parent == nullptr) return out_of_order("delegator role is not loaded");
+  const DelegatedRole* found = nullptr;
+  if (parent->delegations) {
+    for (const DelegatedRole& r : parent->delegations->roles) {
+      if (r.name == role) found = &r;
+    }
+  }
+  if (found == nullptr) {
+    return make_error(ErrorCode::kRepositoryError,
+                      std::string(delegator) + " does not delegate to " + std::string(role));
+  }
+  return verify_threshold(role, parent->delegations->keys, found->keyids, found->threshold, message,
+                          signatures);
 }
 
 Status TrustedSet::accept_targets(std::string_view role, std::string_view delegator,
                                   const MetaFile& meta, Metadata<Targets>& md,
                                   std::string_view message) {
   const std::string meta_name = std::string(role) + ".json";
-  // §5.6.3: signed by the delegator's threshold of the keys it lists for this role.
-  if (delegator == "root") {
-    const auto it = root_.roles.find("targets");
-    DSS_TRY_STATUS(verify_threshold("targets", root_.keys, it->second.keyids, it->second.threshold,
-                                    message, md.signatures));
-  } else {
-    const Targets* parent = targets(delegator);
-    if (parent == nullptr) return out_of_order("delegator role is not loaded");
-    const DelegatedRole* found = nullptr;
-    if (parent->delegations) {
-      for (const DelegatedRole& r : parent->delegations->roles) {
-        if (r.name == role) found = &r;
-      }
-    }
-    if (found == nullptr) {
-      return make_error(ErrorCode::kRepositoryError,
-                        std::string(delegator) + " does not delegate to " + std::string(role));
-    }
-    DSS_TRY_STATUS(verify_threshold(role, parent->delegations->keys, found->keyids,
-                                    found->threshold, message, md.signatures));
-  }
+  DSS_TRY_STATUS(verify_signed_by(role, delegator, message, md.signatures));
   // §5.6.4: the version the snapshot names; §5.6.5: freeze attack.
   if (md.signed_.version != meta.version) {
     return make_error(ErrorCode::kBadVersion,
@@ -251,18 +262,55 @@ Status TrustedSet::accept_targets(std::string_view role, std::string_view delega
     return make_error(ErrorCode::kExpired,
                       meta_name + " expired at " + format_utc_timestamp(md.signed_.expires));
   }
-  targets_.insert_or_assign(std::string(role), std::move(md.signed_));
+  // A new copy replaces the old one and is trusted through this delegator only: the others
+  // verified the old bytes, not these.
+  LoadedTargets loaded;
+  loaded.targets = std::move(md.signed_);
+  loaded.signatures = std::move(md.signatures);
+  loaded.message_in_raw = md.message_in_source;
+  loaded.raw_offset = md.raw_offset;
+  loaded.raw_length = md.raw_length;
+  loaded.canonical = std::move(md.signed_canonical);
+  loaded.verified_by.emplace(delegator);
+  targets_.insert_or_assign(std::string(role), std::move(loaded));
   return ok();
 }
 
+std::string_view TrustedSet::message_of(std::string_view role, const LoadedTargets& loaded) const {
+  if (!loaded.message_in_raw) return loaded.canonical;
+  const auto raw = raw_targets_.find(role);
+  DSS_CHECK(raw != raw_targets_.end());  // set together in update_delegated_targets(Bytes)
+  return as_chars(raw->second).substr(loaded.raw_offset, loaded.raw_length);
+}
+
+Status TrustedSet::verify_delegation(std::string_view role, std::string_view delegator) {
+  const auto it = targets_.find(role);
+  if (it == targets_.end()) return out_of_order("targets role is not loaded");
+  if (it->second.verified_by.contains(delegator)) return ok();
+  DSS_TRY_STATUS(
+      verify_signed_by(role, delegator, message_of(role, it->second), it->second.signatures));
+  it->second.verified_by.emplace(delegator);
+  return ok();
+}
+
+bool TrustedSet::is_trusted_through(std::string_view role, std::string_view delegator) const {
+  const auto it = targets_.find(role);
+  return it != targets_.end() && it->second.verified_by.contains(delegator);
+}
+
 Result<std::optional<TargetFile>> TrustedSet::find_target(std::string_view role,
+                                                          std::string_view delegator,
                                                           std::string_view path) const {
-  const Targets* t = targets(role);
-  if (t == nullptr) return out_of_order("targets role is not loaded");
+  const auto loaded = targets_.find(role);
+  if (loaded == targets_.end()) return out_of_order("targets role is not loaded");
+  if (!loaded->second.verified_by.contains(delegator)) {
+    return out_of_order(std::string(role) + " has not been verified against the keys " +
+                        std::string(delegator) + " lists for it");
+  }
   const auto raw = raw_targets_.find(role);
   if (raw == raw_targets_.end()) {
-    const auto it = t->targets.find(std::string(path));
-    if (it == t->targets.end()) return std::optional<TargetFile>();
+    const auto it = loaded->second.targets.targets.find(std::string(path));
+    if (it == loaded->second.targets.targets.end()) return std::optional<TargetFile>();
     return std::optional<TargetFile>(it->second);
   }
   MetadataParser parser;
@@ -276,7 +324,38 @@ std::string_view TrustedSet::raw_targets(std::string_view role) const {
 
 const Targets* TrustedSet::targets(std::string_view role) const {
   const auto it = targets_.find(role);
-  return it == targets_.end() ? nullptr : &it->second;
+  return it == targets_.end() ? nullptr : &it->second.targets;
+}
+
+Result<TargetSearch> search_delegations(
+    TrustedSet& set, std::string_view path, int max_roles,
+    const std::function<Status(const std::string& role, const std::string& delegator)>& load) {
+  std::vector<std::pair<std::string, std::string>> to_visit{{"targets", "root"}};
+  std::set<std::string, std::less<>> visited;
+  int budget = max_roles;
+  while (budget > 0 && !to_visit.empty()) {
+    auto [role, delegator] = std::move(to_visit.back());
+    to_visit.pop_back();
+    if (visited.contains(role)) continue;
+    DSS_TRY_STATUS(load(role, delegator));
+    DSS_TRY(std::optional<TargetFile> found, set.find_target(role, delegator, path));
+    if (found) return TargetSearch{std::move(found), role, false};
+    visited.insert(role);
+    --budget;
+    const Targets* targets = set.targets(role);
+    if (targets == nullptr || !targets->delegations) continue;
+    std::vector<std::pair<std::string, std::string>> children;
+    for (const DelegatedRole& child : targets->delegations->roles) {
+      if (!child.is_delegated_path(path)) continue;
+      children.emplace_back(child.name, role);
+      if (child.terminating) {
+        to_visit.clear();  // §5.6.7.2.1: a terminating delegation ends the search below it
+        break;
+      }
+    }
+    to_visit.insert(to_visit.end(), children.rbegin(), children.rend());
+  }
+  return TargetSearch{std::nullopt, std::string(), budget == 0 && !to_visit.empty()};
 }
 
 }  // namespace dss::tuf

@@ -495,13 +495,14 @@ TEST_F(UpdaterTest, MetadataSignedByARotatedOutKeyIsRejected) {
 
 // --- Thresholds, duplicate keys and signatures ----------------------------------------------
 
-TEST_F(UpdaterTest, DuplicateSignaturesCountOnce) {
-  repo.root.roles["timestamp"].threshold = 2;
-  repo.publish_root();
+// Spec §4.2: a key id appears at most once in "signatures". Twice is malformed, even where
+// counting it once would meet the threshold (ADR 0035).
+TEST_F(UpdaterTest, DuplicateKeyIdsInSignaturesAreMalformed) {
   auto key = repo.signers["timestamp"].front();
   repo.signers["timestamp"] = {key, key};  // the same signature twice
   repo.update_timestamp();
-  EXPECT_EQ(refresh(), ErrorCode::kUnsigned);
+  EXPECT_EQ(refresh(), ErrorCode::kMalformed);
+  EXPECT_FALSE(store.files.contains("timestamp"));
 }
 
 TEST_F(UpdaterTest, OneKeyListedUnderTwoKeyIdsCountsOnce) {
@@ -527,7 +528,7 @@ TEST_F(UpdaterTest, OneKeyListedUnderTwoKeyIdsCountsOnce) {
 
 TEST_F(UpdaterTest, InvalidAndEmptyExtraSignaturesAreIgnored) {
   repo.extra_signatures["timestamp"] = {
-      tuf::Signature{repo.signers["timestamp"].front().public_key().keyid(), Bytes(64, 0)},
+      tuf::Signature{repo.signers["root"].front().public_key().keyid(), Bytes(64, 0)},
       tuf::Signature{"unknown-keyid", Bytes(64, 1)},
       tuf::Signature{repo.signers["snapshot"].front().public_key().keyid(), Bytes{}}};
   repo.update_timestamp();
@@ -666,6 +667,66 @@ TEST_F(DelegationTest, DiamondLoadsSharedRoleOnce) {
   publish();
   EXPECT_EQ(download("f.txt"), ErrorCode::kTargetNotFound);
   EXPECT_EQ(fetches_of("2.C.json"), 1u);
+}
+
+// A diamond: X is delegated by A (for a/*) and by B (for b/*), each with its own key, and
+// only A's key signed X. A lookup through A loads X; a later lookup in the same Updater that
+// reaches X through B must verify X against B's key again, so X's b/* target, signed by A's
+// key only, is refused (spec §5.6.7; ADR 0035).
+class DiamondTest : public DelegationTest {
+ protected:
+  crypto::PrivateKey diamond() {
+    delegate("targets", "A", {"a/*"});
+    delegate("targets", "B", {"b/*"});
+    delegate("A", "X", {"a/*"});
+    auto b_key = crypto::PrivateKey::generate(crypto::KeyScheme::kEd25519);
+    EXPECT_TRUE(b_key);
+    tuf::DelegatedRole via_b;
+    via_b.name = "X";
+    via_b.paths = std::vector<std::string>{"b/*"};
+    via_b.keyids = {b_key->public_key().keyid()};
+    repo.delegates["B"].delegations = tuf::Delegations{};
+    repo.delegates["B"].delegations->keys.emplace(b_key->public_key().keyid(), b_key->public_key());
+    repo.delegates["B"].delegations->roles.push_back(via_b);
+    repo.add_target("X", "a/app.txt", "for A's paths");
+    repo.add_target("X", "b/app.txt", "signed by A's key only");
+    return std::move(*b_key);
+  }
+  ErrorCode download_with(Updater& updater, const std::string& path) {
+    auto info = updater.get_target_info(path);
+    if (!info) return info.error().code;
+    auto r = updater.download_target(*info, target_dir / percent_encode(path));
+    return r ? ErrorCode::kOk : r.error().code;
+  }
+};
+
+TEST_F(DiamondTest, RoleLoadedThroughOneDelegatorIsReverifiedForAnother) {
+  diamond();
+  publish();
+  auto updater = make_updater();
+  EXPECT_EQ(download_with(updater, "a/app.txt"), ErrorCode::kOk);
+  EXPECT_EQ(download_with(updater, "b/app.txt"), ErrorCode::kUnsigned);
+  EXPECT_TRUE(std::filesystem::exists(target_dir / percent_encode("a/app.txt")));
+  EXPECT_FALSE(std::filesystem::exists(target_dir / percent_encode("b/app.txt")));
+}
+
+TEST_F(DiamondTest, StoredCopyIsVerifiedAgainstTheCurrentDelegator) {
+  diamond();
+  publish();
+  ASSERT_EQ(download("a/app.txt"), ErrorCode::kOk);  // X is now in the local store
+  ASSERT_TRUE(store.files.contains("X"));
+  EXPECT_EQ(download("b/app.txt"), ErrorCode::kUnsigned);
+}
+
+TEST_F(DiamondTest, RoleSignedForBothDelegatorsServesBothPaths) {
+  const crypto::PrivateKey b_key = diamond();
+  repo.signers["X"].push_back(b_key);  // X is signed by A's key and by B's
+  publish();
+  auto updater = make_updater();
+  EXPECT_EQ(download_with(updater, "a/app.txt"), ErrorCode::kOk);
+  EXPECT_EQ(download_with(updater, "b/app.txt"), ErrorCode::kOk);
+  EXPECT_EQ(read("b/app.txt"), "signed by A's key only");
+  EXPECT_EQ(fetches_of("2.X.json"), 1u);  // verified twice, downloaded once
 }
 
 TEST_F(DelegationTest, SearchVisitsAtMost32Roles) {

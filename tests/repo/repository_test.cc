@@ -191,6 +191,24 @@ TEST_F(RepoTest, BadTargetPathIsRefusedAndChangesNothing) {
   EXPECT_EQ(metadata_files(), before);
 }
 
+// Every edit that names a targets role refuses one the repository does not have, with
+// kNotFound, and writes nothing (targets_role used to hand back another role on failure).
+TEST_F(RepoTest, EditOfAnUnknownTargetsRoleIsRefusedAndChangesNothing) {
+  init_repo();
+  const auto before = metadata_files();
+  EXPECT_EQ(add("app/1.0/app.bin", "x", "no-such-role"), ErrorCode::kNotFound);
+  EXPECT_EQ(remove_target(dir / "repo", "no-such-role", "app", secrets(), kNow).error().code,
+            ErrorCode::kNotFound);
+  DelegateOptions d;
+  d.dir = dir / "repo";
+  d.delegator = "no-such-role";
+  d.name = "team";
+  d.paths = {"team/*"};
+  EXPECT_EQ(delegate(d, secrets(), kNow).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(metadata_files(), before);
+  EXPECT_TRUE(problems().empty());
+}
+
 TEST_F(RepoTest, VerifyDetectsATamperedTargetFile) {
   init_repo();
   ASSERT_EQ(add("a.bin", "genuine"), ErrorCode::kOk);
@@ -328,6 +346,39 @@ TEST_F(RepoTest, ThresholdSigningWithSignAndMerge) {
   ASSERT_TRUE(merged) << merged.error().to_string();
   EXPECT_TRUE(fs::exists(dir / "repo" / "metadata" / "2.root.json"));
   EXPECT_FALSE(fs::exists(dir / "repo" / "pending" / "root.json"));
+  EXPECT_TRUE(problems().empty());
+}
+
+// Spec §4.2: a key id appears once in "signatures". Merging the same detached signature
+// twice (or one for a key that already signed) replaces it instead of repeating the key id,
+// which clients refuse as malformed.
+TEST_F(RepoTest, MergingASignatureTwiceKeepsOneSignaturePerKey) {
+  InitOptions o;
+  o.root_keys = 3;
+  o.root_threshold = 2;
+  init_repo(o);
+  fs::create_directories(dir / "holders");
+  std::vector<fs::path> held;
+  for (const auto& e : fs::directory_iterator(dir / "repo" / "keys" / "offline")) {
+    if (e.path().filename().string().starts_with("root-") && held.size() < 2) {
+      held.push_back(dir / "holders" / e.path().filename());
+      fs::rename(e.path(), held.back());
+    }
+  }
+  ASSERT_EQ(held.size(), 2u);
+  ASSERT_TRUE(refresh(dir / "repo", {"root"}, secrets(), kNow));
+  auto sig = sign(dir / "repo", "root", held[0], SecretBytes::from_string(offline_pass));
+  ASSERT_TRUE(sig) << sig.error().to_string();
+  const fs::path sig_file = dir / "holders" / "sig.json";
+  std::ofstream(sig_file) << *sig;
+  auto merged = merge(dir / "repo", {sig_file, sig_file}, secrets(), kNow);
+  ASSERT_TRUE(merged) << merged.error().to_string();
+  std::ifstream in(dir / "repo" / "metadata" / "2.root.json", std::ios::binary);
+  const std::string published(std::istreambuf_iterator<char>(in), {});
+  tuf::MetadataParser parser;
+  auto root = parser.root(published);
+  ASSERT_TRUE(root) << root.error().to_string();
+  EXPECT_EQ(root->signatures.size(), 2u);
   EXPECT_TRUE(problems().empty());
 }
 
