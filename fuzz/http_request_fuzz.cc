@@ -8,6 +8,9 @@
 // setup code and a TOTP enrolment, as a person would) and substitutes the placeholders
 // @SESSION@ and @CSRF@ in the input with that owner's session cookie value and CSRF token.
 //
+// The same bytes also go through core's strict integer parser (parse_int64), which reads the
+// ids in request paths: whatever it accepts prints back as exactly the bytes it read.
+//
 // Contracts checked on every answer, not just the absence of crashes: a well-formed response
 // with a status, the security headers present, and no answer revealing the owner's password or
 // session token to a request that did not carry it.
@@ -23,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/integer.h"
 #include "identity/totp.h"
 #include "server/service.h"
 
@@ -143,6 +147,9 @@ void replace_all(std::string& s, std::string_view from, const std::string& to) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Harness& h = harness();
   std::string raw(reinterpret_cast<const char*>(data), size);
+  if (const auto n = dss::parse_int64(raw); n && std::to_string(*n) != raw) {
+    die("parse_int64 accepted a non-canonical number");
+  }
   replace_all(raw, "@SESSION@", h.session);
   replace_all(raw, "@CSRF@", h.csrf);
   replace_all(raw, "@ORIGIN@", h.origin);
