@@ -34,20 +34,10 @@ constexpr std::uint64_t kMaxLogFileBytes = 64ull * 1024;
 constexpr std::uint64_t kMaxCheckpointNote = 2048;  // the check-in field's limit (devproto)
 constexpr std::string_view kLogTarget = "transparency/log.json";
 
-bool is_refusal(ErrorCode c) {
-  return c == ErrorCode::kArchiveRefused || c == ErrorCode::kArchiveTooLarge ||
-         c == ErrorCode::kLengthOrHashMismatch || c == ErrorCode::kDownloadTooLarge ||
-         c == ErrorCode::kMalformed || c == ErrorCode::kDowngradeRefused ||
-         c == ErrorCode::kVersionFailedBefore || c == ErrorCode::kUnsigned ||
-         c == ErrorCode::kBadVersion || c == ErrorCode::kExpired;
-}
-
-bool is_transparency_refusal(ErrorCode c) {
-  return c == ErrorCode::kNotInTransparencyLog || c == ErrorCode::kTransparencyForked ||
-         c == ErrorCode::kTransparencyProofInvalid || c == ErrorCode::kTransparencyLogMissing ||
-         c == ErrorCode::kTransparencyBadCheckpoint || c == ErrorCode::kTransparencyRolledBack ||
-         c == ErrorCode::kTargetNotFound;
-}
+// A failure is a refusal (the data is bad: not retried as it is) or a failure (retried with
+// backoff), by the code's category (core/error.h), so a new code is classified where it is
+// declared and not by a list kept here.
+bool is_refusal(ErrorCode c) { return error_category(c) == ErrorCategory::kRefused; }
 
 bool setting_bool(const settings::SettingsState& s, std::string_view key, bool dflt) {
   auto e = settings::resolve_one(s, key);
@@ -137,7 +127,7 @@ struct Agent::Impl {
     // be reached now is retried at the next cycle (the digest is not remembered).
     std::string log_note;
     if (auto t = check_transparency(updater, "policy", digest, log_note); !t) {
-      if (!is_transparency_refusal(t.error().code)) {
+      if (!is_refusal(t.error().code)) {
         note = "; policy bundle not applied yet: " + t.error().to_string();
         return;
       }
@@ -310,7 +300,7 @@ struct Agent::Impl {
       // An unreachable log is a failure (retried with backoff); anything the log shows that
       // does not check out is a refusal. Either way nothing is installed.
       const ErrorCode c = t.error().code;
-      const bool refused = is_refusal(c) || is_transparency_refusal(c);
+      const bool refused = is_refusal(c);
       return {refused ? "refused" : "failed", v,
               "the install of " + v + " was " + (refused ? "refused: " : "stopped: ") +
                   t.error().to_string() + policy_note,
@@ -388,7 +378,7 @@ struct Agent::Impl {
       auto c = open_log_checkpoint(*saved_note, key);
       if (!c) {
         return make_error(
-            ErrorCode::kTransparencyForked,
+            ErrorCode::kLogForked,
             "the transparency log's identity changed since this device last saw it "
             "(the kept checkpoint is not signed by the key the repository now names)");
       }
@@ -440,7 +430,7 @@ struct Agent::Impl {
       auto included = check_inclusion(cp, *entry, kind, sha256, &stale);
       if (!included && stale > cp.size && attempt == 0) continue;
       if (!included && included.error().code == ErrorCode::kMalformed) {
-        return make_error(ErrorCode::kTransparencyProofInvalid, included.error().message);
+        return make_error(ErrorCode::kBadProof, included.error().message);
       }
       if (included) {
         note += "; in transparency log " + key.origin + " at size " + std::to_string(cp.size);

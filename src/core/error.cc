@@ -111,18 +111,79 @@ std::string_view error_code_name(ErrorCode code) noexcept {
       return "advisory_invalid";
     case ErrorCode::kNotInTransparencyLog:
       return "not_in_transparency_log";
-    case ErrorCode::kTransparencyForked:
-      return "transparency_forked";
-    case ErrorCode::kTransparencyProofInvalid:
-      return "transparency_proof_invalid";
     case ErrorCode::kTransparencyLogMissing:
       return "transparency_log_missing";
-    case ErrorCode::kTransparencyBadCheckpoint:
-      return "transparency_bad_checkpoint";
     case ErrorCode::kTransparencyRolledBack:
       return "transparency_rolled_back";
   }
   return "unknown";
+}
+
+ErrorCategory error_category(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::kOk:
+      return ErrorCategory::kNone;
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kNotFound:
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kUnknownSetting:
+    case ErrorCode::kAcknowledgementRequired:
+    case ErrorCode::kDomainCheckFailed:
+    case ErrorCode::kInvalidValue:
+    case ErrorCode::kWeakPassword:
+      return ErrorCategory::kBadRequest;
+    case ErrorCode::kUnauthenticated:
+    case ErrorCode::kPermissionDenied:
+    case ErrorCode::kBelowFloor:
+    case ErrorCode::kDecryptFailed:
+    case ErrorCode::kMfaInvalid:
+    case ErrorCode::kMfaReplay:
+    case ErrorCode::kMfaRequired:
+    case ErrorCode::kLockedOut:
+      return ErrorCategory::kDenied;
+    // Malformed bytes are untrusted input too: a parser refuses them (STYLE.md rule 3).
+    case ErrorCode::kMalformed:
+    case ErrorCode::kUnsupported:
+    case ErrorCode::kUnsigned:
+    case ErrorCode::kBadVersion:
+    case ErrorCode::kExpired:
+    case ErrorCode::kLengthOrHashMismatch:
+    case ErrorCode::kDownloadTooLarge:
+    case ErrorCode::kWrongType:
+    case ErrorCode::kBadThreshold:
+    case ErrorCode::kRepositoryError:
+    case ErrorCode::kTargetNotFound:
+    case ErrorCode::kLogEntryCorrupted:
+    case ErrorCode::kLogTruncated:
+    case ErrorCode::kLogReordered:
+    case ErrorCode::kLogForked:
+    case ErrorCode::kBadCheckpointSignature:
+    case ErrorCode::kBadProof:
+    case ErrorCode::kArchiveRefused:
+    case ErrorCode::kArchiveTooLarge:
+    case ErrorCode::kVersionFailedBefore:
+    case ErrorCode::kDowngradeRefused:
+    case ErrorCode::kSbomInvalid:
+    case ErrorCode::kAdvisoryInvalid:
+    case ErrorCode::kNotInTransparencyLog:
+    case ErrorCode::kTransparencyLogMissing:
+    case ErrorCode::kTransparencyRolledBack:
+      return ErrorCategory::kRefused;
+    case ErrorCode::kIo:
+    case ErrorCode::kNetwork:
+    case ErrorCode::kSlowRetrieval:
+    case ErrorCode::kAuditUnavailable:
+    case ErrorCode::kAgentBusy:
+      return ErrorCategory::kUnavailable;
+    case ErrorCode::kHookFailed:
+    case ErrorCode::kHealthCheckFailed:
+    case ErrorCode::kCommandTimedOut:
+      return ErrorCategory::kFailed;
+    case ErrorCode::kInternal:
+      return ErrorCategory::kInternal;
+  }
+  return ErrorCategory::kInternal;  // a value outside the enum: a broken invariant upstream
 }
 
 std::string Error::to_string() const {

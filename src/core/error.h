@@ -37,10 +37,12 @@ enum class ErrorCode : std::uint16_t {
   kDecryptFailed = 30,     // wrong passphrase or tampered key file
 
   // Tamper-evident log (50..69)
-  kLogEntryCorrupted = 50,       // an entry's bytes no longer match the hash chain
-  kLogTruncated = 51,            // entries are missing at the end (or a record is cut short)
-  kLogReordered = 52,            // an entry sits at a position other than the one it was given
-  kLogForked = 53,               // the history no longer extends a signed checkpoint
+  kLogEntryCorrupted = 50,  // an entry's bytes no longer match the hash chain
+  kLogTruncated = 51,       // entries are missing at the end (or a record is cut short)
+  kLogReordered = 52,       // an entry sits at a position other than the one it was given
+  // 53-55 serve every log DSS checks: the audit log and the release transparency log.
+  kLogForked = 53,               // the history no longer extends a signed checkpoint (rewritten,
+                                 // or two checkpoints of one size disagree: a split view)
   kBadCheckpointSignature = 54,  // a checkpoint is not signed by the log's key
   kBadProof = 55,                // an inclusion or consistency proof does not verify
   kAuditUnavailable = 56,        // an audited action could not be recorded, so it was refused
@@ -74,15 +76,84 @@ enum class ErrorCode : std::uint16_t {
   kSbomInvalid = 130,           // the SBOM breaks its schema or lacks an NTIA minimum element
   kAdvisoryInvalid = 131,       // the advisory lacks ranges, fixed version, CVSS severity or CWE
   kNotInTransparencyLog = 132,  // the release has no entry in the transparency log
-  kTransparencyForked = 133,    // the log shows this device another history (two
-                                // checkpoints of one size disagree, or not consistent)
-  kTransparencyProofInvalid = 134,   // an inclusion proof does not lead to the checkpoint
-  kTransparencyLogMissing = 135,     // the log vanished after this device had seen it
-  kTransparencyBadCheckpoint = 136,  // the checkpoint is not signed by the log's key
-  kTransparencyRolledBack = 137,     // the log is smaller than a checkpoint already seen
+  // 133 (forked), 134 (proof invalid) and 136 (bad checkpoint) are retired: they meant what
+  // kLogForked, kBadProof and kBadCheckpointSignature mean (ADR 0037). Never reuse them.
+  kTransparencyLogMissing = 135,  // the log vanished after this device had seen it
+  kTransparencyRolledBack = 137,  // the log is smaller than a checkpoint already seen
+};
+
+// Every ErrorCode, in value order (a test checks this list against error_code_name).
+inline constexpr ErrorCode kAllErrorCodes[] = {
+    ErrorCode::kOk,
+    ErrorCode::kInvalidArgument,
+    ErrorCode::kMalformed,
+    ErrorCode::kNotFound,
+    ErrorCode::kIo,
+    ErrorCode::kNetwork,
+    ErrorCode::kUnauthenticated,
+    ErrorCode::kPermissionDenied,
+    ErrorCode::kInternal,
+    ErrorCode::kUnsupported,
+    ErrorCode::kAlreadyExists,
+    ErrorCode::kFailedPrecondition,
+    ErrorCode::kUnsigned,
+    ErrorCode::kBadVersion,
+    ErrorCode::kExpired,
+    ErrorCode::kLengthOrHashMismatch,
+    ErrorCode::kDownloadTooLarge,
+    ErrorCode::kWrongType,
+    ErrorCode::kBadThreshold,
+    ErrorCode::kRepositoryError,
+    ErrorCode::kSlowRetrieval,
+    ErrorCode::kTargetNotFound,
+    ErrorCode::kDecryptFailed,
+    ErrorCode::kLogEntryCorrupted,
+    ErrorCode::kLogTruncated,
+    ErrorCode::kLogReordered,
+    ErrorCode::kLogForked,
+    ErrorCode::kBadCheckpointSignature,
+    ErrorCode::kBadProof,
+    ErrorCode::kAuditUnavailable,
+    ErrorCode::kUnknownSetting,
+    ErrorCode::kBelowFloor,
+    ErrorCode::kAcknowledgementRequired,
+    ErrorCode::kDomainCheckFailed,
+    ErrorCode::kInvalidValue,
+    ErrorCode::kWeakPassword,
+    ErrorCode::kMfaInvalid,
+    ErrorCode::kMfaReplay,
+    ErrorCode::kMfaRequired,
+    ErrorCode::kLockedOut,
+    ErrorCode::kArchiveRefused,
+    ErrorCode::kArchiveTooLarge,
+    ErrorCode::kHookFailed,
+    ErrorCode::kHealthCheckFailed,
+    ErrorCode::kVersionFailedBefore,
+    ErrorCode::kDowngradeRefused,
+    ErrorCode::kCommandTimedOut,
+    ErrorCode::kAgentBusy,
+    ErrorCode::kSbomInvalid,
+    ErrorCode::kAdvisoryInvalid,
+    ErrorCode::kNotInTransparencyLog,
+    ErrorCode::kTransparencyLogMissing,
+    ErrorCode::kTransparencyRolledBack,
 };
 
 std::string_view error_code_name(ErrorCode code) noexcept;
+
+// What a failure means for whoever handles it. Every code has exactly one category, decided in
+// one exhaustive switch, so a new code cannot silently fall into "failed" or "internal".
+enum class ErrorCategory : std::uint8_t {
+  kNone,         // kOk
+  kBadRequest,   // the caller's input or the state it asks for is wrong: fix it and retry
+  kDenied,       // who the caller is, or what they may do, does not allow it
+  kRefused,      // untrusted data failed a security check: never use it, do not retry the bytes
+  kUnavailable,  // the environment failed (network, disk, a busy lock): retry later
+  kFailed,       // an action ran and did not succeed (a hook, a health check)
+  kInternal,     // a bug or an unexpected library failure
+};
+
+ErrorCategory error_category(ErrorCode code) noexcept;
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;

@@ -69,7 +69,7 @@ Result<LogKey> parse_log_target(std::string_view text) {
 Result<tlog::Checkpoint> open_log_checkpoint(std::string_view note, const LogKey& key) {
   auto c = tlog::open_checkpoint(note, key.verifier);
   if (!c) {
-    return make_error(ErrorCode::kTransparencyBadCheckpoint,
+    return make_error(ErrorCode::kBadCheckpointSignature,
                       "the transparency checkpoint is not a checkpoint of " + key.origin +
                           " signed by its key: " + c.error().message);
   }
@@ -87,7 +87,7 @@ Status check_extends(const tlog::Checkpoint& saved, const tlog::Checkpoint& next
   }
   if (next.size == saved.size) {
     if (next.root == saved.root) return ok();
-    return make_error(ErrorCode::kTransparencyForked,
+    return make_error(ErrorCode::kLogForked,
                       "the transparency log is forked: two checkpoints of size " +
                           std::to_string(next.size) + " have different roots (" +
                           hex_of(saved.root) + " seen before, " + hex_of(next.root) + " now)");
@@ -97,20 +97,19 @@ Status check_extends(const tlog::Checkpoint& saved, const tlog::Checkpoint& next
                            " entries is not proven to extend the one of " +
                            std::to_string(saved.size) + " entries this device saw: ";
   if (!consistency_json) {
-    return make_error(ErrorCode::kTransparencyForked, what + "no consistency proof is published");
+    return make_error(ErrorCode::kLogForked, what + "no consistency proof is published");
   }
   const json j = json::parse(*consistency_json, nullptr, false);
   // (Every field is looked up with find: operator[] on a missing key of a const json is
   // undefined behaviour, which the fuzzer found here.)
   if (j.is_discarded() || !j.is_object() || !j.contains("proof") ||
       unsigned_field(j, "old_size") != saved.size || unsigned_field(j, "new_size") != next.size) {
-    return make_error(ErrorCode::kTransparencyForked,
+    return make_error(ErrorCode::kLogForked,
                       what + "the consistency proof file is malformed or for other sizes");
   }
   const auto proof = parse_proof(j["proof"]);
   if (!proof || !tlog::verify_consistency(saved.size, next.size, saved.root, next.root, *proof)) {
-    return make_error(ErrorCode::kTransparencyForked,
-                      what + "the consistency proof fails (a fork)");
+    return make_error(ErrorCode::kLogForked, what + "the consistency proof fails (a fork)");
   }
   return ok();
 }
@@ -135,7 +134,7 @@ Status check_inclusion(const tlog::Checkpoint& checkpoint, std::string_view entr
   const auto size = j["tree_size"].get<std::uint64_t>();
   if (size != checkpoint.size) {
     if (stale_size != nullptr) *stale_size = size;
-    return make_error(ErrorCode::kTransparencyProofInvalid,
+    return make_error(ErrorCode::kBadProof,
                       "the inclusion proof is for a log of " + std::to_string(size) +
                           " entries, the checkpoint for " + std::to_string(checkpoint.size));
   }
@@ -143,10 +142,9 @@ Status check_inclusion(const tlog::Checkpoint& checkpoint, std::string_view entr
   const auto proof = parse_proof(j["inclusion_proof"]);
   if (!proof || !tlog::verify_inclusion(tlog::leaf_hash(as_bytes(leaf)), index, size, *proof,
                                         checkpoint.root)) {
-    return make_error(ErrorCode::kTransparencyProofInvalid,
-                      "the inclusion proof of the " + std::string(kind) + " (entry " +
-                          std::to_string(index) +
-                          ") does not lead to the signed checkpoint's root");
+    return make_error(ErrorCode::kBadProof, "the inclusion proof of the " + std::string(kind) +
+                                                " (entry " + std::to_string(index) +
+                                                ") does not lead to the signed checkpoint's root");
   }
   return ok();
 }

@@ -32,21 +32,21 @@ struct LogKey {
 // "verifier_key"}; the key's name must be the origin. kMalformed otherwise.
 Result<LogKey> parse_log_target(std::string_view text);
 
-// Opens a published checkpoint note. kTransparencyBadCheckpoint when it is not signed by the
+// Opens a published checkpoint note. kBadCheckpointSignature when it is not signed by the
 // log's key, does not parse, or names another origin.
 Result<tlog::Checkpoint> open_log_checkpoint(std::string_view note, const LogKey& key);
 
 // Checks that `next` extends `saved` (the checkpoint this device kept). `consistency_json` is
 // the published proof file consistency/<saved.size>.json, needed only when next is larger
 // (nullopt when it could not be fetched). kTransparencyRolledBack when next is smaller;
-// kTransparencyForked when the sizes match and the roots differ, or the proof is missing or
+// kLogForked when the sizes match and the roots differ, or the proof is missing or
 // does not verify.
 Status check_extends(const tlog::Checkpoint& saved, const tlog::Checkpoint& next,
                      const std::optional<std::string>& consistency_json);
 
 // Checks the published entry file entries/<sha256>.json for a target: its leaf is a `kind`
 // leaf ("release" or "policy") naming `sha256`, and its inclusion proof leads to `checkpoint`'s
-// root. kTransparencyProofInvalid when the proof fails or the entry is for another tree size
+// root. kBadProof when the proof fails or the entry is for another tree size
 // (`stale_size` is then set to that size, so the caller can re-read the checkpoint);
 // kNotInTransparencyLog when the leaf is not a `kind` leaf of this hash; kMalformed when the
 // file does not parse.
