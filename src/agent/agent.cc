@@ -458,7 +458,7 @@ struct Agent::Impl {
     }
     DSS_TRY(Bytes raw, platform::read_file(dir() / "device.key", 1024));
     SecretBytes secret(raw.data(), raw.size());
-    std::fill(raw.begin(), raw.end(), 0);
+    secure_zero(raw.data(), raw.size());  // std::fill on a dying buffer may be optimised away
     DSS_TRY(crypto::PrivateKey key,
             crypto::PrivateKey::from_secret(crypto::KeyScheme::kEd25519, secret));
     return std::optional<Device>(Device{j["device_id"].get<std::string>(), std::move(key)});
