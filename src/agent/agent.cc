@@ -729,7 +729,9 @@ Result<AgentStatus> read_status(const fs::path& state_dir, const fs::path& insta
     const std::string t = fs::read_symlink(link, ec).string();
     if (t.starts_with("versions/")) s.current = t.substr(9);
   }
-  for (const auto& e : fs::directory_iterator(install_root / "versions", ec)) {
+  for (fs::directory_iterator it(install_root / "versions", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const fs::directory_entry& e = *it;
     const std::string name = e.path().filename().string();
     if (!name.starts_with(".")) s.on_disk.push_back(name);
   }

@@ -76,7 +76,11 @@ Result<Installer> Installer::open(const fs::path& install_root, const fs::path& 
   DSS_TRY_STATUS(ensure_dir(install_root / kVersionsDir, 0755));
   DSS_TRY_STATUS(ensure_dir(install_root / kMetaDir, 0700));
   DSS_TRY(AgentState state, load_agent_state(agent_dir));
-  Installer installer(fs::absolute(install_root), agent_dir, clock, std::move(*lock));
+  const fs::path absolute_root = fs::absolute(install_root, ec);
+  if (ec)
+    return make_error(ErrorCode::kIo,
+                      "cannot resolve " + install_root.string() + ": " + ec.message());
+  Installer installer(absolute_root, agent_dir, clock, std::move(*lock));
   installer.state_ = std::move(state);
   DSS_TRY(std::optional<std::string> recovered, installer.recover());
   (void)recovered;  // recorded in the state's last result
@@ -107,7 +111,9 @@ Result<std::string> Installer::current_version() const {
 std::vector<std::string> Installer::versions_on_disk() const {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(root_ / kVersionsDir, ec)) {
+  for (fs::directory_iterator it(root_ / kVersionsDir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const fs::directory_entry& e = *it;
     const std::string name = e.path().filename().string();
     if (!name.starts_with(".") && e.is_directory(ec)) out.push_back(name);
   }
@@ -203,7 +209,9 @@ Result<std::optional<std::string>> Installer::recover() {
   if (::unlink((root_ / kCurrentTmp).c_str()) != 0 && errno != ENOENT) {
     return platform::io_error("cannot remove", root_ / kCurrentTmp);
   }
-  for (const auto& e : fs::directory_iterator(root_ / kVersionsDir, ec)) {
+  for (fs::directory_iterator it(root_ / kVersionsDir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const fs::directory_entry& e = *it;
     const std::string name = e.path().filename().string();
     if (name.starts_with(kStagingPrefix) || name.starts_with(kTrashPrefix)) {
       fs::remove_all(e.path(), ec);
@@ -212,8 +220,10 @@ Result<std::optional<std::string>> Installer::recover() {
                           "cannot remove " + e.path().string() + ": " + ec.message());
     }
   }
-  for (const auto& e : fs::directory_iterator(root_ / kMetaDir, ec)) {
-    if (e.path().filename().string().starts_with(".")) fs::remove(e.path(), ec);  // temp files
+  for (fs::directory_iterator it(root_ / kMetaDir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& e = *it;
+    std::error_code ignored;  // a temp file left behind is removed at the next recovery
+    if (e.path().filename().string().starts_with(".")) fs::remove(e.path(), ignored);
   }
   DSS_TRY(std::optional<Journal> journal, read_journal());
   std::optional<std::string> did;

@@ -47,7 +47,8 @@ Result<tlog::NoteVerifier> load_verifier(const std::string& dir, const std::stri
                                          bool& from_dir) {
   std::string text = key;
   from_dir = key.empty();
-  if (key.empty() || fs::exists(key)) {
+  std::error_code ec;
+  if (key.empty() || fs::exists(key, ec)) {
     auto file =
         platform::read_text_file(key.empty() ? fs::path(dir) / "log.vkey" : fs::path(key), 4096);
     if (!file) return tl::unexpected(file.error());
@@ -192,10 +193,13 @@ int AuditCommands::run() {
       return 0;
     }
     const fs::path out = s_->out.empty() ? default_out : fs::path(s_->out);
+    std::error_code ec;
+    const fs::path absolute_out = fs::absolute(out, ec);
+    if (ec)
+      return fail(Error{ErrorCode::kIo, "cannot resolve " + out.string() + ": " + ec.message()});
     // One cursor per destination, so exports to different places do not interfere.
     const std::string cursor = "export-" + s_->format + "-" +
-                               crypto::sha256_hex(fs::absolute(out).string()).substr(0, 12) +
-                               ".cursor";
+                               crypto::sha256_hex(absolute_out.string()).substr(0, 12) + ".cursor";
     audit::Exporter exporter(**log, std::make_unique<audit::FileSink>(out, *format),
                              fs::path(s_->dir) / cursor);
     auto n = exporter.run_once();

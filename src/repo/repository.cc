@@ -196,7 +196,8 @@ Result<std::vector<Signer>> unlock_keys(const State& st, std::string_view role,
   std::error_code ec;
   if (!fs::is_directory(kdir, ec)) return out;
   std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(kdir, ec)) {
+  for (fs::directory_iterator it(kdir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
     if (entry.path().extension() == ".key") files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
@@ -921,7 +922,8 @@ Result<StatusReport> status(const fs::path& dir, UnixSeconds now) {
   }
   std::error_code ec;
   if (fs::is_directory(dir / "pending", ec)) {
-    for (const auto& entry : fs::directory_iterator(dir / "pending", ec)) {
+    for (fs::directory_iterator it(dir / "pending", ec), end; !ec && it != end; it.increment(ec)) {
+      const fs::directory_entry& entry = *it;
       if (entry.path().extension() == ".json") out.pending.push_back(entry.path().stem().string());
     }
   }

@@ -96,7 +96,8 @@ Result<tlog::NoteSigner> load_or_create_signer(const fs::path& repo, const Secre
   DSS_TRY(std::string origin, origin_of(repo));
   std::error_code ec;
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(kdir, ec)) {
+  for (fs::directory_iterator it(kdir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& e = *it;
     if (e.path().extension() == ".key" &&
         e.path().filename().string().starts_with(std::string(kKeyRole) + "-")) {
       files.push_back(e.path());
@@ -154,8 +155,13 @@ Status publish_log_target(const fs::path& repo, const tlog::NoteVerifier& v, con
 Status republish(const fs::path& repo, tlog::Log& log, const std::string& checkpoint_note) {
   const std::uint64_t n = log.size();
   const fs::path out = tdir(repo);
-  fs::create_directories(out / "entries");
-  fs::create_directories(out / "consistency");
+  for (const char* sub : {"entries", "consistency"}) {
+    std::error_code ec;
+    fs::create_directories(out / sub, ec);
+    if (ec)
+      return make_error(ErrorCode::kIo,
+                        "cannot create " + (out / sub).string() + ": " + ec.message());
+  }
   // One file per target hash; a hash appended twice keeps its first "release" leaf (or its
   // first leaf of any kind when none is a release).
   std::map<std::string, std::pair<std::uint64_t, std::string>> by_hash;
@@ -287,7 +293,8 @@ Result<TransparencyStatus> transparency_status(const fs::path& repo_dir) {
   // The newest leaves, from the entries files (no lock on the log needed).
   std::map<std::uint64_t, std::string> leaves;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(out / "entries", ec)) {
+  for (fs::directory_iterator it(out / "entries", ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& e = *it;
     auto text = platform::read_text_file(e.path(), kMaxSmallFile);
     if (!text) continue;
     const auto j = nlohmann::json::parse(*text, nullptr, false);
@@ -338,7 +345,8 @@ Result<std::vector<std::string>> transparency_verify(const fs::path& repo_dir) {
                        ") is not the log's current state (size " + std::to_string(report->entries) +
                        "); append again to republish");
   }
-  for (const auto& e : fs::directory_iterator(out / "entries", ec)) {
+  for (fs::directory_iterator it(out / "entries", ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& e = *it;
     const std::string name = e.path().filename().string();
     auto text = platform::read_text_file(e.path(), kMaxSmallFile);
     const auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();

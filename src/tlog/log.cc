@@ -227,7 +227,10 @@ Status Log::recover() {
   for (unsigned level = 0; level < kMaxLevels; ++level) {
     const fs::path path = dir_ / "hashes" / level_name(level);
     const std::uint64_t want = (state.size >> level) * sizeof(Hash);
-    if (want == 0 && !fs::exists(path)) continue;
+    std::error_code ec;
+    const bool present = fs::exists(path, ec);
+    if (ec) return make_error(ErrorCode::kIo, "cannot stat " + path.string() + ": " + ec.message());
+    if (want == 0 && !present) continue;
     DSS_TRY_STATUS(open_level(level));
     if (::ftruncate(levels_[level].get(), static_cast<off_t>(want)) != 0) {
       return platform::io_error("cannot truncate", path);
@@ -607,7 +610,10 @@ Result<std::string> Log::checkpoint() {
   auto note = signer_.sign(c.to_text());
   if (!note) return note;
   const fs::path kept = dir_ / "checkpoints" / (std::to_string(size) + ".note");
-  if (!fs::exists(kept)) {
+  std::error_code ec;
+  const bool kept_exists = fs::exists(kept, ec);
+  if (ec) return make_error(ErrorCode::kIo, "cannot stat " + kept.string() + ": " + ec.message());
+  if (!kept_exists) {
     DSS_TRY_STATUS(platform::write_file_atomic(kept, *note, platform::FileMode::kPublic));
   }
   DSS_TRY_STATUS(

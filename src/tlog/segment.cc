@@ -93,13 +93,19 @@ Result<std::vector<SegmentFile>> list_segments(const std::filesystem::path& dir)
     return make_error(ErrorCode::kNotFound,
                       (dir / "segments").string() + " cannot be read: " + ec.message());
   }
-  for (const auto& e : it) {
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::filesystem::directory_entry& e = *it;
     const std::string name = e.path().filename().string();
     if (name.size() != 24 || name.substr(20) != ".seg") continue;
     std::uint64_t first = 0;
     const auto [end, err] = std::from_chars(name.data(), name.data() + 20, first);
     if (err != std::errc() || end != name.data() + 20) continue;
     out.push_back({first, e.path()});
+  }
+  // A listing cut short would look like a truncated log: report the failure instead.
+  if (ec) {
+    return make_error(ErrorCode::kIo,
+                      (dir / "segments").string() + " cannot be read: " + ec.message());
   }
   std::sort(out.begin(), out.end(), [](const SegmentFile& a, const SegmentFile& b) {
     return a.first_index < b.first_index;

@@ -67,11 +67,18 @@ Result<VerifyReport> verify_log(const fs::path& dir, const NoteVerifier& verifie
         add_checkpoint(known, *note, (dir / "checkpoint").string(), verifier, report.latest));
   }
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir / "checkpoints", ec)) {
+  for (fs::directory_iterator it(dir / "checkpoints", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const fs::directory_entry& e = *it;
     if (e.path().extension() != ".note") continue;
     auto note = platform::read_text_file(e.path(), 1 << 20);
     if (!note) return tl::unexpected(note.error());
     DSS_TRY_STATUS(add_checkpoint(known, *note, e.path().string(), verifier, report.latest));
+  }
+  // No checkpoints/ is a log that kept none; one that cannot be listed could hide a fork.
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return make_error(ErrorCode::kIo,
+                      (dir / "checkpoints").string() + " cannot be read: " + ec.message());
   }
   if (saved) {
     DSS_TRY_STATUS(add_checkpoint(known, saved->note, saved->source, verifier, report.latest));

@@ -405,6 +405,27 @@ TEST_F(LogTest, AppendThatCannotBeWrittenFailsAndTheLogStaysClosed) {
   EXPECT_EQ(log->size(), 3U);
 }
 
+// A file the filesystem cannot stat (here a symbolic link to itself: ELOOP, which even root
+// gets) is an Error from Log::open, not a std::filesystem_error thrown through a Result.
+TEST_F(LogTest, DerivedFileThatCannotBeStattedIsAnErrorNotAnException) {
+  open_log().reset();
+  fs::create_symlink("07", dir.path() / "log" / "hashes" / "07");
+  Result<std::unique_ptr<Log>> log = make_error(ErrorCode::kInternal, "not opened");
+  EXPECT_NO_THROW(log = Log::open(dir.path() / "log", clock));
+  ASSERT_FALSE(log.has_value());
+  EXPECT_EQ(log.error().code, ErrorCode::kIo);
+}
+
+TEST_F(LogTest, CheckpointOverAKeptNoteThatCannotBeStattedIsAnErrorNotAnException) {
+  auto log = open_log();
+  fill(*log, 2);
+  fs::create_symlink("2.note", dir.path() / "log" / "checkpoints" / "2.note");
+  Result<std::string> note = make_error(ErrorCode::kInternal, "not signed");
+  EXPECT_NO_THROW(note = log->checkpoint());
+  ASSERT_FALSE(note.has_value());
+  EXPECT_EQ(note.error().code, ErrorCode::kIo);
+}
+
 TEST_F(LogTest, OversizedEntryIsRefusedAndChangesNothing) {
   auto log = open_log();
   fill(*log, 2);
