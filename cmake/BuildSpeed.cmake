@@ -20,7 +20,7 @@ if(DSS_CCACHE)
   endif()
 endif()
 
-option(DSS_PCH "Precompile the heavy third-party headers" ON)
+option(DSS_PCH "Precompile the heavy third-party headers (off: GCC 12 reports a false -Warray-bounds in tl::expected with it)" OFF)
 set(DSS_PCH_HEADERS
   <algorithm> <array> <atomic> <charconv> <chrono> <cstdint> <cstring> <filesystem> <fstream>
   <functional> <map> <memory> <mutex> <optional> <set> <sstream> <string> <string_view> <thread>
