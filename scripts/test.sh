@@ -1,10 +1,7 @@
 #!/bin/sh
 # Installs what is missing, builds DSS with warnings as errors, and runs every test.
 #   scripts/test.sh             hardened release build (build/)
-#   scripts/test.sh --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer build with clang
-#                               (build-asan/); the same build holds the libFuzzer targets that
-#                               scripts/fuzz-smoke.sh runs, so CI compiles the tree twice, not three
-#                               times (docs/adr/0034-build-time.md)
+#   scripts/test.sh --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/)
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
@@ -18,7 +15,7 @@ case "$mode" in
     ;;
   --sanitize)
     dir=build-asan
-    . ./scripts/asan-config.sh
+    cmake -S . -B "$dir" -G Ninja -DDSS_WERROR=ON -DDSS_SANITIZE=ON -DDSS_BENCH=OFF >/dev/null
     export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     ;;
