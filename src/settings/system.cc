@@ -204,28 +204,4 @@ Result<std::uint64_t> RealSystemProbe::free_bytes(const std::string& path) const
   return static_cast<std::uint64_t>(v.f_bavail) * static_cast<std::uint64_t>(v.f_frsize);
 }
 
-Result<PolicyOutcome> update_policy_from_tuf(client::Updater& updater, std::string_view target_path,
-                                             const fs::path& download_dir, SettingsEngine& engine) {
-  const std::string source = "tuf target " + std::string(target_path);
-  auto refuse = [&](const Error& e) -> Result<PolicyOutcome> {
-    ignore_error(engine.record_policy_refusal(source, e));  // the refusal stands either way
-    return tl::unexpected(e);
-  };
-  if (auto r = updater.refresh(); !r) return refuse(r.error());
-  auto info = updater.get_target_info(target_path);
-  if (!info) return refuse(info.error());
-  if (info->file.length > kMaxPolicyBundleBytes) {
-    return refuse(Error{
-        ErrorCode::kDownloadTooLarge,
-        "the policy bundle is larger than " + std::to_string(kMaxPolicyBundleBytes) + " bytes"});
-  }
-  if (auto d = platform::ensure_private_dir(download_dir); !d) return refuse(d.error());
-  const fs::path file = download_dir / "policy-bundle.json";
-  if (auto r = updater.download_target(*info, file); !r) return refuse(r.error());
-  // Verified by length and hashes just now; read back from our own private directory.
-  auto bytes = platform::read_text_file(file, kMaxPolicyBundleBytes);
-  if (!bytes) return refuse(bytes.error());
-  return engine.apply_policy_bundle(*bytes, source);
-}
-
 }  // namespace dss::settings

@@ -1,6 +1,7 @@
 // The settings engine's edges: the settings file in the state directory, the tamper-evident
-// audit log (src/audit) as the engine's AuditSink, the real SystemProbe, and fetching policy
-// bundles through TUF. Library dss_settings_system; the pure rules live in dss_settings.
+// audit log (src/audit) as the engine's AuditSink, and the real SystemProbe. Library
+// dss_settings_system; the pure rules live in dss_settings. Policy bundles arrive as TUF targets
+// through the agent (src/agent/agent.cc), which hands the verified bytes to the engine.
 #pragma once
 
 #include <filesystem>
@@ -8,7 +9,6 @@
 #include <string>
 
 #include "audit/audit_log.h"
-#include "client/updater.h"
 #include "settings/audit_sink.h"
 #include "settings/domain.h"
 #include "settings/engine.h"
@@ -68,12 +68,5 @@ class RealSystemProbe final : public SystemProbe {
   Result<OsInfo> os() const override;
   Result<std::uint64_t> free_bytes(const std::string& path) const override;
 };
-
-// Fetches the policy bundle `target_path` through TUF (refresh, delegation search, verified
-// download into `download_dir`) and applies it. Any TUF failure (bad signature, rollback,
-// hash mismatch, ...) is recorded as "policy.refused" and returned; the applied policy stays.
-Result<PolicyOutcome> update_policy_from_tuf(client::Updater& updater, std::string_view target_path,
-                                             const std::filesystem::path& download_dir,
-                                             SettingsEngine& engine);
 
 }  // namespace dss::settings

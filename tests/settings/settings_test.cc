@@ -1,6 +1,6 @@
 // The settings engine, one test per rule: declarations, layering and pinned floors,
 // acknowledgement, roles, fail-closed audit, bad input, templates, chimes and policy bundles
-// (the bytes; tests/settings/policy_tuf_test.cc delivers them through TUF).
+// (the bytes; the agent delivers them through TUF: tests/agent/agent_e2e_test.cc).
 #include <gtest/gtest.h>
 
 #include <algorithm>
