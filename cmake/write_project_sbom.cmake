@@ -113,6 +113,43 @@ function(owner_of out file dependency)
   endforeach()
 endfunction()
 
+# control_fields(OUT CONTROL): the fields dpkg-query -W gives below, tab-separated, read from a
+# package's DEBIAN/control file (dpkg-deb -e): Package, Version, Architecture, the source package
+# and its version ("Source: name (version)", or the binary's own when absent), the summary.
+function(control_fields out control)
+  file(STRINGS "${control}" lines)
+  set(package "")
+  set(version "")
+  set(arch "")
+  set(source "")
+  set(summary "")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^Package: (.+)$")
+      set(package "${CMAKE_MATCH_1}")
+    elseif(line MATCHES "^Version: (.+)$")
+      set(version "${CMAKE_MATCH_1}")
+    elseif(line MATCHES "^Architecture: (.+)$")
+      set(arch "${CMAKE_MATCH_1}")
+    elseif(line MATCHES "^Source: (.+)$")
+      set(source "${CMAKE_MATCH_1}")
+    elseif(line MATCHES "^Description: (.+)$")
+      set(summary "${CMAKE_MATCH_1}")
+    endif()
+  endforeach()
+  if(NOT package OR NOT version OR NOT arch)
+    message(FATAL_ERROR "write_project_sbom: ${control} names no Package, Version and "
+                        "Architecture; run scripts/bootstrap.sh again to unpack the package anew")
+  endif()
+  set(source_version "${version}")
+  if(source MATCHES "^([^ ]+) \\((.+)\\)$")
+    set(source "${CMAKE_MATCH_1}")
+    set(source_version "${CMAKE_MATCH_2}")
+  elseif(NOT source)
+    set(source "${package}")
+  endif()
+  set(${out} "${package}\t${version}\t${arch}\t${source}\t${source_version}\t${summary}" PARENT_SCOPE)
+endfunction()
+
 # --- where we are ----------------------------------------------------------------------------
 
 set(os_id "")
@@ -154,7 +191,15 @@ foreach(dep IN LISTS SBOM_DEPENDENCIES)
     # A shared library's link name (libssl.so, in the -dev package) is a symlink to the file
     # DSS loads at run time (libssl.so.3, in libssl3): the package of the target is listed.
     file(REAL_PATH "${file}" real)
-    owner_of(owner "${real}" "${dep}")
+    set(owner "")
+    # A package the bootstrap downloaded and unpacked into .deps/<package>/ (not installed, so
+    # dpkg does not know it; ADR 0039) is described by the control file unpacked beside it.
+    if(real MATCHES "^(.*/\\.deps/[a-z0-9][a-z0-9.+-]*)/" AND EXISTS "${CMAKE_MATCH_1}/DEBIAN/control")
+      set(owner "unpacked=${CMAKE_MATCH_1}")
+    endif()
+    if(NOT owner)
+      owner_of(owner "${real}" "${dep}")
+    endif()
     if(NOT owner)
       owner_of(owner "${file}" "${dep}")
     endif()
@@ -192,11 +237,19 @@ set(refs "")
 set(sep "")
 foreach(owner IN LISTS packages)
   string(MAKE_C_IDENTIFIER "${owner}" key)
-  execute_process(
-    COMMAND "${DPKG_QUERY}" -W
-            "-f=\${Package}\t\${Version}\t\${Architecture}\t\${source:Package}\t\${source:Version}\t\${binary:Summary}\n"
-            "${owner}"
-    OUTPUT_VARIABLE fields OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc ERROR_VARIABLE err)
+  set(unpacked "")
+  set(rc 0)
+  set(err "")
+  if(owner MATCHES "^unpacked=(.*)$")
+    set(unpacked "${CMAKE_MATCH_1}")
+    control_fields(fields "${unpacked}/DEBIAN/control")
+  else()
+    execute_process(
+      COMMAND "${DPKG_QUERY}" -W
+              "-f=\${Package}\t\${Version}\t\${Architecture}\t\${source:Package}\t\${source:Version}\t\${binary:Summary}\n"
+              "${owner}"
+      OUTPUT_VARIABLE fields OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc ERROR_VARIABLE err)
+  endif()
   if(NOT rc EQUAL 0 OR NOT fields MATCHES "^([^\t]+)\t([^\t]+)\t([^\t]+)\t([^\t]+)\t([^\t]+)\t([^\n]*)$")
     message(FATAL_ERROR "write_project_sbom: `${DPKG_QUERY} -W ${owner}` did not give the "
                         "package's version: ${err}")
@@ -230,6 +283,10 @@ foreach(owner IN LISTS packages)
     string(APPEND props "${prop_sep}        { \"name\": \"dss:cmake:package\", \"value\": ${j} }")
     set(prop_sep ",\n")
   endforeach()
+  if(unpacked)
+    string(APPEND props "${prop_sep}        { \"name\": \"dss:deb:unpacked\", \"value\": \"apt-get download, dpkg-deb -x (scripts/bootstrap.sh)\" }")
+    set(prop_sep ",\n")
+  endif()
   foreach(file IN LISTS pkg_${key}_files)
     json_string(j "${file}")
     string(APPEND props "${prop_sep}        { \"name\": \"dss:cmake:found\", \"value\": ${j} }")

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -186,11 +187,20 @@ TEST_F(ProjectSbom, ListsEveryDependencyTheConfigurationFoundAtItsInstalledDebia
   }
   EXPECT_GE(count, 10u);
 
-  // Each version is what dpkg says is installed, and the purl carries it percent-encoded.
+  // Each version is what dpkg says is installed (or, for a package the bootstrap unpacked into
+  // .deps/ without installing it, what its control file says: ADR 0039), and the purl carries it
+  // percent-encoded.
   for (const auto& c : doc_.at("components")) {
     const std::string name = c.at("name").get<std::string>();
-    const Outcome q = run("dpkg-query -W -f='${Version}' " + quoted(name), tmp_.path());
+    const bool unpacked = std::any_of(c.at("properties").begin(), c.at("properties").end(),
+                                      [](const json& p) { return p.at("name") == "dss:deb:unpacked"; });
+    const fs::path control = kSourceRoot / ".deps" / name / "DEBIAN" / "control";
+    const Outcome q =
+        unpacked ? run("sed -n 's/^Version: //p' " + quoted(control.string()) + " | tr -d '\\n'",
+                       tmp_.path())
+                 : run("dpkg-query -W -f='${Version}' " + quoted(name), tmp_.path());
     ASSERT_EQ(q.status, 0) << q.output;
+    ASSERT_FALSE(q.output.empty()) << name << ": no version";
     EXPECT_EQ(c.at("version").get<std::string>(), q.output) << name;
     const std::string purl = c.at("purl").get<std::string>();
     EXPECT_EQ(purl.rfind("pkg:deb/debian/" + name + "@" + purl_encoded(q.output) + "?arch=", 0), 0u)
@@ -288,6 +298,46 @@ TEST_F(ProjectSbomGenerator, PurlPercentEncodesPlusAndKeepsTheEpochColon) {
   EXPECT_EQ(doc.at("metadata").at("component").at("version"), "9.8.7");
   const auto summary = check(slurp(out()));
   EXPECT_TRUE(summary) << summary.error().message;
+}
+
+TEST_F(ProjectSbomGenerator, PackageUnpackedIntoDepsWithoutDpkgIsListedFromItsControlFile) {
+  prepare("debian", 1);  // dpkg owns no file here
+  const fs::path pkg = dir() / ".deps" / "libfake-dev";
+  fs::create_directories(pkg / "usr" / "include" / "fake");
+  fs::create_directories(pkg / "DEBIAN");
+  const fs::path header = pkg / "usr" / "include" / "fake" / "fake.hpp";
+  spit(header, "");
+  spit(pkg / "DEBIAN" / "control",
+       "Package: libfake-dev\nSource: fake (2.0-1)\nVersion: 2.0-1+b2\nArchitecture: all\n"
+       "Depends: libqt5core5a\nDescription: A fake header-only library\n Long text.\n");
+  spit(dir() / "inputs.cmake", R"(set(SBOM_NAME [==[dss]==])
+set(SBOM_VERSION [==[9.8.7]==])
+set(SBOM_DESCRIPTION [==[Default-Secure Software]==])
+set(SBOM_SUPPLIER [==[The DSS project]==])
+set(SBOM_DEP_Fake_SCOPE required)
+set(SBOM_DEPENDENCIES [==[Fake]==])
+set(SBOM_DEP_Fake_FILES [==[)" + header.string() +
+                                   "]==])\n");
+  const Outcome r = generate_fake();
+  ASSERT_EQ(r.status, 0) << r.output;
+  const json doc = json::parse(slurp(out()));
+  const json& c = doc.at("components").at(0);
+  EXPECT_EQ(c.at("name"), "libfake-dev");
+  EXPECT_EQ(c.at("version"), "2.0-1+b2");
+  EXPECT_EQ(c.at("description"), "A fake header-only library");
+  EXPECT_EQ(c.at("purl"), "pkg:deb/debian/libfake-dev@2.0-1%2Bb2?arch=all&distro=bookworm");
+  EXPECT_EQ(c.at("pedigree").at("ancestors").at(0).at("purl"),
+            "pkg:deb/debian/fake@2.0-1?arch=source&distro=bookworm");
+  bool marked = false;
+  for (const auto& p : c.at("properties")) marked = marked || p.at("name") == "dss:deb:unpacked";
+  EXPECT_TRUE(marked) << c.dump();
+  // A control file without a version is refused, and nothing is written.
+  fs::remove(out());
+  spit(pkg / "DEBIAN" / "control", "Package: libfake-dev\nArchitecture: all\n");
+  const Outcome bad = generate_fake();
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("bootstrap.sh"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(out()));
 }
 
 TEST_F(ProjectSbomGenerator, TimestampIsUtcAndFollowsSourceDateEpoch) {
