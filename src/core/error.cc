@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ostream>
 
 #include "core/result.h"
 
@@ -118,6 +119,8 @@ std::string_view error_code_name(ErrorCode code) noexcept {
   }
   return "unknown";
 }
+
+std::ostream& operator<<(std::ostream& os, ErrorCode code) { return os << error_code_name(code); }
 
 ErrorCategory error_category(ErrorCode code) noexcept {
   switch (code) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
@@ -140,6 +141,10 @@ inline constexpr ErrorCode kAllErrorCodes[] = {
 };
 
 std::string_view error_code_name(ErrorCode code) noexcept;
+
+// Writes error_code_name(code): GoogleTest prints a failed EXPECT_EQ on codes by name through
+// it, in every test binary alike.
+std::ostream& operator<<(std::ostream& os, ErrorCode code);
 
 // What a failure means for whoever handles it. Every code has exactly one category, decided in
 // one exhaustive switch, so a new code cannot silently fall into "failed" or "internal".

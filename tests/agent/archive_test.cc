@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include "agent/archive_builder.h"
-#include "fakes/print_error_code.h"
 #include "fakes/temp_dir.h"
 
 namespace dss::agent {

@@ -15,7 +15,6 @@
 #include "agent/archive_builder.h"
 #include "agent/release.h"
 #include "fakes/fake_clock.h"
-#include "fakes/print_error_code.h"
 #include "fakes/temp_dir.h"
 
 namespace dss::agent {

@@ -13,7 +13,6 @@
 #include "agent/archive_builder.h"
 #include "core/bytes.h"
 #include "crypto/hash.h"
-#include "fakes/print_error_code.h"
 #include "fakes/settings_fakes.h"
 #include "fakes/temp_dir.h"
 #include "httpd/server.h"

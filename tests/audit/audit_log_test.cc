@@ -12,7 +12,6 @@
 #include "audit/exporter.h"
 #include "core/bytes.h"
 #include "fakes/fake_clock.h"
-#include "fakes/print_error_code.h"
 #include "fakes/temp_dir.h"
 #include "tlog/verify.h"
 

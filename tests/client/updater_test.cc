@@ -12,7 +12,6 @@
 #include "crypto/hash.h"
 #include "fakes/fake_clock.h"
 #include "fakes/memory_metadata_store.h"
-#include "fakes/print_error_code.h"
 #include "fakes/repository_simulator.h"
 
 namespace dss::client {

@@ -8,8 +8,6 @@
 #include <cstdint>
 #include <limits>
 
-#include "fakes/print_error_code.h"
-
 namespace dss {
 namespace {
 

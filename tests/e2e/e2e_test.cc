@@ -17,7 +17,6 @@
 #include "client/updater.h"
 #include "core/url.h"
 #include "fakes/fake_clock.h"
-#include "fakes/print_error_code.h"
 #include "httpd/server.h"
 #include "net/fetcher.h"
 #include "platform/system_clock.h"

@@ -6,8 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "fakes/print_error_code.h"
-
 namespace dss::identity {
 namespace {
 

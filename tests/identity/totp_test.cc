@@ -5,8 +5,6 @@
 #include <set>
 #include <string>
 
-#include "fakes/print_error_code.h"
-
 namespace dss::identity {
 namespace {
 

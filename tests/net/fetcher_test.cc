@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <thread>
 
-#include "fakes/print_error_code.h"
 #include "httpd/server.h"
 #include "platform/files.h"
 

@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/hash.h"
-#include "fakes/print_error_code.h"
 #include "platform/files.h"
 #include "repo/transparency.h"
 

@@ -11,7 +11,6 @@
 #include <fstream>
 #include <map>
 
-#include "fakes/print_error_code.h"
 #include "platform/files.h"
 #include "tuf/trusted_set.h"
 

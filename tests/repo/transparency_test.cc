@@ -12,7 +12,6 @@
 #include <sstream>
 
 #include "crypto/hash.h"
-#include "fakes/print_error_code.h"
 #include "fakes/temp_dir.h"
 #include "platform/files.h"
 #include "repo/key_file.h"

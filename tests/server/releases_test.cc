@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "fakes/print_error_code.h"
 #include "fakes/temp_dir.h"
 #include "repo/repository.h"
 

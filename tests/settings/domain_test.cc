@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include "fakes/print_error_code.h"
 #include "fakes/settings_fakes.h"
 #include "settings/chime.h"
 

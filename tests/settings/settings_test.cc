@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "fakes/fake_clock.h"
-#include "fakes/print_error_code.h"
 #include "fakes/settings_fakes.h"
 #include "settings/chime.h"
 #include "settings/engine.h"

@@ -14,7 +14,6 @@
 #include <thread>
 
 #include "fakes/fake_clock.h"
-#include "fakes/print_error_code.h"
 #include "fakes/temp_dir.h"
 #include "platform/files.h"
 #include "tlog/verify.h"

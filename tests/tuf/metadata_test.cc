@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include "crypto/keys.h"
-#include "fakes/print_error_code.h"
 #include "tuf/trusted_set.h"
 
 namespace dss::tuf {

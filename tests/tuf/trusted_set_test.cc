@@ -15,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include "fakes/print_error_code.h"
 #include "fakes/repository_simulator.h"
 
 namespace dss::tuf {
