@@ -11,6 +11,7 @@
 #include "agent/archive_builder.h"
 #include "core/bytes.h"
 #include "crypto/hash.h"
+#include "fakes/fast_kdf.h"
 #include "fakes/settings_fakes.h"
 #include "fakes/temp_dir.h"
 #include "httpd/server.h"
@@ -68,7 +69,7 @@ class AgentE2E : public ::testing::Test {
     repo::Secrets s;
     s.offline = SecretBytes::from_string(offline_);
     s.online = SecretBytes::from_string(online_);
-    s.kdf = repo::KdfLimits::interactive();
+    s.kdf = dss::testing::fast_kdf();
     return s;
   }
 

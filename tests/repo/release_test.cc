@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/hash.h"
+#include "fakes/fast_kdf.h"
 #include "platform/files.h"
 #include "repo/transparency.h"
 
@@ -77,7 +78,7 @@ class ReleaseTest : public ::testing::Test {
     fs::create_directories(dir / "files");
     secrets.offline = SecretBytes::from_string(random_hex());
     secrets.online = SecretBytes::from_string(random_hex());
-    secrets.kdf = KdfLimits::interactive();
+    secrets.kdf = dss::testing::fast_kdf();
     InitOptions o;
     o.dir = repo();
     auto r = init(o, secrets, kNow);

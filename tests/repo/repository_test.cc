@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 
+#include "fakes/fast_kdf.h"
 #include "platform/files.h"
 #include "tuf/trusted_set.h"
 
@@ -44,7 +45,7 @@ class RepoTest : public ::testing::Test {
     Secrets s;
     s.offline = SecretBytes::from_string(offline.empty() ? offline_pass : offline);
     s.online = SecretBytes::from_string(online.empty() ? online_pass : online);
-    s.kdf = KdfLimits::interactive();
+    s.kdf = dss::testing::fast_kdf();
     return s;
   }
   void init_repo(InitOptions o = {}) {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "crypto/hash.h"
+#include "fakes/fast_kdf.h"
 #include "fakes/temp_dir.h"
 #include "platform/files.h"
 #include "repo/key_file.h"
@@ -68,7 +69,7 @@ class TransparencyTest : public ::testing::Test {
     Secrets s;
     s.offline = SecretBytes::from_string(offline_);
     s.online = SecretBytes::from_string(online_);
-    s.kdf = KdfLimits::interactive();
+    s.kdf = dss::testing::fast_kdf();
     return s;
   }
 

@@ -130,15 +130,33 @@ std::string input_list(const std::string& name) {
 
 class ProjectSbom : public ::testing::Test {
  protected:
+  // The generator runs once for the suite (project_sbom_test is one process: ONE_PROCESS in
+  // tests/sbom/CMakeLists.txt); every test reads the document it wrote.
+  struct Generated {
+    dss::testing::TempDir tmp{"dss-project-sbom"};
+    fs::path sbom = tmp.path() / "dss.cdx.json";
+    Outcome run;
+    std::string text;
+  };
+  static void SetUpTestSuite() {
+    generated_ = new Generated;
+    generated_->run = generate(generated_->sbom, generated_->tmp.path());
+    if (generated_->run.status == 0) generated_->text = slurp(generated_->sbom);
+  }
+  static void TearDownTestSuite() {
+    delete generated_;
+    generated_ = nullptr;
+  }
   void SetUp() override {
-    const Outcome r = generate(sbom_, tmp_.path());
-    ASSERT_EQ(r.status, 0) << "the project-sbom generator failed:\n" << r.output;
-    text_ = slurp(sbom_);
+    ASSERT_EQ(generated_->run.status, 0) << "the project-sbom generator failed:\n"
+                                         << generated_->run.output;
+    text_ = generated_->text;
     doc_ = json::parse(text_);
   }
 
-  dss::testing::TempDir tmp_{"dss-project-sbom"};
-  fs::path sbom_ = tmp_.path() / "dss.cdx.json";
+  static inline Generated* generated_ = nullptr;
+  dss::testing::TempDir tmp_{"dss-project-sbom-test"};
+  const fs::path& sbom_ = generated_->sbom;
   std::string text_;
   json doc_;
 };
@@ -192,8 +210,9 @@ TEST_F(ProjectSbom, ListsEveryDependencyTheConfigurationFoundAtItsInstalledDebia
   // percent-encoded.
   for (const auto& c : doc_.at("components")) {
     const std::string name = c.at("name").get<std::string>();
-    const bool unpacked = std::any_of(c.at("properties").begin(), c.at("properties").end(),
-                                      [](const json& p) { return p.at("name") == "dss:deb:unpacked"; });
+    const bool unpacked =
+        std::any_of(c.at("properties").begin(), c.at("properties").end(),
+                    [](const json& p) { return p.at("name") == "dss:deb:unpacked"; });
     const fs::path control = kSourceRoot / ".deps" / name / "DEBIAN" / "control";
     const Outcome q =
         unpacked ? run("sed -n 's/^Version: //p' " + quoted(control.string()) + " | tr -d '\\n'",

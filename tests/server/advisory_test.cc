@@ -8,6 +8,7 @@
 #include "core/bytes.h"
 #include "crypto/keys.h"
 #include "devproto/checkin.h"
+#include "fakes/fast_kdf.h"
 #include "repo/release.h"
 #include "server/server_fixture.h"
 
@@ -22,7 +23,7 @@ TEST_F(ServerTest, AdvisoryShowsAffectedAndFixedDevicesAndReleaseSbomIsServed) {
   repo::Secrets secrets;
   secrets.offline = SecretBytes::from_string("offline " + std::to_string(::getpid()) + " pass");
   secrets.online = SecretBytes::from_string("online " + std::to_string(::getpid()) + " pass");
-  secrets.kdf = repo::KdfLimits::interactive();
+  secrets.kdf = dss::testing::fast_kdf();
   repo::InitOptions init;
   init.dir = repo_dir;
   ASSERT_TRUE(repo::init(init, secrets, clock_.now()));

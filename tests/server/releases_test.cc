@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fakes/fast_kdf.h"
 #include "fakes/temp_dir.h"
 #include "repo/repository.h"
 
@@ -22,7 +23,7 @@ class ReleasesTest : public ::testing::Test {
   void SetUp() override {
     secrets_.offline = SecretBytes::from_string("offline " + std::to_string(::getpid()) + " rel");
     secrets_.online = SecretBytes::from_string("online " + std::to_string(::getpid()) + " rel");
-    secrets_.kdf = repo::KdfLimits::interactive();
+    secrets_.kdf = dss::testing::fast_kdf();
     repo::InitOptions init;
     init.dir = repo_dir();
     ASSERT_TRUE(repo::init(init, secrets_, kNow));

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "crypto/hash.h"
+#include "fakes/fast_kdf.h"
 #include "repo/repository.h"
 #include "repo/transparency.h"
 #include "server/server_fixture.h"
@@ -21,7 +22,7 @@ repo::Secrets repo_secrets() {
   repo::Secrets s;
   s.offline = SecretBytes::from_string("offline " + std::to_string(::getpid()) + " witness pass");
   s.online = SecretBytes::from_string("online " + std::to_string(::getpid()) + " witness pass");
-  s.kdf = repo::KdfLimits::interactive();
+  s.kdf = dss::testing::fast_kdf();
   return s;
 }
 
