@@ -270,14 +270,7 @@ class ProjectSbomGenerator : public ::testing::Test {
   void prepare(const std::string& os_id, int s_status) {
     const fs::path library = dir() / "libfake.so.1";
     spit(library, "");
-    spit(dir() / "inputs.cmake", R"(set(SBOM_NAME [==[dss]==])
-set(SBOM_VERSION [==[9.8.7]==])
-set(SBOM_DESCRIPTION [==[Default-Secure Software]==])
-set(SBOM_SUPPLIER [==[The DSS project]==])
-set(SBOM_DEP_Fake_SCOPE required)
-set(SBOM_DEPENDENCIES [==[Fake]==])
-set(SBOM_DEP_Fake_FILES [==[)" + library.string() +
-                                     "]==])\n");
+    inputs_naming(library);
     spit(dir() / "os-release", "PRETTY_NAME=\"x\"\nID=" + os_id + "\nVERSION_CODENAME=bookworm\n");
     spit(dir() / "dpkg-query", "#!/bin/sh\nS_STATUS=" + std::to_string(s_status) + "\n" + R"(
 case "$1" in
@@ -291,6 +284,17 @@ case "$1" in
 esac
 )");
     fs::permissions(dir() / "dpkg-query", fs::perms::owner_all);
+  }
+  // The generator's inputs: one required dependency, Fake, found as `file`.
+  void inputs_naming(const fs::path& file) {
+    spit(dir() / "inputs.cmake", R"(set(SBOM_NAME [==[dss]==])
+set(SBOM_VERSION [==[9.8.7]==])
+set(SBOM_DESCRIPTION [==[Default-Secure Software]==])
+set(SBOM_SUPPLIER [==[The DSS project]==])
+set(SBOM_DEP_Fake_SCOPE required)
+set(SBOM_DEPENDENCIES [==[Fake]==])
+set(SBOM_DEP_Fake_FILES [==[)" + file.string() +
+                                     "]==])\n");
   }
   Outcome generate_fake() {
     return generate(out(), dir(),
@@ -329,14 +333,7 @@ TEST_F(ProjectSbomGenerator, PackageUnpackedIntoDepsWithoutDpkgIsListedFromItsCo
   spit(pkg / "DEBIAN" / "control",
        "Package: libfake-dev\nSource: fake (2.0-1)\nVersion: 2.0-1+b2\nArchitecture: all\n"
        "Depends: libqt5core5a\nDescription: A fake header-only library\n Long text.\n");
-  spit(dir() / "inputs.cmake", R"(set(SBOM_NAME [==[dss]==])
-set(SBOM_VERSION [==[9.8.7]==])
-set(SBOM_DESCRIPTION [==[Default-Secure Software]==])
-set(SBOM_SUPPLIER [==[The DSS project]==])
-set(SBOM_DEP_Fake_SCOPE required)
-set(SBOM_DEPENDENCIES [==[Fake]==])
-set(SBOM_DEP_Fake_FILES [==[)" + header.string() +
-                                   "]==])\n");
+  inputs_naming(header);
   const Outcome r = generate_fake();
   ASSERT_EQ(r.status, 0) << r.output;
   const json doc = json::parse(slurp(out()));
