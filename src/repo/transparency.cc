@@ -26,7 +26,6 @@ namespace {
 constexpr std::string_view kKeyRole = "transparency-log";
 constexpr std::string_view kOriginPrefix = "dss-release-transparency/";
 constexpr std::uint64_t kMaxSmallFile = 1 << 20;
-constexpr std::uint64_t kMaxLeaf = 4096;
 
 class FixedClock final : public Clock {
  public:
