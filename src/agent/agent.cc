@@ -220,6 +220,11 @@ struct Agent::Impl {
         if (skipped.empty()) skipped = "; " + v + " failed before and is not retried";
         continue;
       }
+      if (held_after_interruptions(st, v, now)) {
+        if (skipped.empty())
+          skipped = "; " + v + " waits for its back-off after interrupted installs";
+        continue;
+      }
       if (highest_v && c.release.version < *highest_v && !downgrade_allowed(c.release)) continue;
       if (!urgent && deferral_s > 0 && c.release.published + deferral_s > now) {
         if (skipped.empty()) skipped = "; " + v + " waits for update.deferral_hours";
@@ -608,7 +613,7 @@ Result<std::optional<std::string>> Agent::check() {
   m.apply_policy(updater, note);
   DSS_TRY(std::vector<Candidate> list, m.releases(updater));
   std::string skipped;
-  const Candidate* pick = m.choose(list, skipped);
+  const Candidate* pick = m.choose(list, skipped, false, 0, m.clock->now());
   if (pick == nullptr) return std::optional<std::string>();
   return std::optional<std::string>(pick->release.version.text());
 }
