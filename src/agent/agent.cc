@@ -54,6 +54,24 @@ std::int64_t setting_int(const settings::SettingsState& s, std::string_view key,
   return dflt;
 }
 
+// The newest version above the installed one whose installs were interrupted after the switch
+// (ADR 0038): the one the device keeps failing to install. Counts of versions at or below the
+// installed one are history, not a problem to report.
+std::optional<devproto::InterruptedInstallReport> interrupted_install(const AgentState& st) {
+  const auto installed = Version::parse(st.installed);
+  std::optional<Version> newest;
+  std::optional<devproto::InterruptedInstallReport> out;
+  for (const auto& [version, i] : st.interrupted) {
+    const auto v = Version::parse(version);
+    if (!v || i.count <= 0 || (installed && *v <= *installed) || (newest && *v <= *newest)) {
+      continue;
+    }
+    newest = *v;
+    out = devproto::InterruptedInstallReport{version, static_cast<std::uint64_t>(i.count)};
+  }
+  return out;
+}
+
 struct Candidate {
   client::TargetInfo info;
   Release release;
@@ -526,6 +544,7 @@ struct Agent::Impl {
           {c.id, c.status != settings::CheckStatus::kFail, c.finding.substr(0, 200)});
     }
     r.last_update = {st.last.result, st.last.version, st.last.detail.substr(0, 250)};
+    r.interrupted_install = interrupted_install(st);
     // The checkpoint this device verified and kept, for the server's fleet-wide comparison.
     if (auto note = platform::read_text_file(saved_checkpoint_path(), kMaxCheckpointNote)) {
       r.transparency_checkpoint = std::move(*note);
