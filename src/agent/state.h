@@ -38,7 +38,7 @@ struct InterruptedInstall {
 
 inline constexpr int kMaxInterruptedAttempts = 3;
 inline constexpr UnixSeconds kInterruptedBackoffS = 3600;
-inline constexpr UnixSeconds kMaxInterruptedBackoffS = 24 * 3600;
+inline constexpr UnixSeconds kMaxInterruptedBackoffS = UnixSeconds{24} * 3600;
 
 // The hold after the `count`-th counted interruption: 0 below kMaxInterruptedAttempts, then
 // kInterruptedBackoffS doubling per interruption, bounded by kMaxInterruptedBackoffS.
