@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "advisory/advisory.h"
 #include "agent/release.h"
@@ -17,7 +16,6 @@
 namespace dss::agent {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 fs::path agent_dir(const fs::path& state_dir) { return state_dir / "agent"; }
 
