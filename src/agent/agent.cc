@@ -4,35 +4,24 @@
 
 #include <algorithm>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "advisory/advisory.h"
 #include "agent/release.h"
-#include "core/bytes.h"
-#include "crypto/keys.h"
-#include "net/post.h"
+#include "agent/reporter.h"
+#include "agent/selection.h"
+#include "agent/transparency_client.h"
 #include "platform/files.h"
 #include "settings/system.h"
-#include "transparency/verify.h"
 
 namespace dss::agent {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
-using transparency::check_extends;
-using transparency::check_inclusion;
-using transparency::LogKey;
-using transparency::open_log_checkpoint;
-using transparency::parse_log_target;
 
 fs::path agent_dir(const fs::path& state_dir) { return state_dir / "agent"; }
 
 namespace {
 
-constexpr std::uint64_t kMaxDeviceFileBytes = 16ull * 1024;
-constexpr std::uint64_t kMaxLogFileBytes = 64ull * 1024;
 constexpr std::uint64_t kMaxCheckpointNote = 2048;  // the check-in field's limit (devproto)
-constexpr std::string_view kLogTarget = "transparency/log.json";
 
 // A failure is a refusal (the data is bad: not retried as it is) or a failure (retried with
 // backoff), by the code's category (core/error.h), so a new code is classified where it is
@@ -54,11 +43,6 @@ std::int64_t setting_int(const settings::SettingsState& s, std::string_view key,
   return dflt;
 }
 
-struct Candidate {
-  client::TargetInfo info;
-  Release release;
-};
-
 }  // namespace
 
 struct Agent::Impl {
@@ -71,6 +55,9 @@ struct Agent::Impl {
   settings::FileSettingsStore settings_store{""};
   std::unique_ptr<settings::AuditLogSink> audit;
   std::unique_ptr<settings::SettingsEngine> engine;
+  std::unique_ptr<Poster> poster;
+  std::optional<Reporter> reporter;
+  std::optional<TransparencyClient> transparency;
   std::mt19937_64 rng{std::random_device{}()};
   std::vector<settings::CheckResult> last_domain;
 
@@ -126,7 +113,7 @@ struct Agent::Impl {
     // Like a release, a policy bundle must be in the log everybody else sees. A log that cannot
     // be reached now is retried at the next cycle (the digest is not remembered).
     std::string log_note;
-    if (auto t = check_transparency(updater, "policy", digest, log_note); !t) {
+    if (auto t = transparency->check(updater, "policy", digest, log_note); !t) {
       if (!is_refusal(t.error().code)) {
         note = "; policy bundle not applied yet: " + t.error().to_string();
         return;
@@ -142,10 +129,6 @@ struct Agent::Impl {
     } else {
       note = "; policy bundle refused: " + outcome.error().to_string();
     }
-  }
-
-  bool downgrade_allowed(const Release& r) {
-    return r.allow_downgrade || setting_bool(settings_state(), "update.allow_downgrade", false);
   }
 
   // Releases on the channel, newest first, skipping entries whose metadata is not a release.
@@ -206,28 +189,11 @@ struct Agent::Impl {
     return ids;
   }
 
-  // The newest release the policy allows, or nullptr; `skipped` notes a failed newer one.
-  // Outside a security update (`urgent`), a release younger than update.deferral_hours waits.
-  const Candidate* choose(const std::vector<Candidate>& list, std::string& skipped,
-                          bool urgent = false, std::int64_t deferral_s = 0, UnixSeconds now = 0) {
-    const AgentState& st = installer->state();
-    const auto installed_v = Version::parse(st.installed);
-    const auto highest_v = Version::parse(st.highest_committed);
-    for (const Candidate& c : list) {
-      const std::string v = c.release.version.text();
-      if (installed_v && c.release.version <= *installed_v) break;
-      if (st.failed.contains(v)) {
-        if (skipped.empty()) skipped = "; " + v + " failed before and is not retried";
-        continue;
-      }
-      if (highest_v && c.release.version < *highest_v && !downgrade_allowed(c.release)) continue;
-      if (!urgent && deferral_s > 0 && c.release.published + deferral_s > now) {
-        if (skipped.empty()) skipped = "; " + v + " waits for update.deferral_hours";
-        continue;
-      }
-      return &c;
-    }
-    return nullptr;
+  SelectionPolicy selection_policy(const settings::SettingsState& s) const {
+    SelectionPolicy p;
+    p.owner_allows_downgrade = setting_bool(s, "update.allow_downgrade", false);
+    p.now = clock->now();
+    return p;
   }
 
   CycleResult cycle(const Progress& progress) {
@@ -255,10 +221,13 @@ struct Agent::Impl {
       for (const auto& id : st.advisories) ids += (ids.empty() ? "" : ", ") + id;
       policy_note += "; security update for " + ids;
     }
-    std::string skipped;
-    const Candidate* pick =
-        choose(*list, skipped, urgent, setting_int(sstate, "update.deferral_hours", 0) * 3600,
-               clock->now());
+    // Read again: a policy bundle applied above may have changed update.allow_downgrade.
+    SelectionPolicy policy = selection_policy(settings_state());
+    policy.urgent = urgent;
+    policy.deferral_s = setting_int(sstate, "update.deferral_hours", 0) * 3600;
+    const Selection selection = select_release(*list, st, policy);
+    const Candidate* pick = selection.pick;
+    const std::string skipped = skip_note(selection);
     const std::string installed = st.installed;
     if (pick == nullptr) {
       return {
@@ -294,7 +263,7 @@ struct Agent::Impl {
     }
     // 4b. The release must be in the transparency log everybody else sees.
     const std::string sha256 = sha != pick->info.file.hashes.end() ? sha->second : "";
-    if (auto t = check_transparency(updater, "release", sha256, policy_note); !t) {
+    if (auto t = transparency->check(updater, "release", sha256, policy_note); !t) {
       std::error_code rm;
       fs::remove(archive, rm);
       // An unreachable log is a failure (retried with backoff); anything the log shows that
@@ -326,144 +295,6 @@ struct Agent::Impl {
     return {"installed", v, outcome->detail + policy_note, ErrorCode::kOk};
   }
 
-  // --- Release transparency (ADR 0031)
-  fs::path saved_checkpoint_path() const { return dir() / "transparency-checkpoint"; }
-
-  std::string repo_base() const {
-    std::string base = options.repo_url;
-    if (!base.ends_with("/")) base += "/";
-    return base + "transparency/";
-  }
-
-  // Fetches a published transparency file; kNotFound when the server has none.
-  Result<std::string> fetch_log_file(const std::string& rel) {
-    DSS_TRY(Bytes b, fetcher->fetch(repo_base() + rel, kMaxLogFileBytes));
-    return std::string(as_chars(ByteView(b.data(), b.size())));
-  }
-
-  // Before an install (kind "release") or a policy bundle is applied (kind "policy"): the file
-  // with SHA-256 `sha256` must be in the repository's transparency log, under a checkpoint signed
-  // with the key TUF vouches for and consistent with the last checkpoint this device kept (which is
-  // then advanced). A repository that never had a log passes with a warning in `note`; once a log
-  // was seen, its absence fails closed.
-  Status check_transparency(client::Updater& updater, const std::string& kind,
-                            const std::string& sha256, std::string& note) {
-    auto saved_note = platform::read_text_file(saved_checkpoint_path(), kMaxLogFileBytes);
-    if (!saved_note && saved_note.error().code != ErrorCode::kNotFound)
-      return tl::unexpected(saved_note.error());
-    const bool seen = saved_note.has_value();
-    auto info = updater.get_target_info(std::string(kLogTarget));
-    if (!info) {
-      if (info.error().code != ErrorCode::kTargetNotFound) return tl::unexpected(info.error());
-      if (seen) {
-        return make_error(ErrorCode::kTransparencyLogMissing,
-                          "the repository no longer publishes its transparency log "
-                          "(transparency/log.json), which this device saw before; refusing to "
-                          "install releases or policies that cannot be checked against it");
-      }
-      note += "; WARNING: the repository publishes no transparency log, so the " + kind +
-              " was not "
-              "checked against one";
-      return ok();
-    }
-    if (info->file.length > kMaxLogFileBytes) {
-      return make_error(ErrorCode::kDownloadTooLarge, "transparency/log.json is too large");
-    }
-    const fs::path key_file = dir() / "transparency-log.json";
-    DSS_TRY_STATUS(updater.download_target(*info, key_file));
-    DSS_TRY(std::string key_text, platform::read_text_file(key_file, kMaxLogFileBytes));
-    DSS_TRY(LogKey key, parse_log_target(key_text));
-    std::optional<tlog::Checkpoint> saved;
-    if (seen) {
-      auto c = open_log_checkpoint(*saved_note, key);
-      if (!c) {
-        return make_error(
-            ErrorCode::kLogForked,
-            "the transparency log's identity changed since this device last saw it "
-            "(the kept checkpoint is not signed by the key the repository now names)");
-      }
-      saved = std::move(*c);
-    }
-    if (sha256.empty()) {
-      return make_error(
-          ErrorCode::kNotInTransparencyLog,
-          "the " + kind + " has no SHA-256 hash, by which the transparency log lists it");
-    }
-    // A publisher appending between our reads makes the entry newer than the checkpoint:
-    // read the checkpoint once more then.
-    for (int attempt = 0;; ++attempt) {
-      auto note_text = fetch_log_file("checkpoint");
-      if (!note_text) {
-        if (note_text.error().code == ErrorCode::kNotFound) {
-          return make_error(ErrorCode::kTransparencyLogMissing,
-                            "the repository names a transparency log but serves no checkpoint");
-        }
-        return tl::unexpected(note_text.error());
-      }
-      DSS_TRY(tlog::Checkpoint cp, open_log_checkpoint(*note_text, key));
-      if (saved) {
-        std::optional<std::string> proof;
-        if (cp.size > saved->size) {
-          auto p = fetch_log_file("consistency/" + std::to_string(saved->size) + ".json");
-          if (p) {
-            proof = std::move(*p);
-          } else if (p.error().code != ErrorCode::kNotFound) {
-            return tl::unexpected(p.error());
-          }
-        }
-        DSS_TRY_STATUS(check_extends(*saved, cp, proof));
-      }
-      // The new checkpoint extends what we knew: keep it, so a later fork is caught against it.
-      DSS_TRY_STATUS(platform::write_file_atomic(saved_checkpoint_path(), *note_text,
-                                                 platform::FileMode::kPrivate));
-      saved = cp;
-      auto entry = fetch_log_file("entries/" + sha256 + ".json");
-      if (!entry) {
-        if (entry.error().code == ErrorCode::kNotFound) {
-          return make_error(ErrorCode::kNotInTransparencyLog,
-                            "the " + kind + " (SHA-256 " + sha256 +
-                                ") is not in the repository's transparency log");
-        }
-        return tl::unexpected(entry.error());
-      }
-      std::uint64_t stale = 0;
-      auto included = check_inclusion(cp, *entry, kind, sha256, &stale);
-      if (!included && stale > cp.size && attempt == 0) continue;
-      if (!included && included.error().code == ErrorCode::kMalformed) {
-        return make_error(ErrorCode::kBadProof, included.error().message);
-      }
-      if (included) {
-        note += "; in transparency log " + key.origin + " at size " + std::to_string(cp.size);
-      }
-      return included;
-    }
-  }
-
-  // --- Reporting to dss server
-  struct Device {
-    std::string id;
-    crypto::PrivateKey key;
-  };
-
-  Result<std::optional<Device>> load_device() {
-    auto text = platform::read_text_file(dir() / "device.json", kMaxDeviceFileBytes);
-    if (!text) {
-      if (text.error().code == ErrorCode::kNotFound) return std::optional<Device>();
-      return tl::unexpected(text.error());
-    }
-    const json j = json::parse(*text, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("device_id") ||
-        !j["device_id"].is_string()) {
-      return make_error(ErrorCode::kMalformed, (dir() / "device.json").string() + " is damaged");
-    }
-    DSS_TRY(Bytes raw, platform::read_file(dir() / "device.key", 1024));
-    SecretBytes secret(raw.data(), raw.size());
-    secure_zero(raw.data(), raw.size());  // std::fill on a dying buffer may be optimised away
-    DSS_TRY(crypto::PrivateKey key,
-            crypto::PrivateKey::from_secret(crypto::KeyScheme::kEd25519, secret));
-    return std::optional<Device>(Device{j["device_id"].get<std::string>(), std::move(key)});
-  }
-
   net::FetchOptions fetch_options() const {
     net::FetchOptions o;
     o.ca_file = options.ca_file;
@@ -471,83 +302,19 @@ struct Agent::Impl {
     return o;
   }
 
-  Result<Device> enrol() {
-    DSS_TRY(std::optional<Device> existing, load_device());
-    if (existing) return std::move(*existing);
-    if (options.enrol_token.empty()) {
-      return make_error(ErrorCode::kFailedPrecondition,
-                        "this device is not enrolled with " + options.server_url +
-                            "; ask an operator for an enrolment token and pass --enrol-token");
-    }
-    DSS_TRY(crypto::PrivateKey key, crypto::PrivateKey::generate(crypto::KeyScheme::kEd25519));
-    DSS_TRY(Bytes pub, hex_decode(key.public_key().public_value()));
-    const json body = {{"token", options.enrol_token},
-                       {"public_key", base64_encode(pub)},
-                       {"name", options.device_name.empty() ? options.app : options.device_name}};
-    DSS_TRY(net::PostResponse r,
-            net::https_post_json(options.server_url + std::string(devproto::kEnrolPath),
-                                 body.dump(), {}, fetch_options()));
-    if (r.status != 201) {
-      return make_error(r.status == 401 ? ErrorCode::kUnauthenticated : ErrorCode::kNetwork,
-                        "enrolment was refused (HTTP " + std::to_string(r.status) +
-                            "); the token may be used or expired: ask for a new one");
-    }
-    const json reply = json::parse(r.body, nullptr, false);
-    if (reply.is_discarded() || !reply.contains("device_id") || !reply["device_id"].is_string()) {
-      return make_error(ErrorCode::kMalformed, "the server's enrolment reply has no device id");
-    }
-    DSS_TRY(SecretBytes secret, key.secret());
-    DSS_TRY_STATUS(platform::write_file_atomic(dir() / "device.key", secret.view(),
-                                               platform::FileMode::kPrivate));
-    const std::string id = reply["device_id"].get<std::string>();
-    const json device = {{"device_id", id}, {"server", options.server_url}};
-    DSS_TRY_STATUS(platform::write_file_atomic(dir() / "device.json", device.dump() + "\n",
-                                               platform::FileMode::kPrivate));
-    return Device{id, std::move(key)};
-  }
-
   devproto::CheckinReport report() {
-    const AgentState& st = installer->state();
-    devproto::CheckinReport r;
-    r.installed_version = st.installed;
-    r.channel = options.channel;
-    r.policy_version = static_cast<std::uint64_t>(std::max<std::int64_t>(0, st.policy_version));
-    r.advisories = st.advisories;
-    for (const auto& e : settings::resolve(settings_state())) {
-      if (e.loosened) r.loosened_settings.emplace_back(e.declaration->key);
+    std::string kept;
+    if (auto note =
+            platform::read_text_file(transparency->kept_checkpoint_path(), kMaxCheckpointNote)) {
+      kept = std::move(*note);
     }
-    for (const auto& c : last_domain) {
-      r.domain_checks.push_back(
-          {c.id, c.status != settings::CheckStatus::kFail, c.finding.substr(0, 200)});
-    }
-    r.last_update = {st.last.result, st.last.version, st.last.detail.substr(0, 250)};
-    // The checkpoint this device verified and kept, for the server's fleet-wide comparison.
-    if (auto note = platform::read_text_file(saved_checkpoint_path(), kMaxCheckpointNote)) {
-      r.transparency_checkpoint = std::move(*note);
-    }
-    return r;
+    return make_checkin_report(installer->state(), options.channel, settings_state(), last_domain,
+                               std::move(kept));
   }
 
   Status checkin() {
     if (options.server_url.empty()) return ok();
-    DSS_TRY(Device device, enrol());
-    const std::string body = devproto::to_json(report());
-    DSS_TRY(devproto::RequestSignature sig,
-            devproto::sign_request(device.key, "POST", devproto::kCheckinPath, device.id,
-                                   clock->now(), body));
-    const std::vector<std::string> headers = {
-        std::string(devproto::kHeaderDevice) + ": " + sig.device_id,
-        std::string(devproto::kHeaderTimestamp) + ": " + sig.timestamp,
-        std::string(devproto::kHeaderNonce) + ": " + sig.nonce,
-        std::string(devproto::kHeaderSignature) + ": " + sig.signature};
-    DSS_TRY(net::PostResponse r,
-            net::https_post_json(options.server_url + std::string(devproto::kCheckinPath), body,
-                                 headers, fetch_options()));
-    if (r.status != 200) {
-      return make_error(ErrorCode::kNetwork,
-                        "the server refused the check-in (HTTP " + std::to_string(r.status) + ")");
-    }
-    return ok();
+    return reporter->checkin(report());
   }
 };
 
@@ -594,6 +361,13 @@ Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options, const settings:
   }
   impl->fetcher =
       fetcher ? std::move(fetcher) : std::make_unique<net::CurlFetcher>(impl->fetch_options());
+  impl->transparency.emplace(impl->dir(), impl->options.repo_url, *impl->fetcher);
+  const AgentOptions& o = impl->options;
+  impl->poster = std::make_unique<HttpsPoster>(o.server_url, impl->fetch_options());
+  impl->reporter.emplace(
+      impl->dir(),
+      ReporterOptions{o.server_url, o.enrol_token, o.device_name.empty() ? o.app : o.device_name},
+      *impl->poster, clock);
   DSS_TRY(Installer installer, Installer::open(impl->options.install_root, impl->dir(), clock));
   impl->installer.emplace(std::move(installer));
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));
@@ -607,10 +381,10 @@ Result<std::optional<std::string>> Agent::check() {
   std::string note;
   m.apply_policy(updater, note);
   DSS_TRY(std::vector<Candidate> list, m.releases(updater));
-  std::string skipped;
-  const Candidate* pick = m.choose(list, skipped);
-  if (pick == nullptr) return std::optional<std::string>();
-  return std::optional<std::string>(pick->release.version.text());
+  const Selection selection =
+      select_release(list, m.installer->state(), m.selection_policy(m.settings_state()));
+  if (selection.pick == nullptr) return std::optional<std::string>();
+  return std::optional<std::string>(selection.pick->release.version.text());
 }
 
 CycleResult Agent::run_once(const Progress& progress) {
@@ -692,7 +466,8 @@ Status Agent::rollback(const std::string& version) {
                           "; the provider does not allow it");
   }
   const auto highest = Version::parse(st.highest_committed);
-  if (highest && target < *highest && !m.downgrade_allowed(found->release)) {
+  if (highest && target < *highest && !found->release.allow_downgrade &&
+      !setting_bool(m.settings_state(), "update.allow_downgrade", false)) {
     return make_error(ErrorCode::kDowngradeRefused,
                       version + " is older than " + st.highest_committed +
                           ", the newest version this machine has run; a downgrade needs the "
@@ -713,7 +488,7 @@ Result<AgentStatus> Agent::status() {
   const auto sstate = m.settings_state();
   s.check_interval_minutes = setting_int(sstate, "update.check_interval_minutes", 60);
   s.domain = settings::check_domain(*m.probe, sstate, {m.options.state_dir.string(), ""});
-  auto dev = m.load_device();
+  auto dev = m.reporter->load_device();
   s.enrolled = dev && dev->has_value();
   return s;
 }

@@ -10,7 +10,14 @@
 // Releases are the targets "<app>/<channel>/..." listed by the top-level targets role whose
 // custom metadata carries "dss" (release.h). Never installed: a version that failed before, or
 // one lower than the highest committed version unless its signed metadata says
-// "allow_downgrade" or the owner loosened update.allow_downgrade.
+// "allow_downgrade" or the owner loosened update.allow_downgrade. Not installed yet: a version
+// held back after installs interrupted after the switch, until its back-off ends (ADR 0038).
+// The rules are selection.h's.
+//
+// The parts, each in its own file: release selection (selection.h, pure), the release
+// transparency state (transparency_state.h, pure over bytes) and the client that fetches for it
+// (transparency_client.h), the reporter to `dss server` behind a Poster (reporter.h), and the
+// install root (install.h). This file is the cycle that drives them.
 //
 // Not thread-safe: one Agent per process, and its Installer holds the install root's lock.
 #pragma once

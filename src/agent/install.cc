@@ -28,7 +28,6 @@ constexpr std::string_view kMetaDir = ".dss";
 constexpr std::string_view kJournal = "journal.json";
 constexpr std::string_view kStagingPrefix = ".staging-";
 constexpr std::string_view kTrashPrefix = ".trash-";
-constexpr int kMaxInterruptedAttempts = 3;
 
 Status ensure_dir(const fs::path& dir, mode_t mode) {
   if (::mkdir(dir.c_str(), mode) == 0) return platform::fsync_dir(dir.parent_path());
@@ -229,20 +228,31 @@ Result<std::optional<std::string>> Installer::recover() {
   std::optional<std::string> did;
   if (journal) {
     if (journal->op == "switch") {
-      // The health of `to` was never confirmed: undo.
-      const int attempts = ++state_.interrupted[journal->to];
-      std::string detail = "the install of " + journal->to + " was interrupted (attempt " +
-                           std::to_string(attempts) + "); " +
-                           (journal->from.empty() ? std::string("nothing was installed before")
-                                                  : journal->from + " was restored");
-      if (attempts >= kMaxInterruptedAttempts) {
-        state_.failed.insert(journal->to);
-        detail += "; it is not retried after " + std::to_string(attempts) + " interruptions";
+      // The health of `to` was never confirmed: undo. Only a switch that reached `current`
+      // counts against `to` (ADR 0038): before it, `to` never ran, so it cannot be what
+      // interrupted the install. switch_current() syncs the rename before anything runs `to`.
+      DSS_TRY(std::string on, current_version());
+      std::string detail = "the install of " + journal->to + " was interrupted";
+      if (on == journal->to) {
+        InterruptedInstall& i = state_.interrupted[journal->to];
+        ++i.count;
+        detail += " after the switch (" + std::to_string(i.count) + " time" +
+                  (i.count == 1 ? "" : "s") + ")";
+        if (const UnixSeconds hold = interrupted_backoff(i.count); hold > 0) {
+          i.retry_after = clock_->now() + hold;
+          detail += "; it is retried in " + std::to_string(hold / 60) + " minutes";
+        }
+      } else {
+        detail += " before the switch, so it never ran; it is retried";
       }
-      DSS_TRY_STATUS(switch_current(journal->from));
-      DSS_FAULT_POINT("recover_switched_back");
+      detail += "; " + (journal->from.empty() ? std::string("nothing was installed before")
+                                              : journal->from + " was restored");
+      // The count is saved before `current` moves back: a crash in between counts the
+      // interruption twice, never not at all.
       set_last("failed", journal->to, detail, ErrorCode::kIo);
       DSS_TRY_STATUS(save_state());
+      DSS_TRY_STATUS(switch_current(journal->from));
+      DSS_FAULT_POINT("recover_switched_back");
       DSS_TRY_STATUS(clear_journal());
       if (journal->to != journal->from) DSS_TRY_STATUS(trash_version(journal->to));
       did = detail;
@@ -387,6 +397,15 @@ Result<InstallOutcome> Installer::install(const fs::path& archive, const Release
   if (state_.failed.contains(v)) {
     return make_error(ErrorCode::kVersionFailedBefore,
                       v + " failed before and is not installed again; a newer release will be");
+  }
+  if (held_after_interruptions(state_, v, clock_->now())) {
+    const UnixSeconds wait = state_.interrupted.at(v).retry_after - clock_->now();
+    return make_error(ErrorCode::kVersionFailedBefore,
+                      "installs of " + v + " were interrupted " +
+                          std::to_string(state_.interrupted.at(v).count) +
+                          " times after the switch (the machine may crash while it runs); it is "
+                          "retried in " +
+                          std::to_string(wait / 60 + 1) + " minutes");
   }
   const fs::path versions = root_ / kVersionsDir;
   const fs::path staging = versions / (std::string(kStagingPrefix) + v);

@@ -14,7 +14,9 @@
 //
 // Hooks and the health check run from the release's signed metadata, in the version's folder.
 // A failed post-install hook or health check switches back and records the version as failed;
-// it is then never installed again (a newer release must appear).
+// it is then never installed again (a newer release must appear). An install interrupted after
+// the switch is counted; after three the version is held back for a growing, bounded time, then
+// retried (state.h, ADR 0038). One interrupted before the switch is not counted.
 //
 // One Installer per install root: open() takes an exclusive lock (kAgentBusy if held). Not
 // thread-safe.

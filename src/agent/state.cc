@@ -1,5 +1,6 @@
 #include "agent/state.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "platform/files.h"
@@ -19,7 +20,11 @@ json to_json(const AgentState& s) {
   j["previous"] = s.previous;
   j["highest_committed"] = s.highest_committed;
   j["failed"] = s.failed;
-  j["interrupted"] = s.interrupted;
+  json interrupted = json::object();
+  for (const auto& [version, i] : s.interrupted) {
+    interrupted[version] = {{"count", i.count}, {"retry_after", i.retry_after}};
+  }
+  j["interrupted"] = std::move(interrupted);
   j["last"] = {{"result", s.last.result},
                {"version", s.last.version},
                {"detail", s.last.detail},
@@ -35,6 +40,19 @@ json to_json(const AgentState& s) {
 }
 
 }  // namespace
+
+UnixSeconds interrupted_backoff(int count) {
+  if (count < kMaxInterruptedAttempts) return 0;
+  const int doublings = std::min(count - kMaxInterruptedAttempts, 16);  // 2^16 h is past the cap
+  return std::min(kMaxInterruptedBackoffS, kInterruptedBackoffS << doublings);
+}
+
+bool held_after_interruptions(const AgentState& state, const std::string& version,
+                              UnixSeconds now) {
+  const auto it = state.interrupted.find(version);
+  return it != state.interrupted.end() && it->second.count >= kMaxInterruptedAttempts &&
+         now < it->second.retry_after;
+}
 
 std::string agent_state_json(const AgentState& state, bool pretty) {
   return to_json(state).dump(pretty ? 2 : -1);
@@ -60,7 +78,15 @@ Result<AgentState> load_agent_state(const std::filesystem::path& dir) {
     s.previous = j.at("previous").get<std::string>();
     s.highest_committed = j.at("highest_committed").get<std::string>();
     s.failed = j.at("failed").get<std::set<std::string>>();
-    s.interrupted = j.at("interrupted").get<std::map<std::string, int>>();
+    for (const auto& [version, i] : j.at("interrupted").items()) {
+      // Before ADR 0038 the value was the bare count.
+      if (i.is_number_integer()) {
+        s.interrupted[version] = InterruptedInstall{i.get<int>(), 0};
+      } else {
+        s.interrupted[version] =
+            InterruptedInstall{i.at("count").get<int>(), i.at("retry_after").get<UnixSeconds>()};
+      }
+    }
     const json& l = j.at("last");
     s.last.result = l.at("result").get<std::string>();
     s.last.version = l.at("version").get<std::string>();

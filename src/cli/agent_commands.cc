@@ -172,6 +172,14 @@ int AgentCommands::run() {
     std::cout << "failed versions:   ";
     if (a.failed.empty()) std::cout << "none";
     for (const auto& f : a.failed) std::cout << f << " ";
+    // Crash-loop protection (ADR 0038): installs cut short after the switch, per version.
+    for (const auto& [version, i] : a.interrupted) {
+      std::cout << "\ninterrupted:       " << version << ", " << i.count
+                << (i.count == 1 ? " time" : " times") << " after the switch";
+      if (i.count >= agent::kMaxInterruptedAttempts && i.retry_after > 0) {
+        std::cout << "; held back until " << when(i.retry_after);
+      }
+    }
     std::cout << "\npolicy bundle:     "
               << (a.policy_version == 0 ? std::string("none") : std::to_string(a.policy_version))
               << "\n"

@@ -17,6 +17,7 @@ using json = nlohmann::json;
 constexpr std::size_t kMaxString = 256;
 constexpr std::size_t kMaxList = 256;
 constexpr std::size_t kMaxCheckpoint = 2048;  // a signed checkpoint note is about 200 bytes
+constexpr std::uint64_t kMaxInterruptions = 1'000'000;
 
 tl::unexpected<Error> field_error(std::string_view field, std::string_view what) {
   return make_error(ErrorCode::kInvalidArgument,
@@ -81,6 +82,10 @@ std::string to_json(const CheckinReport& r) {
          {"loosened_settings", r.loosened_settings},
          {"policy_version", r.policy_version}};
   if (!r.transparency_checkpoint.empty()) j["transparency_checkpoint"] = r.transparency_checkpoint;
+  if (r.interrupted_install) {
+    j["interrupted_install"] = {{"count", r.interrupted_install->count},
+                                {"version", r.interrupted_install->version}};
+  }
   return j.dump();
 }
 
@@ -93,10 +98,10 @@ Result<CheckinReport> checkin_from_json(std::string_view body) {
     return make_error(ErrorCode::kInvalidArgument,
                       "the check-in report is not a JSON object; send a report made by dss agent");
   }
-  DSS_TRY_STATUS(
-      only_keys(j, "",
-                {"advisories", "channel", "domain_checks", "installed_version", "last_update",
-                 "loosened_settings", "policy_version", "transparency_checkpoint"}));
+  DSS_TRY_STATUS(only_keys(
+      j, "",
+      {"advisories", "channel", "domain_checks", "installed_version", "last_update",
+       "loosened_settings", "policy_version", "transparency_checkpoint", "interrupted_install"}));
   CheckinReport r;
   DSS_TRY(r.installed_version, string_field(j, "installed_version"));
   DSS_TRY(r.channel, string_field(j, "channel"));
@@ -126,6 +131,25 @@ Result<CheckinReport> checkin_from_json(std::string_view body) {
       d.ok = ok_it->get<bool>();
       r.domain_checks.push_back(std::move(d));
     }
+  }
+  if (const auto ii = j.find("interrupted_install"); ii != j.end()) {
+    if (!ii->is_object()) return field_error("interrupted_install", "must be an object");
+    DSS_TRY_STATUS(only_keys(*ii, "interrupted_install.", {"version", "count"}));
+    InterruptedInstallReport i;
+    const auto version = ii->find("version");
+    if (version == ii->end() || !version->is_string() ||
+        version->get_ref<const std::string&>().empty() ||
+        version->get_ref<const std::string&>().size() > kMaxString) {
+      return field_error("interrupted_install.version", "must be a version (a short string)");
+    }
+    i.version = version->get<std::string>();
+    const auto count = ii->find("count");
+    if (count == ii->end() || !count->is_number_unsigned() || count->get<std::uint64_t>() == 0 ||
+        count->get<std::uint64_t>() > kMaxInterruptions) {
+      return field_error("interrupted_install.count", "must be an integer from 1 to 1000000");
+    }
+    i.count = count->get<std::uint64_t>();
+    r.interrupted_install = std::move(i);
   }
   if (const auto lu = j.find("last_update"); lu != j.end()) {
     if (!lu->is_object()) return field_error("last_update", "must be an object");

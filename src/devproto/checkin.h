@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,14 @@ struct UpdateResult {
   std::string detail;   // plain-language reason
 };
 
+// An install of `version` that keeps being cut short after the switch of `current` (crash-loop
+// protection, ADR 0038): the device may be unable to install it. `count` is the number of such
+// interruptions, at least 1.
+struct InterruptedInstallReport {
+  std::string version;
+  std::uint64_t count = 0;
+};
+
 struct CheckinReport {
   std::string installed_version;
   std::string channel;
@@ -51,6 +60,10 @@ struct CheckinReport {
   // text, at most 2 KiB; empty when the repository has no log). The server compares the
   // checkpoints of its devices to catch a log that shows them different histories.
   std::string transparency_checkpoint;
+  // The newest version above the installed one whose installs were interrupted after the switch
+  // (nullopt: none). Sent only when present, so a server older than the field still accepts
+  // the check-ins of devices that have nothing to report.
+  std::optional<InterruptedInstallReport> interrupted_install;
 };
 
 // Canonical JSON of the report (keys sorted, no spaces).

@@ -32,6 +32,10 @@ json device_json(const DeviceRecord& d, bool detail) {
                        {"size", d.log_size},
                        {"root", d.log_root},
                        {"detail", d.log_detail}};
+  // A device whose installs of a version keep being cut short after the switch (ADR 0038).
+  j["interrupted_install"] = d.interrupted_count == 0 ? json(nullptr)
+                                                      : json{{"version", d.interrupted_version},
+                                                             {"count", d.interrupted_count}};
   if (detail) {
     j["transparency"]["checkpoint"] = d.log_checkpoint;
     j["public_key"] = d.public_key;
@@ -194,6 +198,10 @@ Outcome checkin(App::Ctx& ctx) {
   device->last_result_version = report.last_update.version;
   device->last_result_detail = report.last_update.detail;
   device->advisories_json = json(report.advisories).dump();
+  device->interrupted_version =
+      report.interrupted_install ? report.interrupted_install->version : "";
+  device->interrupted_count =
+      report.interrupted_install ? static_cast<std::int64_t>(report.interrupted_install->count) : 0;
   DSS_API_STATUS(witness(ctx, *device, report.transparency_checkpoint));
   DSS_API_STATUS(ctx.app.store().record_checkin(*device));
   ctx.details.emplace_back("installed_version", report.installed_version);

@@ -8,9 +8,7 @@
 
 namespace dss::server {
 
-namespace {
-
-const std::vector<Db::Migration>& migrations() {
+const std::vector<Db::Migration>& store_migrations() {
   static const std::vector<Db::Migration> kMigrations = {
       {1, R"sql(
 CREATE TABLE users (
@@ -125,9 +123,16 @@ ALTER TABLE devices ADD COLUMN log_checkpoint TEXT NOT NULL DEFAULT '';
 ALTER TABLE devices ADD COLUMN log_detail TEXT NOT NULL DEFAULT '';
 CREATE INDEX devices_log ON devices (log_size, log_root);
 )sql"},
+      // The install each device reports as interrupted after the switch (ADR 0038).
+      {4, R"sql(
+ALTER TABLE devices ADD COLUMN interrupted_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN interrupted_count INTEGER NOT NULL DEFAULT 0;
+)sql"},
   };
   return kMigrations;
 }
+
+namespace {
 
 constexpr std::string_view kUserColumns =
     "id, name, job, roles, password_hash, disabled, mfa_opt_out, created_ms";
@@ -188,7 +193,7 @@ constexpr std::string_view kDeviceColumns =
     "id, name, public_key, enrolled_ms, last_checkin_ms, installed_version, channel, "
     "policy_version, loosened_json, domain_json, domain_failed, last_result, "
     "last_result_version, last_result_detail, advisories_json, log_status, log_size, log_root, "
-    "log_checkpoint, log_detail";
+    "log_checkpoint, log_detail, interrupted_version, interrupted_count";
 
 DeviceRecord device_from(const Row& r) {
   DeviceRecord d;
@@ -212,6 +217,8 @@ DeviceRecord device_from(const Row& r) {
   d.log_root = r.text(17);
   d.log_checkpoint = r.text(18);
   d.log_detail = r.text(19);
+  d.interrupted_version = r.text(20);
+  d.interrupted_count = r.integer(21);
   return d;
 }
 
@@ -232,7 +239,7 @@ Status changed_one(Result<std::int64_t> changed, std::string_view what) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& file) {
-  DSS_TRY(auto db, Db::open(file, migrations()));
+  DSS_TRY(auto db, Db::open(file, store_migrations()));
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
 }
 
@@ -651,8 +658,8 @@ Status SqliteStore::write_checkin(const DeviceRecord& d) {
                              "channel = ?, policy_version = ?, loosened_json = ?, domain_json = ?, "
                              "domain_failed = ?, last_result = ?, last_result_version = ?, "
                              "last_result_detail = ?, advisories_json = ?, log_status = ?, "
-                             "log_size = ?, log_root = ?, log_checkpoint = ?, log_detail = ? "
-                             "WHERE id = ?"));
+                             "log_size = ?, log_root = ?, log_checkpoint = ?, log_detail = ?, "
+                             "interrupted_version = ?, interrupted_count = ? WHERE id = ?"));
   DSS_TRY_STATUS(changed_one(q.bind_optional(d.last_checkin_ms)
                                  .bind(d.installed_version)
                                  .bind(d.channel)
@@ -669,6 +676,8 @@ Status SqliteStore::write_checkin(const DeviceRecord& d) {
                                  .bind(d.log_root)
                                  .bind(d.log_checkpoint)
                                  .bind(d.log_detail)
+                                 .bind(d.interrupted_version)
+                                 .bind(d.interrupted_count)
                                  .bind(d.id)
                                  .run(),
                              "the device"));

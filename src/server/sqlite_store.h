@@ -9,7 +9,10 @@
 
 namespace dss::server {
 
-inline constexpr int kSchemaVersion = 3;  // the last migration in sqlite_store.cc
+inline constexpr int kSchemaVersion = 4;  // the last migration in store_migrations()
+
+// The store's schema migrations, oldest first (exposed so a test can build an older database).
+const std::vector<Db::Migration>& store_migrations();
 
 class SqliteStore final : public Store {
  public:

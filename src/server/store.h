@@ -88,6 +88,9 @@ struct DeviceRecord {
   std::string log_root;        // hex; empty when the checkpoint did not open
   std::string log_checkpoint;  // the signed note, kept as evidence
   std::string log_detail;
+  // The install the device reports as interrupted after the switch (ADR 0038); count 0: none.
+  std::string interrupted_version;
+  std::int64_t interrupted_count = 0;
 };
 
 class UserStore {

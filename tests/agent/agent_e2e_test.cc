@@ -9,6 +9,7 @@
 
 #include "agent/agent.h"
 #include "agent/archive_builder.h"
+#include "agent/fault_injection.h"
 #include "core/bytes.h"
 #include "crypto/hash.h"
 #include "fakes/fast_kdf.h"
@@ -383,6 +384,42 @@ TEST_F(AgentE2E, AdvisoryAgainstTheInstalledVersionIsReportedInTheCheckin) {
   const CycleResult r = a->run_once();
   EXPECT_EQ(r.result, "none") << r.detail;
   EXPECT_EQ(a->checkin_report().advisories, std::vector<std::string>{"DSS-2027-0043"});
+}
+
+// Crash-loop protection (ADR 0038): an install cut short after `current` was switched is counted
+// when the agent next starts, and the signed check-in carries the count, so the server can see a
+// device that cannot install.
+TEST_F(AgentE2E, InstallInterruptedAfterTheSwitchIsCountedAndReportedInTheCheckin) {
+  {
+    auto a = agent();
+    ASSERT_TRUE(a);
+    publish("1.0", build_archive(app_files("1.0")));
+    ASSERT_EQ(a->run_once().result, "installed");
+    EXPECT_FALSE(a->checkin_report().interrupted_install);
+  }
+  const fs::path archive = dir_.path() / "2.0.tar.zst";
+  dss::testing::write_bytes(archive, build_archive(app_files("2.0")));
+  const auto release = parse_release("hello/stable/2.0/hello.tar.zst",
+                                     R"({"dss":{"version":"2.0","size":100000,"entries":20}})");
+  ASSERT_TRUE(release) << release.error().to_string();
+  // The machine goes down right after `current` was switched to 2.0.
+  ASSERT_TRUE(dss::testing::killed_at("switched", [&] {
+    auto in = Installer::open(root_, agent_dir(state_), clock_);
+    if (in) ignore_error(in->install(archive, *release));
+  }));
+  auto a = agent();  // recovers: 1.0 comes back and the interruption is counted
+  ASSERT_TRUE(a);
+  EXPECT_EQ(current(), "versions/1.0");
+  const devproto::CheckinReport report = a->checkin_report();
+  ASSERT_TRUE(report.interrupted_install);
+  EXPECT_EQ(report.interrupted_install->version, "2.0");
+  EXPECT_EQ(report.interrupted_install->count, 1U);
+  // As the server reads it.
+  auto parsed = devproto::checkin_from_json(devproto::to_json(report));
+  ASSERT_TRUE(parsed) << parsed.error().to_string();
+  ASSERT_TRUE(parsed->interrupted_install);
+  EXPECT_EQ(parsed->interrupted_install->version, "2.0");
+  EXPECT_EQ(parsed->interrupted_install->count, 1U);
 }
 
 }  // namespace

@@ -10,9 +10,11 @@
 
 #include <fstream>
 #include <functional>
+#include <limits>
 
 #include "agent/archive.h"
 #include "agent/archive_builder.h"
+#include "agent/fault_injection.h"
 #include "agent/release.h"
 #include "fakes/fake_clock.h"
 #include "fakes/temp_dir.h"
@@ -23,6 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using dss::testing::build_archive;
 using dss::testing::file;
+using dss::testing::killed_at;
 using dss::testing::tree_fingerprint;
 
 std::string health_script(bool healthy) {
@@ -179,19 +182,6 @@ TEST_F(InstallTest, OperatorRollbackMarksTheVersionLeftAsFailed) {
   EXPECT_EQ(in.rollback_to("2.0", "test").error().code, ErrorCode::kNotFound);
 }
 
-// Runs `body` in a child killed at fault point `point`; returns true if it was killed there.
-bool killed_at(const std::string& point, const std::function<void()>& body) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setenv("DSS_FAULT_POINT", point.c_str(), 1);
-    body();
-    ::_exit(0);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-}
-
 TEST_F(InstallTest, KilledAtAnyPointOfAnUpgradeTheRootIsValidAndTheNextRunConverges) {
   const std::vector<std::string> points = {
       "extract_entry:1",  "extract_entry:2", "staged",      "renamed",
@@ -254,6 +244,102 @@ TEST_F(InstallTest, KilledAtAnyPointOfARollbackTheRootIsValidAndTheNextRunConver
     EXPECT_TRUE(in.state().failed.contains("3.0"));
     EXPECT_FALSE(fs::exists(root / "versions/3.0"));
   }
+}
+
+// Crash-loop protection (ADR 0038).
+class InterruptedInstallTest : public InstallTest {
+ protected:
+  // Kills an install of `version` at `point`, then recovers in this process.
+  AgentState interrupt(const std::string& point, const std::string& version) {
+    const bool killed = killed_at(point, [&] {
+      auto in = Installer::open(root, state, clock);
+      if (in) ignore_error(in->install(archives[version], release(version)));
+    });
+    EXPECT_TRUE(killed) << point << " never reached";
+    Installer in = open();  // recovers
+    EXPECT_EQ(current(), "1.0");
+    return in.state();
+  }
+};
+
+TEST_F(InterruptedInstallTest, InterruptionsBeforeTheSwitchAreNotCountedAgainstTheVersion) {
+  {
+    Installer in = open();
+    ASSERT_TRUE(in.install(archives["1.0"], release("1.0")));
+  }
+  // Journal written, `current` not yet (or only half) switched: 2.0 never ran.
+  for (const std::string point :
+       {"journal_written", "symlink_tmp", "journal_written", "symlink_tmp"}) {
+    SCOPED_TRACE(point);
+    const AgentState st = interrupt(point, "2.0");
+    EXPECT_FALSE(st.interrupted.contains("2.0"));
+    EXPECT_FALSE(st.failed.contains("2.0"));
+  }
+  Installer in = open();
+  auto r = in.install(archives["2.0"], release("2.0"));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->installed);
+}
+
+TEST_F(InterruptedInstallTest, VersionInterruptedAfterTheSwitchIsRetriedAfterAPersistedBackoff) {
+  {
+    Installer in = open();
+    ASSERT_TRUE(in.install(archives["1.0"], release("1.0")));
+  }
+  for (int i = 1; i <= kMaxInterruptedAttempts; ++i) {
+    const AgentState st = interrupt("switched", "2.0");
+    EXPECT_EQ(st.interrupted.at("2.0").count, i);
+  }
+  const UnixSeconds held_at = clock.now();
+  {
+    Installer in = open();  // a restart: the back-off comes from the saved state
+    EXPECT_FALSE(in.state().failed.contains("2.0"));  // held, not given up
+    EXPECT_EQ(in.state().interrupted.at("2.0").retry_after, held_at + kInterruptedBackoffS);
+    auto held = in.install(archives["2.0"], release("2.0"));
+    ASSERT_FALSE(held);
+    EXPECT_EQ(held.error().code, ErrorCode::kVersionFailedBefore);
+  }
+  clock.advance(kInterruptedBackoffS);
+  // The retry is interrupted once more: the hold doubles.
+  const AgentState st = interrupt("switched", "2.0");
+  EXPECT_EQ(st.interrupted.at("2.0").retry_after, clock.now() + 2 * kInterruptedBackoffS);
+  clock.advance(2 * kInterruptedBackoffS);
+  Installer in = open();
+  auto r = in.install(archives["2.0"], release("2.0"));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->installed);
+  EXPECT_FALSE(in.state().interrupted.contains("2.0"));  // committed: the count is cleared
+}
+
+TEST(InterruptedInstallBackoff, IsExponentialFromTheThirdInterruptionAndBounded) {
+  EXPECT_EQ(interrupted_backoff(1), 0);
+  EXPECT_EQ(interrupted_backoff(kMaxInterruptedAttempts - 1), 0);
+  EXPECT_EQ(interrupted_backoff(kMaxInterruptedAttempts), kInterruptedBackoffS);
+  EXPECT_EQ(interrupted_backoff(kMaxInterruptedAttempts + 1), 2 * kInterruptedBackoffS);
+  EXPECT_EQ(interrupted_backoff(kMaxInterruptedAttempts + 2), 4 * kInterruptedBackoffS);
+  EXPECT_EQ(interrupted_backoff(kMaxInterruptedAttempts + 40), kMaxInterruptedBackoffS);
+  EXPECT_EQ(interrupted_backoff(std::numeric_limits<int>::max()), kMaxInterruptedBackoffS);
+}
+
+TEST(InterruptedInstallState, CountAndBackoffSurviveASaveAndAnOldStateFileStillLoads) {
+  dss::testing::TempDir dir{"dss-state"};
+  AgentState s;
+  s.interrupted["2.0"] = InterruptedInstall{4, 1'800'007'200};
+  ASSERT_TRUE(save_agent_state(dir.path(), s));
+  auto back = load_agent_state(dir.path());
+  ASSERT_TRUE(back) << back.error().to_string();
+  EXPECT_EQ(back->interrupted.at("2.0").count, 4);
+  EXPECT_EQ(back->interrupted.at("2.0").retry_after, 1'800'007'200);
+  // Written before ADR 0038: the bare count.
+  std::string text = agent_state_json(s);
+  const std::string entry = R"("2.0":{"count":4,"retry_after":1800007200})";
+  ASSERT_NE(text.find(entry), std::string::npos) << text;
+  text.replace(text.find(entry), entry.size(), R"("2.0":2)");
+  dss::testing::write_bytes(dir.path() / kStateFileName, text);
+  auto old = load_agent_state(dir.path());
+  ASSERT_TRUE(old) << old.error().to_string();
+  EXPECT_EQ(old->interrupted.at("2.0").count, 2);
+  EXPECT_EQ(old->interrupted.at("2.0").retry_after, 0);
 }
 
 }  // namespace

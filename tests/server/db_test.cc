@@ -148,5 +148,43 @@ TEST(StoreTest, OnlineBackupIsAConsistentSelfContainedCopy) {
   EXPECT_TRUE((*copy)->db().integrity_check());
 }
 
+// Schema 4 (ADR 0038) adds the interrupted install each device reports. A database written by
+// schema 3 migrates on open: its devices keep what they reported and read as reporting none,
+// and the new columns then take check-ins.
+TEST(StoreTest, SchemaThreeDatabaseMigratesAndItsDevicesReportNoInterruptedInstall) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "s.db";
+  {
+    const std::vector<Db::Migration> v3(store_migrations().begin(), store_migrations().begin() + 3);
+    auto db = Db::open(file, v3);
+    ASSERT_TRUE(db) << db.error().to_string();
+    ASSERT_EQ((*db)->schema_version(), 3);
+    ASSERT_TRUE((*db)->exec(
+        "INSERT INTO devices (id, name, public_key, enrolled_ms, installed_version, log_status) "
+        "VALUES ('d-1', 'kiosk-1', 'cGs=', 1, '1.0', 'consistent')"));
+  }
+  auto s = SqliteStore::open(file);
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_EQ((*s)->schema_version(), 4);
+  auto v = read_schema_version(file);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, 4);
+  auto d = (*s)->device("d-1");
+  ASSERT_TRUE(d && *d);
+  EXPECT_EQ((*d)->installed_version, "1.0");
+  EXPECT_EQ((*d)->log_status, "consistent");
+  EXPECT_EQ((*d)->interrupted_version, "");
+  EXPECT_EQ((*d)->interrupted_count, 0);
+  DeviceRecord report = **d;
+  report.last_checkin_ms = 2;
+  report.interrupted_version = "2.0";
+  report.interrupted_count = 3;
+  ASSERT_TRUE((*s)->record_checkin(report));
+  auto after = (*s)->device("d-1");
+  ASSERT_TRUE(after && *after);
+  EXPECT_EQ((*after)->interrupted_version, "2.0");
+  EXPECT_EQ((*after)->interrupted_count, 3);
+}
+
 }  // namespace
 }  // namespace dss::server

@@ -79,5 +79,61 @@ TEST_F(ServerTest, DeviceEnrolsAndChecksInAndForgedOrReplayedCheckinsAreRefused)
   EXPECT_EQ(posture.json()["mfa_adoption_by_factor"]["totp"], 1);
 }
 
+// Crash-loop protection (ADR 0038): a device whose installs of a version keep being cut short
+// after the switch reports it, and the fleet view shows it, so an operator sees a device that
+// cannot install. A report without it clears it; a malformed one is refused and changes nothing.
+TEST_F(ServerTest, FleetViewShowsADeviceWhoseInstallsKeepBeingInterrupted) {
+  auto op = client();
+  owner_signed_in(op);
+  const auto dev = enrol_device(op, "kiosk-2");
+  ASSERT_TRUE(dev);
+  devproto::CheckinReport report;
+  report.installed_version = "1.0";
+  report.channel = "stable";
+  report.last_update = {"failed", "2.0", "the install of 2.0 was interrupted after the switch"};
+  report.interrupted_install = devproto::InterruptedInstallReport{"2.0", 3};
+  const auto sent = check_in(*dev, report);
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  const auto listed = [&]() -> json {
+    const auto list = op.get("/api/v1/devices");
+    EXPECT_EQ(list.status, 200) << list.body;
+    const json all = list.json();
+    for (const auto& d : all["devices"]) {
+      if (d["id"] == dev->id) return d["interrupted_install"];
+    }
+    ADD_FAILURE() << "the device is not listed";
+    return json();
+  };
+  EXPECT_EQ(listed(), (json{{"version", "2.0"}, {"count", 3}}));
+  const auto one = op.get("/api/v1/devices/" + dev->id);
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(one.json()["interrupted_install"], (json{{"version", "2.0"}, {"count", 3}}));
+
+  // A count of 0 is not an interruption: refused, and the device's record stays as it was.
+  std::string bad = devproto::to_json(report);
+  const std::string count = R"("count":3)";
+  ASSERT_NE(bad.find(count), std::string::npos) << bad;
+  bad.replace(bad.find(count), count.size(), R"("count":0)");
+  clock_.advance_s(1);
+  auto sig = devproto::sign_request(dev->key, "POST", "/api/v1/devices/checkin", dev->id,
+                                    clock_.now(), bad);
+  ASSERT_TRUE(sig);
+  auto device = client();
+  device.send_origin(false);
+  const auto refused =
+      device.request("POST", "/api/v1/devices/checkin", bad,
+                     {"DSS-Device: " + sig->device_id, "DSS-Timestamp: " + sig->timestamp,
+                      "DSS-Nonce: " + sig->nonce, "DSS-Signature: " + sig->signature});
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("interrupted_install.count"), std::string::npos) << refused.body;
+  EXPECT_EQ(listed(), (json{{"version", "2.0"}, {"count", 3}}));
+
+  // Installed at last: the next report has none, and the view clears.
+  report.installed_version = "2.0";
+  report.interrupted_install.reset();
+  ASSERT_EQ(check_in(*dev, report).status, 200);
+  EXPECT_TRUE(listed().is_null());
+}
+
 }  // namespace
 }  // namespace dss::server
