@@ -10,7 +10,6 @@
 #include "agent/archive_builder.h"
 #include "core/bytes.h"
 #include "fakes/fake_clock.h"
-#include "fakes/print_error_code.h"
 #include "fakes/temp_dir.h"
 #include "identity/token.h"
 #include "platform/files.h"

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "core/bytes.h"
-#include "fakes/print_error_code.h"
+#include "fakes/fast_kdf.h"
 #include "fakes/temp_dir.h"
 #include "repo/repository.h"
 #include "repo/transparency.h"
@@ -62,7 +62,7 @@ repo::Secrets secrets() {
   repo::Secrets s;
   s.offline = SecretBytes::from_string("offline passphrase for the test log");
   s.online = SecretBytes::from_string("online passphrase for the test log");
-  s.kdf = repo::KdfLimits::interactive();
+  s.kdf = dss::testing::fast_kdf();
   return s;
 }
 

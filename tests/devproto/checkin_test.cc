@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include "fakes/print_error_code.h"
-
 namespace dss::devproto {
 namespace {
 
