@@ -60,6 +60,18 @@ int run(std::vector<std::string> args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 class EndToEnd : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -297,6 +309,11 @@ TEST_F(EndToEnd, FreezeAttackTimestampExpiresUnderFaketime) {
             ErrorCode::kExpired);
   EXPECT_EQ(snapshot_dir(d), before);
   if (run({"faketime", "-f", "+0", "true"}) != 0) GTEST_SKIP() << "faketime is not installed";
+  if (kAddressSanitizer) {
+    // libfaketime's clock_gettime recurses into itself while AddressSanitizer starts the
+    // preloaded process, and the client hangs. The release build runs this half.
+    GTEST_SKIP() << "faketime cannot preload into an AddressSanitizer binary";
+  }
   // The CLI reads time through libc, so faketime shifts it.
   EXPECT_EQ(run({"faketime", "-f", "+2d", client(), "--metadata-url", base_ + "/metadata/",
                  "--metadata-dir", d.string(), "refresh"}),
