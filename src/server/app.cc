@@ -3,9 +3,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "core/json.h"
+#include "crypto/hash.h"
 #include "identity/token.h"
 #include "platform/files.h"
 #include "server/app_internal.h"
@@ -128,6 +130,11 @@ std::string cookie_value(const Request& req, std::string_view name) {
 std::string header(const Request& req, std::string_view name) {
   const auto it = req.find(name);
   return it == req.end() ? std::string() : std::string(it->value());
+}
+
+// RFC 9112 §3.2: a server answers 400 to an HTTP/1.1 request that lacks a Host header.
+bool missing_host(const Request& req) {
+  return req.version() >= 11 && req.find(http::field::host) == req.end();
 }
 
 bool is_unsafe(http::verb v) {
@@ -289,8 +296,10 @@ App::App(AppConfig config, Store& store, audit::AuditLog& audit, settings::Setti
   if (!config_.repo_dir.empty()) repo_root_ = std::filesystem::canonical(config_.repo_dir, ec);
 }
 
-Response App::limit_response(http::status status, std::string_view message) const {
-  return json_response(11, status, error_body(error_code_for(status), message));
+Response App::limit_response(http::status status, std::string_view message) {
+  Response res = json_response(11, status, error_body(error_code_for(status), message));
+  res.set(settings::kChimeHeader, chime_value());  // every answer carries it (docs/api.md)
+  return res;
 }
 
 bool App::remember_nonce(const std::string& nonce, std::int64_t now_s, std::int64_t expires_s) {
@@ -406,12 +415,9 @@ std::shared_ptr<const App::CachedFile> App::cached_file(const std::filesystem::p
   entry->mtime_ns = mtime_ns;
   entry->size = entry->body.size();
   entry->inode = st.st_ino;
-  char etag[64];
-  const int n =
-      std::snprintf(etag, sizeof etag, "\"%llx-%llx\"", static_cast<unsigned long long>(st.st_ino),
-                    static_cast<unsigned long long>(mtime_ns));
-  DSS_CHECK(n > 0 && static_cast<std::size_t>(n) < sizeof etag);  // 2 x 16 hex digits + 3
-  entry->etag = etag;
+  // A strong validator from the content alone: the same bytes give the same tag after a copy
+  // or a restore, and the tag reveals no inode or modification time.
+  entry->etag = "\"" + crypto::sha256_hex(entry->body) + "\"";
   const std::lock_guard<std::mutex> lock(cache_mutex_);
   if (file_cache_.size() > 4096) file_cache_.clear();
   file_cache_[path.string()] = entry;
@@ -419,13 +425,29 @@ std::shared_ptr<const App::CachedFile> App::cached_file(const std::filesystem::p
 }
 
 std::optional<Response> App::handle_fast(const Request& req) {
+  std::optional<Response> res;
+  if (missing_host(req)) {
+    res = limit_response(http::status::bad_request, "an HTTP/1.1 request must carry a Host header");
+    return res;
+  }
+  res = fast_answer(req);
+  if (res) res->set(settings::kChimeHeader, chime_value());  // every answer carries it
+  return res;
+}
+
+std::optional<Response> App::fast_answer(const Request& req) {
   const std::string_view target(req.target().data(), req.target().size());
   const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
   if (target == "/api/v1/health" && get) {
-    Response res = json_response(req.version(), http::status::ok,
-                                 json{{"status", "ok"}, {"version", config_.product_version}});
-    res.set(settings::kChimeHeader, chime_value());
-    return res;
+    json body{{"status", "ok"}, {"version", config_.product_version}};
+    if (const std::int64_t not_after = certificate_not_after_s_.load();
+        not_after > 0 && wall_clock_ != nullptr) {
+      body["certificate"] = {{"expires_at", audit::format_time_ms(not_after * 1000)}};
+      // The console's warning, on the API too, so monitoring sees it before clients fail.
+      const std::string warning = certificate_warning(not_after, wall_clock_->now());
+      if (!warning.empty()) body["certificate"]["warning"] = warning;
+    }
+    return json_response(req.version(), http::status::ok, body);
   }
   if (target == "/.well-known/security.txt" && get) {
     // RFC 9116: Expires less than a year ahead; recomputed on each request so it never lapses.
@@ -543,6 +565,10 @@ Response App::handle(Request& req, const Peer& peer) {
     return finish(err.status, error_body(err.code, err.message));
   };
 
+  if (missing_host(req)) {
+    return fail(
+        {http::status::bad_request, "bad_request", "an HTTP/1.1 request must carry a Host header"});
+  }
   if (!split_target(std::string_view(req.target().data(), req.target().size()), ctx.path,
                     ctx.query)) {
     return fail({http::status::bad_request, "bad_request", "the request path is not valid"});
@@ -580,8 +606,12 @@ Response App::handle(Request& req, const Peer& peer) {
     if (route->fields.empty()) {
       return fail({http::status::bad_request, "bad_request", "this endpoint takes no body"});
     }
+    // RFC 9110 §8.3.1: the type and subtype are case-insensitive; white space may precede ';'.
     const std::string type = header(req, "Content-Type");
-    const std::string base = type.substr(0, type.find(';'));
+    std::string base = type.substr(0, type.find(';'));
+    while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) base.pop_back();
+    std::transform(base.begin(), base.end(), base.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (base != "application/json") {
       return fail({http::status::unsupported_media_type, "unsupported_media_type",
                    "send the body as JSON with Content-Type: application/json"});
@@ -706,7 +736,11 @@ Response App::handle(Request& req, const Peer& peer) {
       // CSRF: a cookie-authenticated change must come from our own origin and carry the token.
       if (is_unsafe(req.method())) {
         const std::string origin = header(req, "Origin");
-        if (origin.empty() || origin != config_.public_origin) {
+        const bool accepted = !origin.empty() && (origin == config_.public_origin ||
+                                                  std::find(also_accepted_origins_.begin(),
+                                                            also_accepted_origins_.end(), origin) !=
+                                                      also_accepted_origins_.end());
+        if (!accepted) {
           return fail(
               {http::status::forbidden, "csrf",
                "cross-site request refused: the Origin header must be " + config_.public_origin});

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "advisory/advisory.h"
+#include "core/integer.h"
 #include "identity/password.h"
 #include "identity/token.h"
 #include "platform/files.h"
@@ -95,6 +96,7 @@ Outcome create_user(App::Ctx& ctx) {
   u.roles = roles;
   u.password_hash = hash;
   u.created_ms = ctx.now_ms();
+  DSS_API_STATUS(ctx.app.store().clear_failures(account_subject(name)));
   DSS_API_CHECK(const auto id, ctx.app.store().create_user(u));
   ctx.details.emplace_back("roles", join_roles(roles));
   ctx.details.emplace_back("job", job);
@@ -221,12 +223,12 @@ Outcome list_tokens(App::Ctx& ctx) {
 
 Outcome revoke_token(App::Ctx& ctx) {
   const Principal& p = *ctx.principal;
-  std::int64_t id = 0;
-  try {
-    id = std::stoll(ctx.params[0]);
-  } catch (const std::exception&) {
-    return api_error(http::status::bad_request, "bad_request", "a token id is a number");
+  const auto parsed = parse_int64(ctx.params[0], 1);
+  if (!parsed) {
+    return api_error(http::status::bad_request, "bad_request",
+                     "a token id is a positive whole number, as GET /api/v1/tokens lists it");
   }
+  const std::int64_t id = *parsed;
   ctx.object = "token:" + std::to_string(id);
   const bool all = (p.permissions & perm(Permission::kTokensManage)) != 0;
   DSS_API_CHECK(const auto tokens,
@@ -327,13 +329,9 @@ Outcome query_audit(App::Ctx& ctx) {
   const auto parse_int = [&](const char* name, std::int64_t& out) -> bool {
     const std::string v = ctx.query_param(name);
     if (v.empty()) return true;
-    try {
-      std::size_t used = 0;
-      out = std::stoll(v, &used);
-      return used == v.size();
-    } catch (const std::exception&) {
-      return false;
-    }
+    const auto parsed = parse_int64(v);
+    if (parsed) out = *parsed;
+    return parsed.has_value();
   };
   std::int64_t from = -1;
   std::int64_t to = -1;

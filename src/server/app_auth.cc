@@ -2,12 +2,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/integer.h"
 #include "identity/password.h"
 #include "identity/qr.h"
 #include "identity/recovery.h"
 #include "identity/token.h"
 #include "identity/totp.h"
 #include "server/app_internal.h"
+#include "settings/declarations.h"
 
 namespace dss::server {
 
@@ -28,7 +30,12 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
 std::string account_subject(std::string_view name) { return "user:" + lower(name); }
+
+namespace {
+
 std::string source_subject(const App::Ctx& ctx) { return "ip:" + ctx.peer.address; }
 
 std::int64_t account_cap(App& app) {
@@ -65,24 +72,36 @@ tl::expected<void, ApiError> check_throttles(App::Ctx& ctx, std::string_view acc
   return check_throttle(ctx, account_subject(account), account_cap(ctx.app), kAccountFreeFailures);
 }
 
-// Records a failed attempt against the account and the source; audits a lockout.
-void note_failure(App::Ctx& ctx, std::string_view account) {
+// Records a failed attempt against the source and, when given, the account; audits a lockout.
+// Returns `refusal`, the answer the attempt gets. Fail closed: a failure the store cannot record
+// would escape the throttle (brute force would go unlimited while the store misbehaves), so the
+// attempt is then refused with 503 instead, and the refusal's audit event says why.
+tl::unexpected<ApiError> refuse_attempt(App::Ctx& ctx, std::optional<std::string_view> account,
+                                        tl::unexpected<ApiError> refusal) {
   const std::int64_t now = ctx.now_ms();
   Store& store = ctx.app.store();
-  ignore_error(store.record_failure(source_subject(ctx), now));  // best effort; audited anyway
-  const std::string subject = account_subject(account);
-  ignore_error(store.record_failure(subject, now));
-  auto f = store.failures_since(subject, now - kHourMs);
-  if (f && f->count == account_cap(ctx.app)) {
-    audit::Event e;
-    e.actor_kind = audit::ActorKind::kSystem;
-    e.actor_id = "system";
-    e.action = "user.lockout";
-    e.object = "user:" + std::string(account);
-    e.source_address = ctx.peer.address;
-    e.reason = "the hourly limit of failed attempts was reached";
-    ignore_error(ctx.app.audit().record(std::move(e)));  // the lockout holds regardless
+  Status recorded = store.record_failure(source_subject(ctx), now);
+  if (recorded && account) {
+    const std::string subject = account_subject(*account);
+    recorded = store.record_failure(subject, now);
+    auto f = store.failures_since(subject, now - kHourMs);
+    if (recorded && f && f->count == account_cap(ctx.app)) {
+      audit::Event e;
+      e.actor_kind = audit::ActorKind::kSystem;
+      e.actor_id = "system";
+      e.action = "user.lockout";
+      e.object = "user:" + std::string(*account);
+      e.source_address = ctx.peer.address;
+      e.reason = "the hourly limit of failed attempts was reached";
+      ignore_error(ctx.app.audit().record(std::move(e)));  // the lockout holds regardless
+    }
   }
+  if (recorded) return refusal;
+  ctx.details.emplace_back(
+      "throttle", "failure not recorded: " + std::string(error_code_name(recorded.error().code)));
+  return api_error(http::status::service_unavailable, "unavailable",
+                   "the server cannot record failed attempts right now, so it refuses sign-in "
+                   "attempts; try again later. The server's operator must check its database");
 }
 
 // A stand-in hash so that an unknown account costs the same time as a wrong password.
@@ -183,10 +202,16 @@ Outcome setup(App::Ctx& ctx) {
                 ctx.app.store().consume_setup_code(
                     identity::token_hash(identity::normalize_setup_code(code)), ctx.now_ms()));
   if (!used) {
-    ignore_error(ctx.app.store().record_failure(source_subject(ctx), ctx.now_ms()));
-    return api_error(http::status::unauthorized, "unauthenticated",
-                     "the setup code is wrong, used or expired; restart the server for a new one "
-                     "or use `dss server init`");
+    // A restart prints a new code only while no account exists; after that the owner signs in.
+    DSS_API_CHECK(const auto users, ctx.app.store().count_users());
+    return refuse_attempt(
+        ctx, std::nullopt,
+        api_error(http::status::unauthorized, "unauthenticated",
+                  users > 0 ? "setup is done: an owner account exists, so no setup code is valid "
+                              "any more; sign in (POST /api/v1/auth/login), or ask an owner to "
+                              "create your account"
+                            : "the setup code is wrong, used or expired; restart the server to "
+                              "print a new one, or stop it and run `dss server init`"));
   }
   DSS_API_CHECK(const std::string hash, identity::hash_password(password));
   UserRecord u;
@@ -195,6 +220,7 @@ Outcome setup(App::Ctx& ctx) {
   u.roles = {"owner"};
   u.password_hash = hash;
   u.created_ms = ctx.now_ms();
+  DSS_API_STATUS(ctx.app.store().clear_failures(account_subject(name)));
   DSS_API_CHECK(const auto id, ctx.app.store().create_user(u));
   ctx.object = "user:" + name;
   ctx.reason = "first owner created with the one-time setup code";
@@ -219,9 +245,10 @@ Outcome login(App::Ctx& ctx) {
     ignore_error(identity::verify_password(password, dummy_hash()));  // same cost as a miss
   }
   if (!good) {
-    note_failure(ctx, name);
-    return api_error(http::status::unauthorized, "unauthenticated",
-                     "the user name or password is wrong, or the account is disabled");
+    return refuse_attempt(ctx, name,
+                          api_error(http::status::unauthorized, "unauthenticated",
+                                    "the user name or password is wrong, or the account is "
+                                    "disabled"));
   }
   if (identity::password_needs_rehash(user->password_hash)) {
     if (auto h = identity::hash_password(password)) {
@@ -285,8 +312,7 @@ Outcome totp_confirm(App::Ctx& ctx) {
   if (auto t = check_throttles(ctx, u.name); !t) return tl::unexpected(t.error());
   std::int64_t factor_id = 0;
   if (auto r = check_totp(ctx, u, code, /*confirmed_only=*/false, &factor_id); !r) {
-    note_failure(ctx, u.name);
-    return tl::unexpected(r.error());
+    return refuse_attempt(ctx, u.name, tl::unexpected(r.error()));
   }
   DSS_API_STATUS(ctx.app.store().confirm_factor(factor_id));
   auto codes = identity::generate_recovery_codes(recovery_salt(u));
@@ -319,8 +345,7 @@ Outcome mfa_verify(App::Ctx& ctx) {
   if (auto t = check_throttles(ctx, u.name); !t) return tl::unexpected(t.error());
   if (!code.empty()) {
     if (auto r = check_totp(ctx, u, code, true); !r) {
-      note_failure(ctx, u.name);
-      return tl::unexpected(r.error());
+      return refuse_attempt(ctx, u.name, tl::unexpected(r.error()));
     }
     ctx.details.emplace_back("factor", "totp");
   } else {
@@ -331,9 +356,9 @@ Outcome mfa_verify(App::Ctx& ctx) {
       DSS_API_CHECK(used, ctx.app.store().use_recovery_code(u.id, *slot, ctx.now_ms()));
     }
     if (!used) {
-      note_failure(ctx, u.name);
-      return api_error(http::status::unauthorized, "mfa_invalid",
-                       "the recovery code is wrong or already used");
+      return refuse_attempt(ctx, u.name,
+                            api_error(http::status::unauthorized, "mfa_invalid",
+                                      "the recovery code is wrong or already used"));
     }
     ctx.details.emplace_back("factor", "recovery_code");
   }
@@ -351,16 +376,16 @@ Outcome reauth(App::Ctx& ctx) {
   if (auto t = check_throttles(ctx, u.name); !t) return tl::unexpected(t.error());
   auto v = identity::verify_password(password, u.password_hash);
   if (!v || !*v) {
-    note_failure(ctx, u.name);
-    return api_error(http::status::unauthorized, "unauthenticated", "the password is wrong");
+    return refuse_attempt(
+        ctx, u.name,
+        api_error(http::status::unauthorized, "unauthenticated", "the password is wrong"));
   }
   DSS_API_CHECK(const auto factors, ctx.app.store().factors(u.id));
   const bool has_factor = std::any_of(factors.begin(), factors.end(),
                                       [](const FactorRecord& f) { return f.confirmed; });
   if (has_factor) {
     if (auto r = check_totp(ctx, u, code, true); !r) {
-      note_failure(ctx, u.name);
-      return tl::unexpected(r.error());
+      return refuse_attempt(ctx, u.name, tl::unexpected(r.error()));
     }
   }
   DSS_API_STATUS(ctx.app.store().set_reauth(ctx.principal->session->id, ctx.now_ms()));
@@ -403,12 +428,13 @@ Outcome list_sessions(App::Ctx& ctx) {
 
 Outcome revoke_session(App::Ctx& ctx) {
   const Principal& p = *ctx.principal;
-  std::int64_t id = 0;
-  try {
-    id = std::stoll(ctx.params[0]);
-  } catch (const std::exception&) {
-    return api_error(http::status::bad_request, "bad_request", "a session id is a number");
+  const auto parsed = parse_int64(ctx.params[0], 1);
+  if (!parsed) {
+    return api_error(http::status::bad_request, "bad_request",
+                     "a session id is a positive whole number, as GET /api/v1/auth/sessions "
+                     "lists it");
   }
+  const std::int64_t id = *parsed;
   ctx.action = "session.revoke";
   ctx.object = "session:" + std::to_string(id);
   DSS_API_CHECK(const bool ended,
@@ -518,20 +544,14 @@ settings::Role settings_role(const std::vector<std::string>& roles) {
 
 tl::expected<void, ApiError> check_new_password(App& app, std::string_view password,
                                                 std::string_view account) {
-  if (auto st = identity::check_password_policy(password, account); !st) {
+  // One rule, one message: the policy counts the length itself with the minimum that binds
+  // (the setting, never below the policy's floor), so a short password is told that minimum.
+  const std::int64_t min_len =
+      app.setting_int("auth.password_min_length", settings::kPasswordMinLengthDefault);
+  if (auto st = identity::check_password_policy(
+          password, account, static_cast<std::size_t>(std::max<std::int64_t>(min_len, 0)));
+      !st) {
     return api_error(http::status::bad_request, "weak_password", st.error().message);
-  }
-  const std::int64_t min_len = app.setting_int("auth.password_min_length", 15);
-  // Counted in code points, as the policy counts them.
-  std::int64_t points = 0;
-  for (const char c : password) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++points;
-  }
-  if (points < min_len) {
-    return api_error(http::status::bad_request, "weak_password",
-                     "the password must be at least " + std::to_string(min_len) +
-                         " characters long (setting auth.password_min_length); a few unrelated "
-                         "words make a long password easy to remember");
   }
   return {};
 }

@@ -1,6 +1,7 @@
 // Devices: one-time enrolment tokens, enrolment with the device's own Ed25519 key, signed
 // check-ins (ADR 0020: request signing, not mutual TLS), and the fleet list.
 #include "core/bytes.h"
+#include "core/integer.h"
 #include "crypto/hash.h"
 #include "crypto/keys.h"
 #include "devproto/checkin.h"
@@ -165,12 +166,12 @@ Outcome checkin(App::Ctx& ctx) {
   }
   // Replay: each nonce once within the accepted window; nothing signed before this server
   // started is accepted, so a restart (which forgets nonces) opens no window.
-  std::int64_t ts = 0;
-  try {
-    ts = std::stoll(sig.timestamp);
-  } catch (const std::exception&) {
-    return api_error(http::status::unauthorized, "bad_signature", "DSS-Timestamp is not a number");
+  const auto parsed_ts = parse_int64(sig.timestamp);
+  if (!parsed_ts) {
+    return api_error(http::status::unauthorized, "bad_signature",
+                     "DSS-Timestamp must be the Unix time in whole seconds, digits only");
   }
+  const std::int64_t ts = *parsed_ts;
   if (ts < ctx.app.started_s() ||
       !ctx.app.remember_nonce(sig.device_id + ":" + sig.nonce, now, ts + 2 * kMaxSkewS)) {
     return api_error(http::status::unauthorized, "replay",

@@ -124,6 +124,10 @@ settings::Role settings_role(const std::vector<std::string>& roles);
 tl::expected<void, ApiError> check_new_password(App& app, std::string_view password,
                                                 std::string_view account);
 std::string session_cookie(std::string_view token, std::int64_t max_age_s);
+// The sign-in throttle's subject for an account name (case-folded). Failures are recorded
+// against names with no account too (so the throttle does not reveal which names exist); an
+// account created later starts with its name's failures cleared (setup, POST /users).
+std::string account_subject(std::string_view name);
 std::string csrf_token_for(std::string_view session_token);
 inline constexpr std::string_view kSessionCookie = "__Host-dss_session";
 inline constexpr std::int64_t kReauthWindowMs = std::int64_t{10} * 60 * 1000;
