@@ -33,32 +33,33 @@ void set_security_headers(Response& res) {
   res.set(http::field::server, "dss");
 }
 
-std::string_view error_code_for(http::status s) {
+// The code of an answer to a request that broke a transport limit (https.cc), by its status.
+ApiCode limit_code_for(http::status s) {
   switch (s) {
     case http::status::bad_request:
-      return "bad_request";
+      return ApiCode::kBadRequest;
     case http::status::unauthorized:
-      return "unauthenticated";
+      return ApiCode::kUnauthenticated;
     case http::status::forbidden:
-      return "forbidden";
+      return ApiCode::kForbidden;
     case http::status::not_found:
-      return "not_found";
+      return ApiCode::kNotFound;
     case http::status::method_not_allowed:
-      return "method_not_allowed";
+      return ApiCode::kMethodNotAllowed;
     case http::status::conflict:
-      return "conflict";
+      return ApiCode::kConflict;
     case http::status::payload_too_large:
-      return "payload_too_large";
+      return ApiCode::kPayloadTooLarge;
     case http::status::unsupported_media_type:
-      return "unsupported_media_type";
+      return ApiCode::kUnsupportedMediaType;
     case http::status::request_header_fields_too_large:
-      return "headers_too_large";
+      return ApiCode::kHeadersTooLarge;
     case http::status::too_many_requests:
-      return "rate_limited";
+      return ApiCode::kRateLimited;
     case http::status::service_unavailable:
-      return "unavailable";
-    default:
-      return "internal";
+      return ApiCode::kUnavailable;
+    default:  // http::status has ~60 values; the transport sends only those above
+      return ApiCode::kInternal;
   }
 }
 
@@ -71,8 +72,8 @@ Response json_response(unsigned version, http::status status, const json& body) 
   return res;
 }
 
-json error_body(std::string_view code, std::string_view message) {
-  return json{{"error", {{"code", code}, {"message", message}}}};
+json error_body(ApiCode code, std::string_view message) {
+  return json{{"error", {{"code", api_code_name(code)}, {"message", message}}}};
 }
 
 // Splits "/a/b?c" into path and query; false on anything but plain printable ASCII.
@@ -181,30 +182,12 @@ const std::vector<Route>& all_routes() {
 // ---- helpers declared in app_internal.h
 
 tl::unexpected<ApiError> api_error(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::kNotFound:
-    case ErrorCode::kUnknownSetting:
-      return api_error(http::status::not_found, "not_found", e.message);
-    case ErrorCode::kAlreadyExists:
-      return api_error(http::status::conflict, "conflict", e.message);
-    case ErrorCode::kPermissionDenied:
-    case ErrorCode::kBelowFloor:
-      return api_error(http::status::forbidden, "forbidden", e.message);
-    case ErrorCode::kAcknowledgementRequired:
-      return api_error(http::status::conflict, "acknowledgement_required", e.message);
-    case ErrorCode::kUnauthenticated:
-      return api_error(http::status::unauthorized, "unauthenticated", e.message);
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kMalformed:
-    case ErrorCode::kInvalidValue:
-      return api_error(http::status::bad_request, "bad_request", e.message);
-    case ErrorCode::kAuditUnavailable:
-      return api_error(http::status::service_unavailable, "audit_unavailable", e.message);
-    default:
-      return api_error(http::status::internal_server_error, "internal",
-                       "the server could not complete the request (" +
-                           std::string(error_code_name(e.code)) + "); see the server's log");
+  const ApiCode code = api_code_for(e.code);
+  if (code == ApiCode::kInternal) {
+    return api_error(code, "the server could not complete the request (" +
+                               std::string(error_code_name(e.code)) + "); see the server's log");
   }
+  return api_error(code, e.message);
 }
 
 std::string App::Ctx::query_param(std::string_view name) const {
@@ -228,18 +211,17 @@ tl::expected<std::string, ApiError> str_field(const json& body, const char* name
   const auto it = body.find(name);
   if (it == body.end() || it->is_null()) {
     if (!required) return std::string();
-    return api_error(http::status::bad_request, "bad_request",
-                     std::string("the field \"") + name + "\" is required");
+    return api_error(ApiCode::kBadRequest, std::string("the field \"") + name + "\" is required");
   }
   if (!it->is_string()) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      std::string("the field \"") + name + "\" must be a string");
   }
   const auto& s = it->get_ref<const std::string&>();
   if (s.size() > max_len) {
-    return api_error(http::status::bad_request, "bad_request",
-                     std::string("the field \"") + name + "\" is longer than " +
-                         std::to_string(max_len) + " bytes");
+    return api_error(ApiCode::kBadRequest, std::string("the field \"") + name +
+                                               "\" is longer than " + std::to_string(max_len) +
+                                               " bytes");
   }
   return s;
 }
@@ -249,14 +231,14 @@ tl::expected<std::int64_t, ApiError> int_field(const json& body, const char* nam
   const auto it = body.find(name);
   if (it == body.end() || it->is_null()) return fallback;
   if (!it->is_number_integer()) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      std::string("the field \"") + name + "\" must be an integer");
   }
   const auto v = it->get<std::int64_t>();
   if (v < min || v > max) {
-    return api_error(http::status::bad_request, "bad_request",
-                     std::string("the field \"") + name + "\" must be between " +
-                         std::to_string(min) + " and " + std::to_string(max));
+    return api_error(ApiCode::kBadRequest, std::string("the field \"") + name +
+                                               "\" must be between " + std::to_string(min) +
+                                               " and " + std::to_string(max));
   }
   return v;
 }
@@ -267,13 +249,13 @@ tl::expected<std::vector<std::string>, ApiError> str_list_field(const json& body
   std::vector<std::string> out;
   if (it == body.end() || it->is_null()) return out;
   if (!it->is_array() || it->size() > max_items) {
-    return api_error(http::status::bad_request, "bad_request",
-                     std::string("the field \"") + name + "\" must be a list of at most " +
-                         std::to_string(max_items) + " strings");
+    return api_error(ApiCode::kBadRequest, std::string("the field \"") + name +
+                                               "\" must be a list of at most " +
+                                               std::to_string(max_items) + " strings");
   }
   for (const auto& v : *it) {
     if (!v.is_string() || v.get_ref<const std::string&>().size() > 128) {
-      return api_error(http::status::bad_request, "bad_request",
+      return api_error(ApiCode::kBadRequest,
                        std::string("the field \"") + name + "\" must hold only short strings");
     }
     out.push_back(v.get<std::string>());
@@ -297,7 +279,7 @@ App::App(AppConfig config, Store& store, audit::AuditLog& audit, settings::Setti
 }
 
 Response App::limit_response(http::status status, std::string_view message) {
-  Response res = json_response(11, status, error_body(error_code_for(status), message));
+  Response res = json_response(11, status, error_body(limit_code_for(status), message));
   res.set(settings::kChimeHeader, chime_value());  // every answer carries it (docs/api.md)
   return res;
 }
@@ -555,23 +537,22 @@ Response App::handle(Request& req, const Peer& peer) {
     return audit_.record(std::move(e));
   };
   const auto fail = [&](const ApiError& err) {
-    const Status st = record(false, err.code + ": " + err.message);
+    const Status st = record(false, std::string(api_code_name(err.code)) + ": " + err.message);
     if (!st && is_unsafe(req.method())) {
       return finish(http::status::service_unavailable,
-                    error_body("audit_unavailable",
+                    error_body(ApiCode::kAuditUnavailable,
                                "the audit log cannot record right now, so nothing was changed; "
                                "the server's operator must fix the audit log's storage"));
     }
-    return finish(err.status, error_body(err.code, err.message));
+    return finish(err.status(), error_body(err.code, err.message));
   };
 
   if (missing_host(req)) {
-    return fail(
-        {http::status::bad_request, "bad_request", "an HTTP/1.1 request must carry a Host header"});
+    return fail({ApiCode::kBadRequest, "an HTTP/1.1 request must carry a Host header"});
   }
   if (!split_target(std::string_view(req.target().data(), req.target().size()), ctx.path,
                     ctx.query)) {
-    return fail({http::status::bad_request, "bad_request", "the request path is not valid"});
+    return fail({ApiCode::kBadRequest, "the request path is not valid"});
   }
   if (ctx.path.size() > 1 && ctx.path.back() == '/') ctx.path.pop_back();
 
@@ -588,11 +569,10 @@ Response App::handle(Request& req, const Peer& peer) {
   if (route == nullptr) {
     ctx.params.clear();
     if (path_known) {
-      return fail({http::status::method_not_allowed, "method_not_allowed",
+      return fail({ApiCode::kMethodNotAllowed,
                    "this path does not accept " + std::string(req.method_string())});
     }
-    return fail({http::status::not_found, "not_found",
-                 "no API endpoint at " + ctx.path + "; see docs/api.md"});
+    return fail({ApiCode::kNotFound, "no API endpoint at " + ctx.path + "; see docs/api.md"});
   }
   ctx.action = std::string(route->action);
   for (const auto& p : ctx.params) {
@@ -604,7 +584,7 @@ Response App::handle(Request& req, const Peer& peer) {
   ctx.body = json::object();
   if (!req.body().empty()) {
     if (route->fields.empty()) {
-      return fail({http::status::bad_request, "bad_request", "this endpoint takes no body"});
+      return fail({ApiCode::kBadRequest, "this endpoint takes no body"});
     }
     // RFC 9110 §8.3.1: the type and subtype are case-insensitive; white space may precede ';'.
     const std::string type = header(req, "Content-Type");
@@ -613,7 +593,7 @@ Response App::handle(Request& req, const Peer& peer) {
     std::transform(base.begin(), base.end(), base.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (base != "application/json") {
-      return fail({http::status::unsupported_media_type, "unsupported_media_type",
+      return fail({ApiCode::kUnsupportedMediaType,
                    "send the body as JSON with Content-Type: application/json"});
     }
     const bool own_schema = route->fields.size() == 1 && route->fields.front() == "*";
@@ -623,36 +603,34 @@ Response App::handle(Request& req, const Peer& peer) {
       thread_local dss::json::JsonParser parser;
       auto doc = parser.parse_copy(req.body());
       if (!doc) {
-        return fail({http::status::bad_request, "bad_request",
-                     "the body is not valid JSON: " + doc.error().message});
+        return fail({ApiCode::kBadRequest, "the body is not valid JSON: " + doc.error().message});
       }
       if (!doc->is_object()) {
-        return fail({http::status::bad_request, "bad_request", "the body must be a JSON object"});
+        return fail({ApiCode::kBadRequest, "the body must be a JSON object"});
       }
       std::vector<std::string_view> seen;
       dss::json::Object object;
       if (doc->get_object().get(object) != simdjson::SUCCESS) {
-        return fail({http::status::bad_request, "bad_request", "the body must be a JSON object"});
+        return fail({ApiCode::kBadRequest, "the body must be a JSON object"});
       }
       for (auto field : object) {
         const std::string_view key = field.key;
         if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-          return fail({http::status::bad_request, "bad_request",
-                       "the field \"" + std::string(key) + "\" appears twice"});
+          return fail(
+              {ApiCode::kBadRequest, "the field \"" + std::string(key) + "\" appears twice"});
         }
         seen.push_back(key);
         if (std::find(route->fields.begin(), route->fields.end(), key) == route->fields.end()) {
           std::string allowed;
           for (const auto f : route->fields)
             allowed += (allowed.empty() ? "" : ", ") + std::string(f);
-          return fail({http::status::bad_request, "bad_request",
-                       "unknown field \"" + std::string(key).substr(0, 64) +
-                           "\"; this endpoint accepts: " + allowed});
+          return fail({ApiCode::kBadRequest, "unknown field \"" + std::string(key).substr(0, 64) +
+                                                 "\"; this endpoint accepts: " + allowed});
         }
       }
       ctx.body = json::parse(req.body(), nullptr, false);
       if (ctx.body.is_discarded() || !ctx.body.is_object()) {
-        return fail({http::status::bad_request, "bad_request", "the body must be a JSON object"});
+        return fail({ApiCode::kBadRequest, "the body must be a JSON object"});
       }
     }
   }
@@ -667,13 +645,12 @@ Response App::handle(Request& req, const Peer& peer) {
       auto rec = store_.token_by_hash(identity::token_hash(token));
       if (!rec) return fail(api_error(rec.error()).value());
       if (!*rec || (*rec)->revoked_ms || (*rec)->expires_ms <= now) {
-        return fail({http::status::unauthorized, "unauthenticated",
+        return fail({ApiCode::kUnauthenticated,
                      "the API token is unknown, revoked or expired; create a new one"});
       }
       auto user = store_.user_by_id((*rec)->user_id);
       if (!user || !*user || (*user)->disabled) {
-        return fail(
-            {http::status::unauthorized, "unauthenticated", "the API token's account is disabled"});
+        return fail({ApiCode::kUnauthenticated, "the API token's account is disabled"});
       }
       Principal p;
       p.user = **user;
@@ -696,8 +673,7 @@ Response App::handle(Request& req, const Peer& peer) {
       if (!rec) return fail(api_error(rec.error()).value());
       if (!*rec) {
         ctx.headers.emplace_back("Set-Cookie", session_cookie("", 0));
-        return fail({http::status::unauthorized, "unauthenticated",
-                     "the session has ended; sign in again"});
+        return fail({ApiCode::kUnauthenticated, "the session has ended; sign in again"});
       }
       SessionRecord s = **rec;
       const std::int64_t idle_ms = setting_int("session.idle_timeout_minutes", 30) * 60 * 1000;
@@ -721,8 +697,8 @@ Response App::handle(Request& req, const Peer& peer) {
         e.details.emplace_back("session", audit::session_ref(ctx.session_token));
         ignore_error(audit_.record(std::move(e)));  // the request is refused regardless
         ctx.headers.emplace_back("Set-Cookie", session_cookie("", 0));
-        return fail({http::status::unauthorized, "session_expired",
-                     "the session has expired (" + why + "); sign in again"});
+        return fail(
+            {ApiCode::kSessionExpired, "the session has expired (" + why + "); sign in again"});
       }
       ignore_error(store_.touch_session(s.id, now));  // a failure only shortens the session
       Principal p;
@@ -741,25 +717,24 @@ Response App::handle(Request& req, const Peer& peer) {
                                                             also_accepted_origins_.end(), origin) !=
                                                       also_accepted_origins_.end());
         if (!accepted) {
-          return fail(
-              {http::status::forbidden, "csrf",
-               "cross-site request refused: the Origin header must be " + config_.public_origin});
+          return fail({ApiCode::kCsrf, "cross-site request refused: the Origin header must be " +
+                                           config_.public_origin});
         }
         if (!identity::constant_time_equal(header(req, "X-CSRF-Token"),
                                            csrf_token_for(ctx.session_token))) {
-          return fail({http::status::forbidden, "csrf",
+          return fail({ApiCode::kCsrf,
                        "cross-site request refused: send the X-CSRF-Token given at sign-in"});
         }
       }
     } else {
-      return fail({http::status::unauthorized, "unauthenticated",
+      return fail({ApiCode::kUnauthenticated,
                    "sign in first (POST /api/v1/auth/login), or send an API token as "
                    "Authorization: Bearer"});
     }
     if (route->access == Access::kActive && ctx.principal->session &&
         ctx.principal->session->state != "active") {
       const bool enrol = ctx.principal->session->state == "mfa_enrolment";
-      return fail({http::status::forbidden, enrol ? "mfa_enrolment_required" : "mfa_required",
+      return fail({enrol ? ApiCode::kMfaEnrolmentRequired : ApiCode::kMfaRequired,
                    enrol ? "set up a second factor first: POST /api/v1/auth/mfa/totp/enrol"
                          : "confirm your second factor first: POST /api/v1/auth/mfa"});
     }
@@ -775,18 +750,19 @@ Response App::handle(Request& req, const Peer& peer) {
       e.reason = "missing permission " + needed;
       const Status st = audit_.record(std::move(e));
       (void)st;  // the refusal stands either way
-      return finish(http::status::forbidden,
-                    error_body("forbidden", "your roles do not include the permission '" + needed +
-                                                "'; ask an owner for a role that has it"));
+      return finish(
+          http::status::forbidden,
+          error_body(ApiCode::kForbidden, "your roles do not include the permission '" + needed +
+                                              "'; ask an owner for a role that has it"));
     }
     if (route->reauth) {
       if (!ctx.principal->session) {
-        return fail({http::status::forbidden, "reauth_required",
+        return fail({ApiCode::kReauthRequired,
                      "this is a sensitive action: a person must do it in a signed-in session, "
                      "not with an API token"});
       }
       if (now - ctx.principal->session->reauth_ms > kReauthWindowMs) {
-        return fail({http::status::forbidden, "reauth_required",
+        return fail({ApiCode::kReauthRequired,
                      "this is a sensitive action: confirm your password and second factor "
                      "first (POST /api/v1/auth/reauth), then retry within 10 minutes"});
       }
@@ -822,7 +798,7 @@ Response App::handle(Request& req, const Peer& peer) {
   if (audit_failed) {
     ctx.headers.clear();  // no cookie, no token: the action did not take effect for the caller
     return finish(http::status::service_unavailable,
-                  error_body("audit_unavailable",
+                  error_body(ApiCode::kAuditUnavailable,
                              "the audit log cannot record right now, so the request was refused; "
                              "the server's operator must fix the audit log's storage"));
   }

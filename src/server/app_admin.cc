@@ -22,7 +22,7 @@ tl::expected<UserRecord, ApiError> named_user(App::Ctx& ctx, const std::string& 
   ctx.object = "user:" + name;
   auto u = ctx.app.store().find_user(name);
   if (!u) return tl::unexpected(api_error(u.error()).value());
-  if (!*u) return api_error(http::status::not_found, "not_found", "no account named " + name);
+  if (!*u) return api_error(ApiCode::kNotFound, "no account named " + name);
   return **u;
 }
 
@@ -32,7 +32,7 @@ tl::expected<void, ApiError> check_roles(const std::vector<std::string>& roles) 
       std::string known;
       for (const auto& info : builtin_roles())
         known += (known.empty() ? "" : ", ") + std::string(info.name);
-      return api_error(http::status::bad_request, "bad_request",
+      return api_error(ApiCode::kBadRequest,
                        "unknown role \"" + r.substr(0, 64) + "\"; the roles are: " + known);
     }
   }
@@ -49,7 +49,7 @@ tl::expected<void, ApiError> keep_an_owner(App::Ctx& ctx, std::int64_t changing_
     if (u.id == changing_user || u.disabled) continue;
     if (std::find(u.roles.begin(), u.roles.end(), "owner") != u.roles.end()) return {};
   }
-  return api_error(http::status::conflict, "conflict",
+  return api_error(ApiCode::kConflict,
                    "this would leave no enabled owner; make someone else an owner first");
 }
 
@@ -78,15 +78,14 @@ Outcome create_user(App::Ctx& ctx) {
   DSS_API_TRY(std::vector<std::string> roles, str_list_field(ctx.body, "roles", 8));
   ctx.object = "user:" + name.substr(0, 64);
   if (!valid_account_name(name)) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "a user name is 1 to 64 letters, digits, '.', '_' or '-'");
   }
   if (auto r = check_roles({job}); !r) return tl::unexpected(r.error());
   if (roles.empty()) roles = {job};
   if (auto r = check_roles(roles); !r) return tl::unexpected(r.error());
   if ((ctx.principal->permissions & perm(Permission::kRolesGrant)) == 0) {
-    return api_error(http::status::forbidden, "forbidden",
-                     "granting roles needs the permission 'roles.grant'");
+    return api_error(ApiCode::kForbidden, "granting roles needs the permission 'roles.grant'");
   }
   if (auto p = check_new_password(ctx.app, password, name); !p) return tl::unexpected(p.error());
   DSS_API_CHECK(const std::string hash, identity::hash_password(password));
@@ -178,20 +177,19 @@ json token_json(const ApiTokenRecord& t) {
 Outcome create_token(App::Ctx& ctx) {
   const Principal& p = *ctx.principal;
   if (!p.session) {
-    return api_error(http::status::forbidden, "forbidden",
-                     "an API token cannot create tokens; sign in as a person");
+    return api_error(ApiCode::kForbidden, "an API token cannot create tokens; sign in as a person");
   }
   DSS_API_TRY(const std::string name, str_field(ctx.body, "name", 64));
   DSS_API_TRY(std::vector<std::string> roles, str_list_field(ctx.body, "roles", 8));
   DSS_API_TRY(const std::int64_t days, int_field(ctx.body, "expires_in_days", 1, 365, 30));
   if (auto r = check_roles(roles); !r) return tl::unexpected(r.error());
   if (roles.empty()) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "name the roles the token may use (\"roles\"): a subset of yours");
   }
   for (const auto& r : roles) {
     if (std::find(p.user.roles.begin(), p.user.roles.end(), r) == p.user.roles.end()) {
-      return api_error(http::status::forbidden, "forbidden",
+      return api_error(ApiCode::kForbidden,
                        "a token can only carry roles you hold; you do not hold " + r);
     }
   }
@@ -225,7 +223,7 @@ Outcome revoke_token(App::Ctx& ctx) {
   const Principal& p = *ctx.principal;
   const auto parsed = parse_int64(ctx.params[0], 1);
   if (!parsed) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "a token id is a positive whole number, as GET /api/v1/tokens lists it");
   }
   const std::int64_t id = *parsed;
@@ -235,7 +233,7 @@ Outcome revoke_token(App::Ctx& ctx) {
                 ctx.app.store().tokens(all ? std::nullopt : std::optional(p.user.id)));
   const bool visible = std::any_of(tokens.begin(), tokens.end(),
                                    [id](const ApiTokenRecord& t) { return t.id == id; });
-  if (!visible) return api_error(http::status::not_found, "not_found", "no such token");
+  if (!visible) return api_error(ApiCode::kNotFound, "no such token");
   DSS_API_CHECK(const bool revoked, ctx.app.store().revoke_token(id, ctx.now_ms()));
   return ok_reply(json{{"id", id}, {"revoked", true}, {"was_active", revoked}});
 }
@@ -273,7 +271,7 @@ Outcome change_setting(App::Ctx& ctx, bool reset) {
   if (!reset) {
     const auto it = ctx.body.find("value");
     if (it == ctx.body.end()) {
-      return api_error(http::status::bad_request, "bad_request", "the field \"value\" is required");
+      return api_error(ApiCode::kBadRequest, "the field \"value\" is required");
     }
     if (it->is_string()) {
       value = it->get<std::string>();
@@ -282,12 +280,12 @@ Outcome change_setting(App::Ctx& ctx, bool reset) {
     } else if (it->is_array()) {
       for (const auto& v : *it) {
         if (!v.is_string()) {
-          return api_error(http::status::bad_request, "bad_request", "a set holds strings");
+          return api_error(ApiCode::kBadRequest, "a set holds strings");
         }
         value += (value.empty() ? "" : ",") + v.get<std::string>();
       }
     } else {
-      return api_error(http::status::bad_request, "bad_request",
+      return api_error(ApiCode::kBadRequest,
                        "\"value\" must be a string, a boolean, an integer or a list of strings");
     }
   }
@@ -301,7 +299,7 @@ Outcome change_setting(App::Ctx& ctx, bool reset) {
   ctx.app.invalidate_chime();
   if (!preview) {
     if (preview.error().code == ErrorCode::kAcknowledgementRequired) {
-      return api_error(http::status::conflict, "acknowledgement_required", preview.error().message);
+      return api_error(ApiCode::kAcknowledgementRequired, preview.error().message);
     }
     return tl::unexpected(api_error(preview.error()).value());
   }
@@ -339,7 +337,7 @@ Outcome query_audit(App::Ctx& ctx) {
   std::int64_t limit = 100;
   if (!parse_int("from_ms", from) || !parse_int("to_ms", to) || !parse_int("cursor", cursor) ||
       !parse_int("limit", limit) || cursor < 0 || limit < 1 || limit > 1000) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "from_ms, to_ms and cursor are integers; limit is 1 to 1000");
   }
   if (from >= 0) q.from_ms = from;
@@ -374,14 +372,13 @@ Outcome list_releases(App::Ctx& ctx) {
 Outcome release_sbom(App::Ctx& ctx) {
   ctx.object = "release:" + ctx.params[0] + "@" + ctx.params[1];
   if (ctx.app.config().repo_dir.empty())
-    return api_error(http::status::not_found, "not_found", "this server serves no repository");
+    return api_error(ApiCode::kNotFound, "this server serves no repository");
   DSS_API_CHECK(const auto targets, read_targets(ctx.app.config().repo_dir, ctx.now_s()));
   for (const auto& r : targets) {
     if (r.version != ctx.params[1] || r.path.rfind(ctx.params[0] + "/", 0) != 0) continue;
     const auto& dss = r.custom.contains("dss") ? r.custom["dss"] : json::object();
     if (!dss.contains("sbom") || !dss["sbom"].is_object()) {
-      return api_error(http::status::not_found, "not_found",
-                       "this release was published without an SBOM");
+      return api_error(ApiCode::kNotFound, "this release was published without an SBOM");
     }
     const std::string path = dss["sbom"].value("target", "");
     const std::string sha = dss["sbom"].value("sha256", "");
@@ -395,10 +392,10 @@ Outcome release_sbom(App::Ctx& ctx) {
                            {"sha256", sha},
                            {"sbom", json::parse(text, nullptr, false)}});
     }
-    return api_error(http::status::not_found, "not_found",
+    return api_error(ApiCode::kNotFound,
                      "the release's SBOM target is missing from the repository");
   }
-  return api_error(http::status::not_found, "not_found", "no such release is published");
+  return api_error(ApiCode::kNotFound, "no such release is published");
 }
 
 // GET /api/v1/advisories: every published advisory, with how many devices it reached and how
@@ -444,7 +441,7 @@ Outcome publish_release(App::Ctx& /*ctx*/) {
   // `dss repo add-target` signs on the release manager's machine, and the server serves the
   // result. Publishing through the API (uploading metadata signed offline) lands with the
   // releases issue.
-  return api_error(http::status::not_implemented, "not_implemented",
+  return api_error(ApiCode::kNotImplemented,
                    "publish with `dss repo release publish` on the machine that holds the targets "
                    "key; the server serves the signed result at /repo/");
 }

@@ -60,9 +60,8 @@ tl::expected<void, ApiError> check_throttle(App::Ctx& ctx, const std::string& su
   }
   if (wait_s == 0) return {};
   ctx.headers.emplace_back("Retry-After", std::to_string(wait_s));
-  return api_error(
-      http::status::too_many_requests, "locked_out",
-      "too many failed attempts; wait " + std::to_string(wait_s) + " seconds before trying again");
+  return api_error(ApiCode::kLockedOut, "too many failed attempts; wait " + std::to_string(wait_s) +
+                                            " seconds before trying again");
 }
 
 tl::expected<void, ApiError> check_throttles(App::Ctx& ctx, std::string_view account) {
@@ -99,7 +98,7 @@ tl::unexpected<ApiError> refuse_attempt(App::Ctx& ctx, std::optional<std::string
   if (recorded) return refusal;
   ctx.details.emplace_back(
       "throttle", "failure not recorded: " + std::string(error_code_name(recorded.error().code)));
-  return api_error(http::status::service_unavailable, "unavailable",
+  return api_error(ApiCode::kUnavailable,
                    "the server cannot record failed attempts right now, so it refuses sign-in "
                    "attempts; try again later. The server's operator must check its database");
 }
@@ -149,10 +148,10 @@ tl::expected<void, ApiError> check_totp(App::Ctx& ctx, const UserRecord& u, std:
     return {};
   }
   if (replay) {
-    return api_error(http::status::unauthorized, "mfa_replay",
+    return api_error(ApiCode::kMfaReplay,
                      "that code was already used; wait for the next code from your app");
   }
-  return api_error(http::status::unauthorized, "mfa_invalid",
+  return api_error(ApiCode::kMfaInvalid,
                    "the code is wrong; use the current 6-digit code from your authenticator app");
 }
 
@@ -194,7 +193,7 @@ Outcome setup(App::Ctx& ctx) {
   DSS_API_TRY(const std::string name, str_field(ctx.body, "username", 64));
   DSS_API_TRY(const std::string password, str_field(ctx.body, "password", 1024));
   if (!valid_account_name(name)) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "a user name is 1 to 64 letters, digits, '.', '_' or '-'");
   }
   if (auto p = check_new_password(ctx.app, password, name); !p) return tl::unexpected(p.error());
@@ -206,7 +205,7 @@ Outcome setup(App::Ctx& ctx) {
     DSS_API_CHECK(const auto users, ctx.app.store().count_users());
     return refuse_attempt(
         ctx, std::nullopt,
-        api_error(http::status::unauthorized, "unauthenticated",
+        api_error(ApiCode::kUnauthenticated,
                   users > 0 ? "setup is done: an owner account exists, so no setup code is valid "
                               "any more; sign in (POST /api/v1/auth/login), or ask an owner to "
                               "create your account"
@@ -246,7 +245,7 @@ Outcome login(App::Ctx& ctx) {
   }
   if (!good) {
     return refuse_attempt(ctx, name,
-                          api_error(http::status::unauthorized, "unauthenticated",
+                          api_error(ApiCode::kUnauthenticated,
                                     "the user name or password is wrong, or the account is "
                                     "disabled"));
   }
@@ -273,11 +272,11 @@ Outcome totp_enrol(App::Ctx& ctx) {
   const SessionRecord& s = *ctx.principal->session;
   ctx.object = "user:" + u.name;
   if (s.state == "mfa") {
-    return api_error(http::status::forbidden, "mfa_required",
+    return api_error(ApiCode::kMfaRequired,
                      "confirm your existing second factor first: POST /api/v1/auth/mfa");
   }
   if (s.state == "active" && ctx.now_ms() - s.reauth_ms > kReauthWindowMs) {
-    return api_error(http::status::forbidden, "reauth_required",
+    return api_error(ApiCode::kReauthRequired,
                      "adding a factor is sensitive: POST /api/v1/auth/reauth first");
   }
   DSS_API_TRY(std::string label, str_field(ctx.body, "label", 64, false));
@@ -332,14 +331,13 @@ Outcome mfa_verify(App::Ctx& ctx) {
   const SessionRecord& s = *ctx.principal->session;
   ctx.object = "user:" + u.name;
   if (s.state != "mfa") {
-    return api_error(
-        http::status::conflict, "conflict",
-        s.state == "active" ? "this session is already signed in" : "set up a second factor first");
+    return api_error(ApiCode::kConflict, s.state == "active" ? "this session is already signed in"
+                                                             : "set up a second factor first");
   }
   DSS_API_TRY(const std::string code, str_field(ctx.body, "code", 16, false));
   DSS_API_TRY(const std::string recovery, str_field(ctx.body, "recovery_code", 32, false));
   if (code.empty() == recovery.empty()) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "send either \"code\" (from your app) or \"recovery_code\"");
   }
   if (auto t = check_throttles(ctx, u.name); !t) return tl::unexpected(t.error());
@@ -356,9 +354,9 @@ Outcome mfa_verify(App::Ctx& ctx) {
       DSS_API_CHECK(used, ctx.app.store().use_recovery_code(u.id, *slot, ctx.now_ms()));
     }
     if (!used) {
-      return refuse_attempt(ctx, u.name,
-                            api_error(http::status::unauthorized, "mfa_invalid",
-                                      "the recovery code is wrong or already used"));
+      return refuse_attempt(
+          ctx, u.name,
+          api_error(ApiCode::kMfaInvalid, "the recovery code is wrong or already used"));
     }
     ctx.details.emplace_back("factor", "recovery_code");
   }
@@ -376,9 +374,8 @@ Outcome reauth(App::Ctx& ctx) {
   if (auto t = check_throttles(ctx, u.name); !t) return tl::unexpected(t.error());
   auto v = identity::verify_password(password, u.password_hash);
   if (!v || !*v) {
-    return refuse_attempt(
-        ctx, u.name,
-        api_error(http::status::unauthorized, "unauthenticated", "the password is wrong"));
+    return refuse_attempt(ctx, u.name,
+                          api_error(ApiCode::kUnauthenticated, "the password is wrong"));
   }
   DSS_API_CHECK(const auto factors, ctx.app.store().factors(u.id));
   const bool has_factor = std::any_of(factors.begin(), factors.end(),
@@ -430,7 +427,7 @@ Outcome revoke_session(App::Ctx& ctx) {
   const Principal& p = *ctx.principal;
   const auto parsed = parse_int64(ctx.params[0], 1);
   if (!parsed) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "a session id is a positive whole number, as GET /api/v1/auth/sessions "
                      "lists it");
   }
@@ -440,7 +437,7 @@ Outcome revoke_session(App::Ctx& ctx) {
   DSS_API_CHECK(const bool ended,
                 ctx.app.store().end_session(id, p.user.id, "revoked", ctx.now_ms()));
   if (!ended) {
-    return api_error(http::status::not_found, "not_found", "you have no open session with that id");
+    return api_error(ApiCode::kNotFound, "you have no open session with that id");
   }
   return ok_reply(json{{"revoked", id}});
 }
@@ -551,7 +548,7 @@ tl::expected<void, ApiError> check_new_password(App& app, std::string_view passw
   if (auto st = identity::check_password_policy(
           password, account, static_cast<std::size_t>(std::max<std::int64_t>(min_len, 0)));
       !st) {
-    return api_error(http::status::bad_request, "weak_password", st.error().message);
+    return api_error(ApiCode::kWeakPassword, st.error().message);
   }
   return {};
 }

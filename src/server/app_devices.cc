@@ -64,12 +64,12 @@ Outcome enrol(App::Ctx& ctx) {
   DSS_API_TRY(std::string name, str_field(ctx.body, "name", 128, false));
   const auto raw = base64_decode(key_b64);
   if (!raw || raw->size() != 32) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "public_key must be the base64 of a raw 32-byte Ed25519 public key");
   }
   const std::string hex = hex_encode(*raw);
   if (!crypto::PublicKey::create(crypto::KeyScheme::kEd25519, hex)) {
-    return api_error(http::status::bad_request, "bad_request", "public_key is not an Ed25519 key");
+    return api_error(ApiCode::kBadRequest, "public_key is not an Ed25519 key");
   }
   DeviceRecord d;
   d.id = "dev-" + crypto::sha256_hex(hex).substr(0, 20);
@@ -140,7 +140,7 @@ Outcome checkin(App::Ctx& ctx) {
   devproto::RequestSignature sig{hdr(devproto::kHeaderDevice), hdr(devproto::kHeaderTimestamp),
                                  hdr(devproto::kHeaderNonce), hdr(devproto::kHeaderSignature)};
   if (sig.device_id.empty() || sig.signature.empty() || sig.device_id.size() > 64) {
-    return api_error(http::status::unauthorized, "unauthenticated",
+    return api_error(ApiCode::kUnauthenticated,
                      "a check-in must be signed with the device key (DSS-Device, DSS-Timestamp, "
                      "DSS-Nonce, DSS-Signature)");
   }
@@ -149,32 +149,31 @@ Outcome checkin(App::Ctx& ctx) {
   ctx.object = "device:" + sig.device_id;
   DSS_API_CHECK(auto device, ctx.app.store().device(sig.device_id));
   if (!device) {
-    return api_error(http::status::unauthorized, "unauthenticated",
+    return api_error(ApiCode::kUnauthenticated,
                      "this device is not enrolled; enrol it with a token from an operator");
   }
   const auto raw = base64_decode(device->public_key);
-  if (!raw)
-    return api_error(http::status::internal_server_error, "internal", "stored key unreadable");
+  if (!raw) return api_error(ApiCode::kInternal, "stored key unreadable");
   DSS_API_CHECK(const auto key,
                 crypto::PublicKey::create(crypto::KeyScheme::kEd25519, hex_encode(*raw)));
   const std::int64_t now = ctx.now_s();
   if (auto st = devproto::verify_request(key, "POST", devproto::kCheckinPath, sig, ctx.req.body(),
                                          now, kMaxSkewS);
       !st) {
-    return api_error(http::status::unauthorized, "bad_signature",
+    return api_error(ApiCode::kBadSignature,
                      "the check-in signature does not verify: " + st.error().message);
   }
   // Replay: each nonce once within the accepted window; nothing signed before this server
   // started is accepted, so a restart (which forgets nonces) opens no window.
   const auto parsed_ts = parse_int64(sig.timestamp);
   if (!parsed_ts) {
-    return api_error(http::status::unauthorized, "bad_signature",
+    return api_error(ApiCode::kBadSignature,
                      "DSS-Timestamp must be the Unix time in whole seconds, digits only");
   }
   const std::int64_t ts = *parsed_ts;
   if (ts < ctx.app.started_s() ||
       !ctx.app.remember_nonce(sig.device_id + ":" + sig.nonce, now, ts + 2 * kMaxSkewS)) {
-    return api_error(http::status::unauthorized, "replay",
+    return api_error(ApiCode::kReplay,
                      "this check-in was already received (a replay); sign each check-in anew");
   }
   DSS_API_CHECK(const auto report, devproto::checkin_from_json(ctx.req.body()));
@@ -212,7 +211,7 @@ Outcome list_devices(App::Ctx& ctx) {
 Outcome show_device(App::Ctx& ctx) {
   ctx.object = "device:" + ctx.params[0];
   DSS_API_CHECK(const auto device, ctx.app.store().device(ctx.params[0]));
-  if (!device) return api_error(http::status::not_found, "not_found", "no such device");
+  if (!device) return api_error(ApiCode::kNotFound, "no such device");
   return ok_reply(device_json(*device, true));
 }
 

@@ -5,14 +5,17 @@
 #include <utility>
 #include <vector>
 
+#include "server/api_error.h"
 #include "server/app.h"
 
 namespace dss::server {
 
+// An error answer: its code (which fixes the HTTP status, server/api_error.h) and a message
+// saying what was wrong and what to do.
 struct ApiError {
-  http::status status = http::status::bad_request;
-  std::string code;
+  ApiCode code = ApiCode::kBadRequest;
   std::string message;
+  [[nodiscard]] http::status status() const { return api_status(code); }
 };
 
 struct Reply {
@@ -22,11 +25,12 @@ struct Reply {
 
 using Outcome = tl::expected<Reply, ApiError>;
 
-inline tl::unexpected<ApiError> api_error(http::status status, std::string code,
-                                          std::string message) {
-  return tl::unexpected(ApiError{status, std::move(code), std::move(message)});
+inline tl::unexpected<ApiError> api_error(ApiCode code, std::string message) {
+  return tl::unexpected(ApiError{code, std::move(message)});
 }
-// The API error for a library error (kNotFound -> 404, kPermissionDenied -> 403, ...).
+// The API error for a library error, by api_code_for (kNotFound -> 404 not_found,
+// kWeakPassword -> 400 weak_password, ...). An internal error's message is replaced by a
+// pointer to the server's log.
 tl::unexpected<ApiError> api_error(const Error& e);
 inline Outcome ok_reply(json body, http::status status = http::status::ok) {
   return Reply{status, std::move(body)};
