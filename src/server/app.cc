@@ -678,8 +678,9 @@ Response App::handle(Request& req, const Peer& peer) {
       SessionRecord s = **rec;
       const std::int64_t idle_ms = setting_int("session.idle_timeout_minutes", 30) * 60 * 1000;
       const std::int64_t life_ms =
-          s.state == "active" ? setting_int("session.absolute_lifetime_hours", 12) * 3600 * 1000
-                              : kPendingSessionMs;
+          s.state == SessionState::kActive
+              ? setting_int("session.absolute_lifetime_hours", 12) * 3600 * 1000
+              : kPendingSessionMs;
       auto user = store_.user_by_id(s.user_id);
       const bool disabled = !user || !*user || (*user)->disabled;
       if (now - s.last_seen_ms >= idle_ms || now - s.created_ms >= life_ms || disabled) {
@@ -704,7 +705,7 @@ Response App::handle(Request& req, const Peer& peer) {
       Principal p;
       p.user = **user;
       p.session = s;
-      p.permissions = s.state == "active" ? permissions_of(p.user.roles) : 0;
+      p.permissions = s.state == SessionState::kActive ? permissions_of(p.user.roles) : 0;
       p.actor_id = "user:" + p.user.name;
       ctx.actor_kind = audit::ActorKind::kUser;
       ctx.actor_id = p.actor_id;
@@ -732,8 +733,8 @@ Response App::handle(Request& req, const Peer& peer) {
                    "Authorization: Bearer"});
     }
     if (route->access == Access::kActive && ctx.principal->session &&
-        ctx.principal->session->state != "active") {
-      const bool enrol = ctx.principal->session->state == "mfa_enrolment";
+        ctx.principal->session->state != SessionState::kActive) {
+      const bool enrol = ctx.principal->session->state == SessionState::kMfaEnrolment;
       return fail({enrol ? ApiCode::kMfaEnrolmentRequired : ApiCode::kMfaRequired,
                    enrol ? "set up a second factor first: POST /api/v1/auth/mfa/totp/enrol"
                          : "confirm your second factor first: POST /api/v1/auth/mfa"});
@@ -769,12 +770,9 @@ Response App::handle(Request& req, const Peer& peer) {
     }
   }
 
-  // A change by a person commits only together with its audit event (fail closed): the
-  // handler's store calls and the audit append run in one transaction, rolled back if either
-  // fails. Sign-in steps and device reports are not wrapped (they must not hold the store
-  // during Argon2id or under device load); their answer is withheld if the audit fails.
-  const bool atomic = is_unsafe(req.method()) && route->access == Access::kActive &&
-                      route->action.rfind("auth.", 0) != 0;
+  // The route's commit policy (Commit in app_internal.h): kAtomic runs the handler's store
+  // calls and the audit append in one transaction, rolled back if either fails.
+  const bool atomic = route->commit == Commit::kAtomic;
   std::optional<Outcome> out;
   bool audit_failed = false;
   if (atomic) {

@@ -155,28 +155,28 @@ tl::expected<void, ApiError> check_totp(App::Ctx& ctx, const UserRecord& u, std:
                    "the code is wrong; use the current 6-digit code from your authenticator app");
 }
 
-Outcome start_session(App::Ctx& ctx, const UserRecord& u, const std::string& state) {
+Outcome start_session(App::Ctx& ctx, const UserRecord& u, SessionState state) {
   const std::string token = identity::generate_token("dss_s_");
   SessionRecord s;
   s.user_id = u.id;
   s.state = state;
   s.created_ms = ctx.now_ms();
   s.last_seen_ms = s.created_ms;
-  s.reauth_ms = state == "active" ? s.created_ms : 0;
+  s.reauth_ms = state == SessionState::kActive ? s.created_ms : 0;
   s.source = ctx.peer.address;
   s.user_agent = std::string(ctx.req[http::field::user_agent]).substr(0, 200);
   DSS_API_CHECK(const auto id, ctx.app.store().create_session(identity::token_hash(token), s));
   const std::int64_t max_age = ctx.app.setting_int("session.absolute_lifetime_hours", 12) * 3600;
   ctx.headers.emplace_back("Set-Cookie", session_cookie(token, max_age));
   ctx.details.emplace_back("session", audit::session_ref(token));
-  ctx.details.emplace_back("session.state", state);
-  json body{{"state", state},
+  ctx.details.emplace_back("session.state", std::string(session_state_name(state)));
+  json body{{"state", session_state_name(state)},
             {"session_id", id},
             {"csrf_token", csrf_token_for(token)},
             {"user", u.name}};
-  if (state == "mfa_enrolment") {
+  if (state == SessionState::kMfaEnrolment) {
     body["next"] = "set up a second factor: POST /api/v1/auth/mfa/totp/enrol";
-  } else if (state == "mfa") {
+  } else if (state == SessionState::kMfa) {
     body["next"] = "confirm your second factor: POST /api/v1/auth/mfa";
   }
   return ok_reply(std::move(body));
@@ -258,11 +258,11 @@ Outcome login(App::Ctx& ctx) {
   DSS_API_CHECK(const auto factors, ctx.app.store().factors(user->id));
   const bool has_factor = std::any_of(factors.begin(), factors.end(),
                                       [](const FactorRecord& f) { return f.confirmed; });
-  std::string state = "active";
+  SessionState state = SessionState::kActive;
   if (has_factor) {
-    state = "mfa";
+    state = SessionState::kMfa;
   } else if (!mfa_waived(ctx.app, *user)) {
-    state = "mfa_enrolment";
+    state = SessionState::kMfaEnrolment;
   }
   return start_session(ctx, *user, state);
 }
@@ -271,11 +271,11 @@ Outcome totp_enrol(App::Ctx& ctx) {
   const UserRecord& u = ctx.principal->user;
   const SessionRecord& s = *ctx.principal->session;
   ctx.object = "user:" + u.name;
-  if (s.state == "mfa") {
+  if (s.state == SessionState::kMfa) {
     return api_error(ApiCode::kMfaRequired,
                      "confirm your existing second factor first: POST /api/v1/auth/mfa");
   }
-  if (s.state == "active" && ctx.now_ms() - s.reauth_ms > kReauthWindowMs) {
+  if (s.state == SessionState::kActive && ctx.now_ms() - s.reauth_ms > kReauthWindowMs) {
     return api_error(ApiCode::kReauthRequired,
                      "adding a factor is sensitive: POST /api/v1/auth/reauth first");
   }
@@ -317,11 +317,11 @@ Outcome totp_confirm(App::Ctx& ctx) {
   auto codes = identity::generate_recovery_codes(recovery_salt(u));
   DSS_API_STATUS(ctx.app.store().set_recovery_hashes(u.id, codes.hashes));
   const SessionRecord& s = *ctx.principal->session;
-  DSS_API_STATUS(ctx.app.store().set_session_state(s.id, "active"));
+  DSS_API_STATUS(ctx.app.store().set_session_state(s.id, SessionState::kActive));
   DSS_API_STATUS(ctx.app.store().set_reauth(s.id, ctx.now_ms()));
   ctx.reason = "TOTP factor confirmed; ten recovery codes issued";
   ctx.details.emplace_back("factor", "totp");
-  return ok_reply(json{{"state", "active"},
+  return ok_reply(json{{"state", session_state_name(SessionState::kActive)},
                        {"recovery_codes", codes.plain},
                        {"next", "store the recovery codes somewhere safe; each works once"}});
 }
@@ -330,9 +330,10 @@ Outcome mfa_verify(App::Ctx& ctx) {
   const UserRecord& u = ctx.principal->user;
   const SessionRecord& s = *ctx.principal->session;
   ctx.object = "user:" + u.name;
-  if (s.state != "mfa") {
-    return api_error(ApiCode::kConflict, s.state == "active" ? "this session is already signed in"
-                                                             : "set up a second factor first");
+  if (s.state != SessionState::kMfa) {
+    return api_error(ApiCode::kConflict, s.state == SessionState::kActive
+                                             ? "this session is already signed in"
+                                             : "set up a second factor first");
   }
   DSS_API_TRY(const std::string code, str_field(ctx.body, "code", 16, false));
   DSS_API_TRY(const std::string recovery, str_field(ctx.body, "recovery_code", 32, false));
@@ -360,10 +361,10 @@ Outcome mfa_verify(App::Ctx& ctx) {
     }
     ctx.details.emplace_back("factor", "recovery_code");
   }
-  DSS_API_STATUS(ctx.app.store().set_session_state(s.id, "active"));
+  DSS_API_STATUS(ctx.app.store().set_session_state(s.id, SessionState::kActive));
   DSS_API_STATUS(ctx.app.store().set_reauth(s.id, ctx.now_ms()));
   ignore_error(ctx.app.store().clear_failures(account_subject(u.name)));  // backoff resets
-  return ok_reply(json{{"state", "active"}});
+  return ok_reply(json{{"state", session_state_name(SessionState::kActive)}});
 }
 
 Outcome reauth(App::Ctx& ctx) {
@@ -402,7 +403,8 @@ Outcome me(App::Ctx& ctx) {
   DSS_API_CHECK(const auto factors, ctx.app.store().factors(p.user.id));
   json body = user_json(p.user, factors);
   body["permissions"] = permission_names(p.permissions);
-  if (p.session) body["session"] = {{"id", p.session->id}, {"state", p.session->state}};
+  if (p.session)
+    body["session"] = {{"id", p.session->id}, {"state", session_state_name(p.session->state)}};
   if (p.token) body["token"] = {{"id", p.token->id}, {"name", p.token->name}};
   return ok_reply(std::move(body));
 }
@@ -413,7 +415,7 @@ Outcome list_sessions(App::Ctx& ctx) {
   json list = json::array();
   for (const auto& s : sessions) {
     list.push_back({{"id", s.id},
-                    {"state", s.state},
+                    {"state", session_state_name(s.state)},
                     {"created_at", audit::format_time_ms(s.created_ms)},
                     {"last_seen_at", audit::format_time_ms(s.last_seen_ms)},
                     {"source", s.source},
@@ -453,6 +455,7 @@ std::vector<Route> auth_routes() {
        0,
        false,
        "user.create",
+       Commit::kAuditAfter,
        {"setup_code", "username", "password"},
        setup},
       {V::post,
@@ -461,6 +464,7 @@ std::vector<Route> auth_routes() {
        0,
        false,
        "auth.login",
+       Commit::kAuditAfter,
        {"username", "password"},
        login},
       {V::post,
@@ -469,6 +473,7 @@ std::vector<Route> auth_routes() {
        0,
        false,
        "auth.mfa.enrol",
+       Commit::kAuditAfter,
        {"label"},
        totp_enrol},
       {V::post,
@@ -477,6 +482,7 @@ std::vector<Route> auth_routes() {
        0,
        false,
        "auth.mfa.enrol",
+       Commit::kAuditAfter,
        {"code"},
        totp_confirm},
       {V::post,
@@ -485,6 +491,7 @@ std::vector<Route> auth_routes() {
        0,
        false,
        "auth.mfa.challenge",
+       Commit::kAuditAfter,
        {"code", "recovery_code"},
        mfa_verify},
       {V::post,
@@ -493,17 +500,35 @@ std::vector<Route> auth_routes() {
        0,
        false,
        "auth.reauth",
+       Commit::kAuditAfter,
        {"password", "code"},
        reauth},
-      {V::post, "/api/v1/auth/logout", Access::kSessionAny, 0, false, "auth.logout", {}, logout},
-      {V::get, "/api/v1/auth/me", Access::kSessionAny, 0, false, "", {}, me},
-      {V::get, "/api/v1/auth/sessions", Access::kActive, 0, false, "", {}, list_sessions},
+      {V::post,
+       "/api/v1/auth/logout",
+       Access::kSessionAny,
+       0,
+       false,
+       "auth.logout",
+       Commit::kAuditAfter,
+       {},
+       logout},
+      {V::get, "/api/v1/auth/me", Access::kSessionAny, 0, false, "", Commit::kAuditAfter, {}, me},
+      {V::get,
+       "/api/v1/auth/sessions",
+       Access::kActive,
+       0,
+       false,
+       "",
+       Commit::kAuditAfter,
+       {},
+       list_sessions},
       {V::delete_,
        "/api/v1/auth/sessions/{}",
        Access::kActive,
        0,
        false,
        "session.revoke",
+       Commit::kAtomic,
        {},
        revoke_session},
   };

@@ -101,6 +101,17 @@ tl::expected<std::vector<std::string>, ApiError> str_list_field(const json& body
 
 using Handler = Outcome (*)(App::Ctx&);
 
+// How a route's store changes and its audit event commit (App::handle). Every route states it.
+enum class Commit {
+  // The handler's store writes and the audit event commit in one transaction, or neither: a
+  // change by a person never happens unaudited (fail closed).
+  kAtomic,
+  // Not wrapped; the audit event follows the handler, and the answer (cookie, token) is
+  // withheld if it cannot be recorded. For reads; for sign-in steps, which must not hold the
+  // store during Argon2id; and for device reports, which must not hold it under fleet load.
+  kAuditAfter,
+};
+
 struct Route {
   http::verb method;
   std::string_view pattern;  // "/api/v1/users/{}/disable"
@@ -108,6 +119,7 @@ struct Route {
   std::uint32_t permission;  // 0: any authenticated caller (per `access`)
   bool reauth;               // sensitive: a fresh password + second factor within 10 minutes
   std::string_view action;   // the audit action ("" for reads: "api.read")
+  Commit commit;
   std::vector<std::string_view> fields;  // the JSON body's allowed fields; empty: no body
   Handler handler;
 };

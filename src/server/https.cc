@@ -351,10 +351,12 @@ Result<CertificateInfo> read_certificate_info(const std::filesystem::path& cert_
   for (int i = 0; sans != nullptr && i < sk_GENERAL_NAME_num(sans); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
     if (gn->type == GEN_DNS) {
+      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OpenSSL's C union, tagged by type
       const ASN1_STRING* dns = gn->d.dNSName;
       info.names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
                               static_cast<std::size_t>(ASN1_STRING_length(dns)));
     } else if (gn->type == GEN_IPADD) {
+      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OpenSSL's C union, tagged by type
       const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
       const unsigned char* bytes = ASN1_STRING_get0_data(ip);
       if (ASN1_STRING_length(ip) == 4) {
