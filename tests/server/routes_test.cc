@@ -43,8 +43,7 @@ TEST(RouteTable, EveryChangeByASignedInPersonCommitsAtomicallyWithItsAudit) {
 // back, or they must not hold the store (Argon2id; fleet load).
 TEST(RouteTable, ReadsSignInStepsAndDeviceReportsAreNotHeldInATransaction) {
   for (const Route& r : every_route()) {
-    if (!changes(r.method) || r.access != Access::kActive ||
-        r.pattern == "/api/v1/auth/reauth") {
+    if (!changes(r.method) || r.access != Access::kActive || r.pattern == "/api/v1/auth/reauth") {
       EXPECT_EQ(r.commit, Commit::kAuditAfter) << name(r);
     }
   }
