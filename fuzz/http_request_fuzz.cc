@@ -9,7 +9,8 @@
 // @SESSION@ and @CSRF@ in the input with that owner's session cookie value and CSRF token.
 //
 // The same bytes also go through core's strict integer parser (parse_int64), which reads the
-// ids in request paths: whatever it accepts prints back as exactly the bytes it read.
+// ids in request paths: whatever it accepts prints back as exactly the bytes it read; and
+// through the stored session state's parser (parse_session_state), with the same property.
 //
 // Contracts checked on every answer, not just the absence of crashes: a well-formed response
 // with a status, the security headers present, and no answer revealing the owner's password or
@@ -29,6 +30,7 @@
 #include "core/integer.h"
 #include "identity/totp.h"
 #include "server/service.h"
+#include "server/store.h"
 
 namespace {
 
@@ -149,6 +151,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string raw(reinterpret_cast<const char*>(data), size);
   if (const auto n = dss::parse_int64(raw); n && std::to_string(*n) != raw) {
     die("parse_int64 accepted a non-canonical number");
+  }
+  if (const auto st = dss::server::parse_session_state(raw);
+      st && dss::server::session_state_name(*st) != raw) {
+    die("parse_session_state accepted text that is not a state's name");
   }
   replace_all(raw, "@SESSION@", h.session);
   replace_all(raw, "@CSRF@", h.csrf);

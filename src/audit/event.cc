@@ -22,7 +22,7 @@ constexpr int kAuthentication = 3002;
 constexpr int kApplicationLifecycle = 6002;
 constexpr int kApiActivity = 6003;
 
-constexpr std::array<ActionInfo, 47> kCatalogue = {{
+constexpr std::array<ActionInfo, 49> kCatalogue = {{
     {"auth.login", Category::kAuthentication, kAuthentication, 1, "authentication", "start",
      "a sign-in with a password"},
     {"auth.logout", Category::kAuthentication, kAuthentication, 2, "authentication", "end",
@@ -102,6 +102,11 @@ constexpr std::array<ActionInfo, 47> kCatalogue = {{
      "an update installed on a device"},
     {"update.rollback", Category::kDevice, kApiActivity, 3, "package", "change",
      "an update rolled back after a failed health check"},
+    {"tls.certificate_generated", Category::kKey, kApiActivity, 1, "configuration", "creation",
+     "the server generated its self-signed TLS certificate (details: sha256)"},
+    {"tls.certificate_renewed", Category::kKey, kApiActivity, 3, "configuration", "change",
+     "the server replaced its generated TLS certificate before expiry (details: old_sha256, "
+     "sha256)"},
     {"system.start", Category::kSystem, kApplicationLifecycle, 3, "process", "start",
      "a DSS service started"},
     {"system.stop", Category::kSystem, kApplicationLifecycle, 4, "process", "end",

@@ -17,6 +17,7 @@
 #include "repo/transparency.h"
 #include "settings/engine.h"
 #include "settings/system.h"
+#include "tls/server_context.h"
 
 namespace dss::cli {
 
@@ -109,6 +110,17 @@ bool require_sbom(const std::string& state_dir) {
   if (!e) return true;
   const auto* v = std::get_if<bool>(&e->value);
   return v == nullptr || *v;
+}
+
+// tls.min_version, as the owner set it in the state folder: the same setting, and the same
+// policy (tls/server_context.h), as `dss server`. Unreadable settings: the default, TLS 1.3.
+tls::TlsFloor tls_floor(const std::string& state_dir) {
+  settings::FileSettingsStore store{fs::path(state_dir)};
+  const auto state = store.load();
+  if (!state) return tls::TlsFloor::kTls13;
+  const auto e = settings::resolve_one(*state, "tls.min_version");
+  const auto* v = e ? std::get_if<std::string>(&e->value) : nullptr;
+  return v == nullptr ? tls::TlsFloor::kTls13 : tls::floor_from_setting(*v);
 }
 
 // Extracts the archive into a scratch folder with the agents' own checks and returns its size
@@ -584,9 +596,10 @@ int RepoCommands::run() {
       o.key_pem = tls / "key.pem";
       o.bind = s.bind;
       o.port = s.port;
+      o.tls_floor = tls_floor(*s.state_dir);
       auto server = httpd::StaticHttpsServer::start(o);
       if (!server) return fail(server.error());
-      std::cout << "serving https://" << s.bind << ":" << (*server)->port()
+      std::cout << "serving " << tls::https_origin(s.bind, std::to_string((*server)->port()))
                 << "/metadata/, /targets/ and /transparency/ (certificate: "
                 << (tls / "cert.pem").string() << "); Ctrl-C stops\n"
                 << std::flush;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <iostream>
 
 #include "audit/audit_log.h"
@@ -18,6 +19,7 @@
 #include "server/service.h"
 #include "settings/state.h"
 #include "settings/system.h"
+#include "tls/server_context.h"
 
 namespace dss::cli {
 
@@ -104,10 +106,26 @@ Status record(audit::AuditLog& log, std::string action, std::string object, std:
   return log.record(std::move(e));
 }
 
-Result<std::string> new_password(const std::string& file, const std::string& account) {
-  DSS_TRY(SecretBytes first,
-          read_secret(file, "DSS_SERVER_PASSWORD",
-                      "New password for " + account + " (12 to 128 characters): ", "password"));
+// auth.password_min_length as the state folder's settings have it: the minimum the API
+// enforces too, so an account made here could also have chosen its password there.
+Result<std::int64_t> password_min_length(const fs::path& state) {
+  settings::FileSettingsStore store(state);
+  DSS_TRY(const auto st, store.load());
+  DSS_TRY(const auto e, settings::resolve_one(st, "auth.password_min_length"));
+  const auto* v = std::get_if<std::int64_t>(&e.value);
+  if (v == nullptr) {
+    return make_error(ErrorCode::kInternal, "auth.password_min_length is not an integer");
+  }
+  return *v;
+}
+
+Result<std::string> new_password(const fs::path& state, const std::string& file,
+                                 const std::string& account) {
+  DSS_TRY(const std::int64_t min_length, password_min_length(state));
+  DSS_TRY(SecretBytes first, read_secret(file, "DSS_SERVER_PASSWORD",
+                                         "New password for " + account + " (" +
+                                             std::to_string(min_length) + " to 128 characters): ",
+                                         "password"));
   std::string pw(reinterpret_cast<const char*>(first.data()), first.size());
   if (file.empty() && std::getenv("DSS_SERVER_PASSWORD") == nullptr) {
     DSS_TRY(SecretBytes again,
@@ -118,7 +136,7 @@ Result<std::string> new_password(const std::string& file, const std::string& acc
                         "the two passwords differ; nothing was changed");
     }
   }
-  auto policy = identity::check_password_policy(pw, account);
+  auto policy = identity::check_password_policy(pw, account, static_cast<std::size_t>(min_length));
   if (!policy) {
     secure_zero(pw.data(), pw.size());
     return tl::unexpected(policy.error());
@@ -151,7 +169,7 @@ Status add_user(const fs::path& state, const std::string& name, const std::strin
     return make_error(ErrorCode::kAlreadyExists, "an account named " + name + " already exists");
   }
   DSS_TRY(auto log, open_audit(state));
-  DSS_TRY(const std::string hash, new_password(password_file, name));
+  DSS_TRY(const std::string hash, new_password(state, password_file, name));
   server::UserRecord u;
   u.name = name;
   u.job = job;
@@ -196,8 +214,9 @@ int run_server(ServerCommands::State& s) {
   o.terminal = [](const std::string& line) { std::cerr << line << "\n"; };
   auto service = server::Service::start(std::move(o));
   if (!service) return fail(service.error());
-  std::cout << "dss server: listening on https://" << s.bind << ":" << (*service)->port()
-            << " (state " << s.state_dir << ")" << std::endl;
+  std::cout << "dss server: listening on "
+            << tls::https_origin(s.bind, std::to_string((*service)->port())) << " (state "
+            << s.state_dir << ")" << std::endl;
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
@@ -249,8 +268,11 @@ int status(ServerCommands::State& s) {
             << " privileged awaiting their second factor)\n";
   std::cout << "Devices:          " << devices->size() << "\n";
   const fs::path cert = s.cert.empty() ? state / "tls" / "cert.pem" : fs::path(s.cert);
-  if (auto fp = server::certificate_fingerprint(cert)) {
-    std::cout << "Certificate:      " << cert.string() << "\n  SHA-256 " << *fp << "\n";
+  if (auto info = server::read_certificate_info(cert)) {
+    std::cout << "Certificate:      " << cert.string() << "\n  SHA-256 " << info->fingerprint
+              << "\n  expires " << audit::format_time_ms(info->not_after_s * 1000) << "\n";
+    const std::string warning = server::certificate_warning(info->not_after_s, std::time(nullptr));
+    if (!warning.empty()) std::cout << "WARNING: " << warning << "\n";
   }
   return 0;
 }

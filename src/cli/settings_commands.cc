@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
+#include <filesystem>
 #include <iostream>
 
 #include "platform/files.h"
 #include "platform/system_clock.h"
+#include "server/https.h"
 #include "settings/chime.h"
 #include "settings/domain.h"
 #include "settings/engine.h"
@@ -290,6 +293,13 @@ int SettingsCommands::run() {
       for (const CheckResult& r : check_domain(probe, *state, paths)) {
         std::cout << format_check(r) << "\n";
         failed = failed || r.status == CheckStatus::kFail;
+      }
+      // The server's certificate (ADR 0036): a warning from 14 days before it expires.
+      if (auto cert = server::read_certificate_info(std::filesystem::path(*s.state_dir) / "tls" /
+                                                    "cert.pem")) {
+        const std::string warning =
+            server::certificate_warning(cert->not_after_s, std::time(nullptr));
+        if (!warning.empty()) std::cout << "WARN     tls.certificate: " << warning << "\n";
       }
       std::cout << (failed ? "\nSome requirements are not met: `dss server` and `dss agent` "
                              "will refuse to start until each FAIL above is fixed.\n"

@@ -75,7 +75,7 @@ bool percent_decode(std::string_view in, std::string& out) {
 }  // namespace
 
 Status generate_self_signed_cert(const std::filesystem::path& cert_pem,
-                                 const std::filesystem::path& key_pem) {
+                                 const std::filesystem::path& key_pem, int valid_days) {
   EVP_PKEY* key = EVP_EC_gen("P-256");
   X509* cert = X509_new();
   BIO* cert_bio = BIO_new(BIO_s_mem());
@@ -90,14 +90,17 @@ Status generate_self_signed_cert(const std::filesystem::path& cert_pem,
     ok = ok && bn != nullptr && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != nullptr;
     BN_free(bn);
     ok = ok && X509_gmtime_adj(X509_getm_notBefore(cert), -60) != nullptr;
-    ok = ok && X509_gmtime_adj(X509_getm_notAfter(cert), 30L * 24 * 3600) != nullptr;
+    ok = ok && X509_gmtime_adj(X509_getm_notAfter(cert), long{valid_days} * 24 * 3600) != nullptr;
     X509_NAME* name = X509_get_subject_name(cert);
     ok = ok && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
                                           reinterpret_cast<const unsigned char*>("localhost"), -1,
                                           -1, 0) == 1;
     ok = ok && X509_set_issuer_name(cert, name) == 1 && X509_set_pubkey(cert, key) == 1;
-    ok = ok && add_ext(cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
-    ok = ok && add_ext(cert, NID_key_usage, "critical,digitalSignature,keyCertSign");
+    // A leaf, not a CA: trusting it (as a client's CA file) trusts this one certificate, never
+    // a key that could issue certificates for other names. OpenSSL accepts a self-signed leaf
+    // found in the trust store as its own anchor.
+    ok = ok && add_ext(cert, NID_basic_constraints, "critical,CA:FALSE");
+    ok = ok && add_ext(cert, NID_key_usage, "critical,digitalSignature");
     ok = ok && add_ext(cert, NID_ext_key_usage, "serverAuth");
     ok = ok && add_ext(cert, NID_subject_key_identifier, "hash");
     ok = ok && add_ext(cert, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
@@ -121,7 +124,7 @@ struct StaticHttpsServer::Impl {
   Options options;
   std::filesystem::path canonical_root;
   asio::io_context ioc{1};
-  ssl::context tls{ssl::context::tls_server};
+  std::shared_ptr<ssl::context> tls;
   tcp::acceptor acceptor{ioc};
   std::thread thread;
   std::atomic<std::uint64_t> served{0};
@@ -215,7 +218,7 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, StaticHttpsServer::Impl& server)
-      : stream_(std::move(socket), server.tls), server_(server) {}
+      : tls_(server.tls), stream_(std::move(socket), *tls_), server_(server) {}
 
   void run() {
     beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
@@ -257,6 +260,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  std::shared_ptr<ssl::context> tls_;
   beast::ssl_stream<beast::tcp_stream> stream_;
   StaticHttpsServer::Impl& server_;
   beast::flat_buffer buffer_;
@@ -287,12 +291,9 @@ Result<std::unique_ptr<StaticHttpsServer>> StaticHttpsServer::start(Options opti
     return make_error(ErrorCode::kNotFound,
                       "cannot serve " + options.root.string() + ": " + fec.message());
   }
+  DSS_TRY(impl->tls,
+          tls::make_server_context(options.tls_floor, options.cert_pem, options.key_pem));
   try {
-    impl->tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                          ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-    impl->tls.use_certificate_chain_file(options.cert_pem.string());
-    impl->tls.use_private_key_file(options.key_pem.string(), ssl::context::pem);
     const tcp::endpoint endpoint(asio::ip::make_address(options.bind), options.port);
     impl->acceptor.open(endpoint.protocol());
     impl->acceptor.set_option(asio::socket_base::reuse_address(true));

@@ -165,7 +165,8 @@ Result<SecretBytes> normalize_password(std::string_view password) {
   return result;
 }
 
-Status check_password_policy(std::string_view password, std::string_view account_name) {
+Status check_password_policy(std::string_view password, std::string_view account_name,
+                             std::size_t min_code_points) {
   DSS_TRY(const SecretBytes normalized, normalize_password(password));
   const std::string_view text = text_of(normalized);
   if (has_control_character(text)) {
@@ -174,9 +175,10 @@ Status check_password_policy(std::string_view password, std::string_view account
         "use letters, digits, spaces and symbols");
   }
   const std::size_t length = code_points(text);
-  if (length < kMinPasswordCodePoints) {
-    return weak("the password has " + std::to_string(length) +
-                " characters; use at least 12 (several unrelated words make a good one)");
+  const std::size_t min_length = std::max(min_code_points, kMinPasswordCodePoints);
+  if (length < min_length) {
+    return weak("the password has " + std::to_string(length) + " characters; use at least " +
+                std::to_string(min_length) + " (several unrelated words make a good one)");
   }
   if (length > kMaxPasswordCodePoints) {
     return weak("the password has " + std::to_string(length) +

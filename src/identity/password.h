@@ -34,12 +34,15 @@ struct PasswordParams {
 Result<SecretBytes> normalize_password(std::string_view password);
 
 // OK, or kWeakPassword with a plain-language message naming the rule that failed and what to do:
-// not valid UTF-8; control characters; fewer than 12 or more than 128 code points; on the
+// not valid UTF-8; control characters; fewer than `min_code_points` (never below 12; callers
+// pass the setting auth.password_min_length, so the message names the minimum enforced) or
+// more than 128 code points; on the
 // breached list (case-insensitive); a common word or common password with at most 8 digits or
 // symbols added before or after it; built on the service's name ("dss", "default secure");
 // equal to or containing `account_name` (or its part before '@'), compared case-insensitively
 // when the name has at least 3 code points.
-Status check_password_policy(std::string_view password, std::string_view account_name = {});
+Status check_password_policy(std::string_view password, std::string_view account_name = {},
+                             std::size_t min_code_points = kMinPasswordCodePoints);
 
 // Argon2id (crypto_pwhash_str_alg, ALG_ARGON2ID13) of the NFKC form; the PHC string
 // "$argon2id$v=19$m=...,t=...,p=1$salt$hash". kInvalidArgument when `params` are below the floor

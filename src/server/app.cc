@@ -3,9 +3,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "core/json.h"
+#include "crypto/hash.h"
 #include "identity/token.h"
 #include "platform/files.h"
 #include "server/app_internal.h"
@@ -31,32 +33,33 @@ void set_security_headers(Response& res) {
   res.set(http::field::server, "dss");
 }
 
-std::string_view error_code_for(http::status s) {
+// The code of an answer to a request that broke a transport limit (https.cc), by its status.
+ApiCode limit_code_for(http::status s) {
   switch (s) {
     case http::status::bad_request:
-      return "bad_request";
+      return ApiCode::kBadRequest;
     case http::status::unauthorized:
-      return "unauthenticated";
+      return ApiCode::kUnauthenticated;
     case http::status::forbidden:
-      return "forbidden";
+      return ApiCode::kForbidden;
     case http::status::not_found:
-      return "not_found";
+      return ApiCode::kNotFound;
     case http::status::method_not_allowed:
-      return "method_not_allowed";
+      return ApiCode::kMethodNotAllowed;
     case http::status::conflict:
-      return "conflict";
+      return ApiCode::kConflict;
     case http::status::payload_too_large:
-      return "payload_too_large";
+      return ApiCode::kPayloadTooLarge;
     case http::status::unsupported_media_type:
-      return "unsupported_media_type";
+      return ApiCode::kUnsupportedMediaType;
     case http::status::request_header_fields_too_large:
-      return "headers_too_large";
+      return ApiCode::kHeadersTooLarge;
     case http::status::too_many_requests:
-      return "rate_limited";
+      return ApiCode::kRateLimited;
     case http::status::service_unavailable:
-      return "unavailable";
-    default:
-      return "internal";
+      return ApiCode::kUnavailable;
+    default:  // http::status has ~60 values; the transport sends only those above
+      return ApiCode::kInternal;
   }
 }
 
@@ -69,8 +72,8 @@ Response json_response(unsigned version, http::status status, const json& body) 
   return res;
 }
 
-json error_body(std::string_view code, std::string_view message) {
-  return json{{"error", {{"code", code}, {"message", message}}}};
+json error_body(ApiCode code, std::string_view message) {
+  return json{{"error", {{"code", api_code_name(code)}, {"message", message}}}};
 }
 
 // Splits "/a/b?c" into path and query; false on anything but plain printable ASCII.
@@ -130,6 +133,11 @@ std::string header(const Request& req, std::string_view name) {
   return it == req.end() ? std::string() : std::string(it->value());
 }
 
+// RFC 9112 §3.2: a server answers 400 to an HTTP/1.1 request that lacks a Host header.
+bool missing_host(const Request& req) {
+  return req.version() >= 11 && req.find(http::field::host) == req.end();
+}
+
 bool is_unsafe(http::verb v) {
   return v != http::verb::get && v != http::verb::head && v != http::verb::options;
 }
@@ -174,30 +182,12 @@ const std::vector<Route>& all_routes() {
 // ---- helpers declared in app_internal.h
 
 tl::unexpected<ApiError> api_error(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::kNotFound:
-    case ErrorCode::kUnknownSetting:
-      return api_error(http::status::not_found, "not_found", e.message);
-    case ErrorCode::kAlreadyExists:
-      return api_error(http::status::conflict, "conflict", e.message);
-    case ErrorCode::kPermissionDenied:
-    case ErrorCode::kBelowFloor:
-      return api_error(http::status::forbidden, "forbidden", e.message);
-    case ErrorCode::kAcknowledgementRequired:
-      return api_error(http::status::conflict, "acknowledgement_required", e.message);
-    case ErrorCode::kUnauthenticated:
-      return api_error(http::status::unauthorized, "unauthenticated", e.message);
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kMalformed:
-    case ErrorCode::kInvalidValue:
-      return api_error(http::status::bad_request, "bad_request", e.message);
-    case ErrorCode::kAuditUnavailable:
-      return api_error(http::status::service_unavailable, "audit_unavailable", e.message);
-    default:
-      return api_error(http::status::internal_server_error, "internal",
-                       "the server could not complete the request (" +
-                           std::string(error_code_name(e.code)) + "); see the server's log");
+  const ApiCode code = api_code_for(e.code);
+  if (code == ApiCode::kInternal) {
+    return api_error(code, "the server could not complete the request (" +
+                               std::string(error_code_name(e.code)) + "); see the server's log");
   }
+  return api_error(code, e.message);
 }
 
 std::string App::Ctx::query_param(std::string_view name) const {
@@ -221,18 +211,17 @@ tl::expected<std::string, ApiError> str_field(const json& body, const char* name
   const auto it = body.find(name);
   if (it == body.end() || it->is_null()) {
     if (!required) return std::string();
-    return api_error(http::status::bad_request, "bad_request",
-                     std::string("the field \"") + name + "\" is required");
+    return api_error(ApiCode::kBadRequest, std::string("the field \"") + name + "\" is required");
   }
   if (!it->is_string()) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      std::string("the field \"") + name + "\" must be a string");
   }
   const auto& s = it->get_ref<const std::string&>();
   if (s.size() > max_len) {
-    return api_error(http::status::bad_request, "bad_request",
-                     std::string("the field \"") + name + "\" is longer than " +
-                         std::to_string(max_len) + " bytes");
+    return api_error(ApiCode::kBadRequest, std::string("the field \"") + name +
+                                               "\" is longer than " + std::to_string(max_len) +
+                                               " bytes");
   }
   return s;
 }
@@ -242,14 +231,14 @@ tl::expected<std::int64_t, ApiError> int_field(const json& body, const char* nam
   const auto it = body.find(name);
   if (it == body.end() || it->is_null()) return fallback;
   if (!it->is_number_integer()) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      std::string("the field \"") + name + "\" must be an integer");
   }
   const auto v = it->get<std::int64_t>();
   if (v < min || v > max) {
-    return api_error(http::status::bad_request, "bad_request",
-                     std::string("the field \"") + name + "\" must be between " +
-                         std::to_string(min) + " and " + std::to_string(max));
+    return api_error(ApiCode::kBadRequest, std::string("the field \"") + name +
+                                               "\" must be between " + std::to_string(min) +
+                                               " and " + std::to_string(max));
   }
   return v;
 }
@@ -260,13 +249,13 @@ tl::expected<std::vector<std::string>, ApiError> str_list_field(const json& body
   std::vector<std::string> out;
   if (it == body.end() || it->is_null()) return out;
   if (!it->is_array() || it->size() > max_items) {
-    return api_error(http::status::bad_request, "bad_request",
-                     std::string("the field \"") + name + "\" must be a list of at most " +
-                         std::to_string(max_items) + " strings");
+    return api_error(ApiCode::kBadRequest, std::string("the field \"") + name +
+                                               "\" must be a list of at most " +
+                                               std::to_string(max_items) + " strings");
   }
   for (const auto& v : *it) {
     if (!v.is_string() || v.get_ref<const std::string&>().size() > 128) {
-      return api_error(http::status::bad_request, "bad_request",
+      return api_error(ApiCode::kBadRequest,
                        std::string("the field \"") + name + "\" must hold only short strings");
     }
     out.push_back(v.get<std::string>());
@@ -289,8 +278,10 @@ App::App(AppConfig config, Store& store, audit::AuditLog& audit, settings::Setti
   if (!config_.repo_dir.empty()) repo_root_ = std::filesystem::canonical(config_.repo_dir, ec);
 }
 
-Response App::limit_response(http::status status, std::string_view message) const {
-  return json_response(11, status, error_body(error_code_for(status), message));
+Response App::limit_response(http::status status, std::string_view message) {
+  Response res = json_response(11, status, error_body(limit_code_for(status), message));
+  res.set(settings::kChimeHeader, chime_value());  // every answer carries it (docs/api.md)
+  return res;
 }
 
 bool App::remember_nonce(const std::string& nonce, std::int64_t now_s, std::int64_t expires_s) {
@@ -406,12 +397,9 @@ std::shared_ptr<const App::CachedFile> App::cached_file(const std::filesystem::p
   entry->mtime_ns = mtime_ns;
   entry->size = entry->body.size();
   entry->inode = st.st_ino;
-  char etag[64];
-  const int n =
-      std::snprintf(etag, sizeof etag, "\"%llx-%llx\"", static_cast<unsigned long long>(st.st_ino),
-                    static_cast<unsigned long long>(mtime_ns));
-  DSS_CHECK(n > 0 && static_cast<std::size_t>(n) < sizeof etag);  // 2 x 16 hex digits + 3
-  entry->etag = etag;
+  // A strong validator from the content alone: the same bytes give the same tag after a copy
+  // or a restore, and the tag reveals no inode or modification time.
+  entry->etag = "\"" + crypto::sha256_hex(entry->body) + "\"";
   const std::lock_guard<std::mutex> lock(cache_mutex_);
   if (file_cache_.size() > 4096) file_cache_.clear();
   file_cache_[path.string()] = entry;
@@ -419,13 +407,29 @@ std::shared_ptr<const App::CachedFile> App::cached_file(const std::filesystem::p
 }
 
 std::optional<Response> App::handle_fast(const Request& req) {
+  std::optional<Response> res;
+  if (missing_host(req)) {
+    res = limit_response(http::status::bad_request, "an HTTP/1.1 request must carry a Host header");
+    return res;
+  }
+  res = fast_answer(req);
+  if (res) res->set(settings::kChimeHeader, chime_value());  // every answer carries it
+  return res;
+}
+
+std::optional<Response> App::fast_answer(const Request& req) {
   const std::string_view target(req.target().data(), req.target().size());
   const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
   if (target == "/api/v1/health" && get) {
-    Response res = json_response(req.version(), http::status::ok,
-                                 json{{"status", "ok"}, {"version", config_.product_version}});
-    res.set(settings::kChimeHeader, chime_value());
-    return res;
+    json body{{"status", "ok"}, {"version", config_.product_version}};
+    if (const std::int64_t not_after = certificate_not_after_s_.load();
+        not_after > 0 && wall_clock_ != nullptr) {
+      body["certificate"] = {{"expires_at", audit::format_time_ms(not_after * 1000)}};
+      // The console's warning, on the API too, so monitoring sees it before clients fail.
+      const std::string warning = certificate_warning(not_after, wall_clock_->now());
+      if (!warning.empty()) body["certificate"]["warning"] = warning;
+    }
+    return json_response(req.version(), http::status::ok, body);
   }
   if (target == "/.well-known/security.txt" && get) {
     // RFC 9116: Expires less than a year ahead; recomputed on each request so it never lapses.
@@ -533,19 +537,22 @@ Response App::handle(Request& req, const Peer& peer) {
     return audit_.record(std::move(e));
   };
   const auto fail = [&](const ApiError& err) {
-    const Status st = record(false, err.code + ": " + err.message);
+    const Status st = record(false, std::string(api_code_name(err.code)) + ": " + err.message);
     if (!st && is_unsafe(req.method())) {
       return finish(http::status::service_unavailable,
-                    error_body("audit_unavailable",
+                    error_body(ApiCode::kAuditUnavailable,
                                "the audit log cannot record right now, so nothing was changed; "
                                "the server's operator must fix the audit log's storage"));
     }
-    return finish(err.status, error_body(err.code, err.message));
+    return finish(err.status(), error_body(err.code, err.message));
   };
 
+  if (missing_host(req)) {
+    return fail({ApiCode::kBadRequest, "an HTTP/1.1 request must carry a Host header"});
+  }
   if (!split_target(std::string_view(req.target().data(), req.target().size()), ctx.path,
                     ctx.query)) {
-    return fail({http::status::bad_request, "bad_request", "the request path is not valid"});
+    return fail({ApiCode::kBadRequest, "the request path is not valid"});
   }
   if (ctx.path.size() > 1 && ctx.path.back() == '/') ctx.path.pop_back();
 
@@ -562,11 +569,10 @@ Response App::handle(Request& req, const Peer& peer) {
   if (route == nullptr) {
     ctx.params.clear();
     if (path_known) {
-      return fail({http::status::method_not_allowed, "method_not_allowed",
+      return fail({ApiCode::kMethodNotAllowed,
                    "this path does not accept " + std::string(req.method_string())});
     }
-    return fail({http::status::not_found, "not_found",
-                 "no API endpoint at " + ctx.path + "; see docs/api.md"});
+    return fail({ApiCode::kNotFound, "no API endpoint at " + ctx.path + "; see docs/api.md"});
   }
   ctx.action = std::string(route->action);
   for (const auto& p : ctx.params) {
@@ -578,12 +584,16 @@ Response App::handle(Request& req, const Peer& peer) {
   ctx.body = json::object();
   if (!req.body().empty()) {
     if (route->fields.empty()) {
-      return fail({http::status::bad_request, "bad_request", "this endpoint takes no body"});
+      return fail({ApiCode::kBadRequest, "this endpoint takes no body"});
     }
+    // RFC 9110 §8.3.1: the type and subtype are case-insensitive; white space may precede ';'.
     const std::string type = header(req, "Content-Type");
-    const std::string base = type.substr(0, type.find(';'));
+    std::string base = type.substr(0, type.find(';'));
+    while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) base.pop_back();
+    std::transform(base.begin(), base.end(), base.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (base != "application/json") {
-      return fail({http::status::unsupported_media_type, "unsupported_media_type",
+      return fail({ApiCode::kUnsupportedMediaType,
                    "send the body as JSON with Content-Type: application/json"});
     }
     const bool own_schema = route->fields.size() == 1 && route->fields.front() == "*";
@@ -593,36 +603,34 @@ Response App::handle(Request& req, const Peer& peer) {
       thread_local dss::json::JsonParser parser;
       auto doc = parser.parse_copy(req.body());
       if (!doc) {
-        return fail({http::status::bad_request, "bad_request",
-                     "the body is not valid JSON: " + doc.error().message});
+        return fail({ApiCode::kBadRequest, "the body is not valid JSON: " + doc.error().message});
       }
       if (!doc->is_object()) {
-        return fail({http::status::bad_request, "bad_request", "the body must be a JSON object"});
+        return fail({ApiCode::kBadRequest, "the body must be a JSON object"});
       }
       std::vector<std::string_view> seen;
       dss::json::Object object;
       if (doc->get_object().get(object) != simdjson::SUCCESS) {
-        return fail({http::status::bad_request, "bad_request", "the body must be a JSON object"});
+        return fail({ApiCode::kBadRequest, "the body must be a JSON object"});
       }
       for (auto field : object) {
         const std::string_view key = field.key;
         if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-          return fail({http::status::bad_request, "bad_request",
-                       "the field \"" + std::string(key) + "\" appears twice"});
+          return fail(
+              {ApiCode::kBadRequest, "the field \"" + std::string(key) + "\" appears twice"});
         }
         seen.push_back(key);
         if (std::find(route->fields.begin(), route->fields.end(), key) == route->fields.end()) {
           std::string allowed;
           for (const auto f : route->fields)
             allowed += (allowed.empty() ? "" : ", ") + std::string(f);
-          return fail({http::status::bad_request, "bad_request",
-                       "unknown field \"" + std::string(key).substr(0, 64) +
-                           "\"; this endpoint accepts: " + allowed});
+          return fail({ApiCode::kBadRequest, "unknown field \"" + std::string(key).substr(0, 64) +
+                                                 "\"; this endpoint accepts: " + allowed});
         }
       }
       ctx.body = json::parse(req.body(), nullptr, false);
       if (ctx.body.is_discarded() || !ctx.body.is_object()) {
-        return fail({http::status::bad_request, "bad_request", "the body must be a JSON object"});
+        return fail({ApiCode::kBadRequest, "the body must be a JSON object"});
       }
     }
   }
@@ -637,13 +645,12 @@ Response App::handle(Request& req, const Peer& peer) {
       auto rec = store_.token_by_hash(identity::token_hash(token));
       if (!rec) return fail(api_error(rec.error()).value());
       if (!*rec || (*rec)->revoked_ms || (*rec)->expires_ms <= now) {
-        return fail({http::status::unauthorized, "unauthenticated",
+        return fail({ApiCode::kUnauthenticated,
                      "the API token is unknown, revoked or expired; create a new one"});
       }
       auto user = store_.user_by_id((*rec)->user_id);
       if (!user || !*user || (*user)->disabled) {
-        return fail(
-            {http::status::unauthorized, "unauthenticated", "the API token's account is disabled"});
+        return fail({ApiCode::kUnauthenticated, "the API token's account is disabled"});
       }
       Principal p;
       p.user = **user;
@@ -666,14 +673,14 @@ Response App::handle(Request& req, const Peer& peer) {
       if (!rec) return fail(api_error(rec.error()).value());
       if (!*rec) {
         ctx.headers.emplace_back("Set-Cookie", session_cookie("", 0));
-        return fail({http::status::unauthorized, "unauthenticated",
-                     "the session has ended; sign in again"});
+        return fail({ApiCode::kUnauthenticated, "the session has ended; sign in again"});
       }
       SessionRecord s = **rec;
       const std::int64_t idle_ms = setting_int("session.idle_timeout_minutes", 30) * 60 * 1000;
       const std::int64_t life_ms =
-          s.state == "active" ? setting_int("session.absolute_lifetime_hours", 12) * 3600 * 1000
-                              : kPendingSessionMs;
+          s.state == SessionState::kActive
+              ? setting_int("session.absolute_lifetime_hours", 12) * 3600 * 1000
+              : kPendingSessionMs;
       auto user = store_.user_by_id(s.user_id);
       const bool disabled = !user || !*user || (*user)->disabled;
       if (now - s.last_seen_ms >= idle_ms || now - s.created_ms >= life_ms || disabled) {
@@ -691,14 +698,14 @@ Response App::handle(Request& req, const Peer& peer) {
         e.details.emplace_back("session", audit::session_ref(ctx.session_token));
         ignore_error(audit_.record(std::move(e)));  // the request is refused regardless
         ctx.headers.emplace_back("Set-Cookie", session_cookie("", 0));
-        return fail({http::status::unauthorized, "session_expired",
-                     "the session has expired (" + why + "); sign in again"});
+        return fail(
+            {ApiCode::kSessionExpired, "the session has expired (" + why + "); sign in again"});
       }
       ignore_error(store_.touch_session(s.id, now));  // a failure only shortens the session
       Principal p;
       p.user = **user;
       p.session = s;
-      p.permissions = s.state == "active" ? permissions_of(p.user.roles) : 0;
+      p.permissions = s.state == SessionState::kActive ? permissions_of(p.user.roles) : 0;
       p.actor_id = "user:" + p.user.name;
       ctx.actor_kind = audit::ActorKind::kUser;
       ctx.actor_id = p.actor_id;
@@ -706,26 +713,29 @@ Response App::handle(Request& req, const Peer& peer) {
       // CSRF: a cookie-authenticated change must come from our own origin and carry the token.
       if (is_unsafe(req.method())) {
         const std::string origin = header(req, "Origin");
-        if (origin.empty() || origin != config_.public_origin) {
-          return fail(
-              {http::status::forbidden, "csrf",
-               "cross-site request refused: the Origin header must be " + config_.public_origin});
+        const bool accepted = !origin.empty() && (origin == config_.public_origin ||
+                                                  std::find(also_accepted_origins_.begin(),
+                                                            also_accepted_origins_.end(), origin) !=
+                                                      also_accepted_origins_.end());
+        if (!accepted) {
+          return fail({ApiCode::kCsrf, "cross-site request refused: the Origin header must be " +
+                                           config_.public_origin});
         }
         if (!identity::constant_time_equal(header(req, "X-CSRF-Token"),
                                            csrf_token_for(ctx.session_token))) {
-          return fail({http::status::forbidden, "csrf",
+          return fail({ApiCode::kCsrf,
                        "cross-site request refused: send the X-CSRF-Token given at sign-in"});
         }
       }
     } else {
-      return fail({http::status::unauthorized, "unauthenticated",
+      return fail({ApiCode::kUnauthenticated,
                    "sign in first (POST /api/v1/auth/login), or send an API token as "
                    "Authorization: Bearer"});
     }
     if (route->access == Access::kActive && ctx.principal->session &&
-        ctx.principal->session->state != "active") {
-      const bool enrol = ctx.principal->session->state == "mfa_enrolment";
-      return fail({http::status::forbidden, enrol ? "mfa_enrolment_required" : "mfa_required",
+        ctx.principal->session->state != SessionState::kActive) {
+      const bool enrol = ctx.principal->session->state == SessionState::kMfaEnrolment;
+      return fail({enrol ? ApiCode::kMfaEnrolmentRequired : ApiCode::kMfaRequired,
                    enrol ? "set up a second factor first: POST /api/v1/auth/mfa/totp/enrol"
                          : "confirm your second factor first: POST /api/v1/auth/mfa"});
     }
@@ -741,30 +751,28 @@ Response App::handle(Request& req, const Peer& peer) {
       e.reason = "missing permission " + needed;
       const Status st = audit_.record(std::move(e));
       (void)st;  // the refusal stands either way
-      return finish(http::status::forbidden,
-                    error_body("forbidden", "your roles do not include the permission '" + needed +
-                                                "'; ask an owner for a role that has it"));
+      return finish(
+          http::status::forbidden,
+          error_body(ApiCode::kForbidden, "your roles do not include the permission '" + needed +
+                                              "'; ask an owner for a role that has it"));
     }
     if (route->reauth) {
       if (!ctx.principal->session) {
-        return fail({http::status::forbidden, "reauth_required",
+        return fail({ApiCode::kReauthRequired,
                      "this is a sensitive action: a person must do it in a signed-in session, "
                      "not with an API token"});
       }
       if (now - ctx.principal->session->reauth_ms > kReauthWindowMs) {
-        return fail({http::status::forbidden, "reauth_required",
+        return fail({ApiCode::kReauthRequired,
                      "this is a sensitive action: confirm your password and second factor "
                      "first (POST /api/v1/auth/reauth), then retry within 10 minutes"});
       }
     }
   }
 
-  // A change by a person commits only together with its audit event (fail closed): the
-  // handler's store calls and the audit append run in one transaction, rolled back if either
-  // fails. Sign-in steps and device reports are not wrapped (they must not hold the store
-  // during Argon2id or under device load); their answer is withheld if the audit fails.
-  const bool atomic = is_unsafe(req.method()) && route->access == Access::kActive &&
-                      route->action.rfind("auth.", 0) != 0;
+  // The route's commit policy (Commit in app_internal.h): kAtomic runs the handler's store
+  // calls and the audit append in one transaction, rolled back if either fails.
+  const bool atomic = route->commit == Commit::kAtomic;
   std::optional<Outcome> out;
   bool audit_failed = false;
   if (atomic) {
@@ -788,7 +796,7 @@ Response App::handle(Request& req, const Peer& peer) {
   if (audit_failed) {
     ctx.headers.clear();  // no cookie, no token: the action did not take effect for the caller
     return finish(http::status::service_unavailable,
-                  error_body("audit_unavailable",
+                  error_body(ApiCode::kAuditUnavailable,
                              "the audit log cannot record right now, so the request was refused; "
                              "the server's operator must fix the audit log's storage"));
   }

@@ -66,14 +66,26 @@ class App {
   // The network thread's entry: /repo/ files, /.well-known/security.txt, /api/v1/health.
   std::optional<Response> handle_fast(const Request& request);
   // The answer for a request that broke a transport limit.
-  Response limit_response(http::status status, std::string_view message) const;
+  Response limit_response(http::status status, std::string_view message);
 
   // First start with no account: a fresh one-time setup code (30 minutes), for the terminal
   // only — it is never logged. nullopt when an account exists.
   Result<std::optional<std::string>> issue_setup_code();
 
-  // Sets the origin once the listener's port is known (before serving requests).
-  void set_public_origin(std::string origin) { config_.public_origin = std::move(origin); }
+  // Sets the origin once the listener's port is known (before serving requests). Cookie-
+  // authenticated changes must come from `origin` or one of `also_accepted` (the names the
+  // certificate was made for, e.g. https://localhost:PORT), never from anywhere else.
+  void set_public_origin(std::string origin, std::vector<std::string> also_accepted = {}) {
+    config_.public_origin = std::move(origin);
+    also_accepted_origins_ = std::move(also_accepted);
+  }
+
+  // The served certificate's expiry, judged by `wall` (the clock clients use): GET
+  // /api/v1/health then shows it, with a warning from kCertificateWarnDays before.
+  void set_certificate_expiry(std::int64_t not_after_s, const Clock& wall) {
+    wall_clock_ = &wall;
+    certificate_not_after_s_ = not_after_s;
+  }
 
   // Periodic work (expired login failures, the seat-belt reminder). Cheap; call every minute.
   void tick();
@@ -82,7 +94,12 @@ class App {
 
  private:
   friend struct Routes;
+  // handle_fast without the chime header, which handle_fast adds to every answer.
+  std::optional<Response> fast_answer(const Request& request);
   AppConfig config_;
+  std::vector<std::string> also_accepted_origins_;
+  const Clock* wall_clock_ = nullptr;
+  std::atomic<std::int64_t> certificate_not_after_s_{0};  // 0: unknown
   Store& store_;
   audit::AuditLog& audit_;
   settings::SettingsEngine& settings_;
@@ -100,10 +117,10 @@ class App {
   std::mutex cache_mutex_;
   struct CachedFile {
     std::string body;
-    std::int64_t mtime_ns = 0;
+    std::int64_t mtime_ns = 0;  // with size and inode: whether the cached copy is current
     std::uint64_t size = 0;
     std::uint64_t inode = 0;
-    std::string etag;
+    std::string etag;  // from the content's SHA-256: reveals nothing about the file system
   };
   std::unordered_map<std::string, std::shared_ptr<const CachedFile>> file_cache_;
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "advisory/advisory.h"
+#include "core/integer.h"
 #include "identity/password.h"
 #include "identity/token.h"
 #include "platform/files.h"
@@ -21,7 +22,7 @@ tl::expected<UserRecord, ApiError> named_user(App::Ctx& ctx, const std::string& 
   ctx.object = "user:" + name;
   auto u = ctx.app.store().find_user(name);
   if (!u) return tl::unexpected(api_error(u.error()).value());
-  if (!*u) return api_error(http::status::not_found, "not_found", "no account named " + name);
+  if (!*u) return api_error(ApiCode::kNotFound, "no account named " + name);
   return **u;
 }
 
@@ -31,7 +32,7 @@ tl::expected<void, ApiError> check_roles(const std::vector<std::string>& roles) 
       std::string known;
       for (const auto& info : builtin_roles())
         known += (known.empty() ? "" : ", ") + std::string(info.name);
-      return api_error(http::status::bad_request, "bad_request",
+      return api_error(ApiCode::kBadRequest,
                        "unknown role \"" + r.substr(0, 64) + "\"; the roles are: " + known);
     }
   }
@@ -48,7 +49,7 @@ tl::expected<void, ApiError> keep_an_owner(App::Ctx& ctx, std::int64_t changing_
     if (u.id == changing_user || u.disabled) continue;
     if (std::find(u.roles.begin(), u.roles.end(), "owner") != u.roles.end()) return {};
   }
-  return api_error(http::status::conflict, "conflict",
+  return api_error(ApiCode::kConflict,
                    "this would leave no enabled owner; make someone else an owner first");
 }
 
@@ -77,15 +78,14 @@ Outcome create_user(App::Ctx& ctx) {
   DSS_API_TRY(std::vector<std::string> roles, str_list_field(ctx.body, "roles", 8));
   ctx.object = "user:" + name.substr(0, 64);
   if (!valid_account_name(name)) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "a user name is 1 to 64 letters, digits, '.', '_' or '-'");
   }
   if (auto r = check_roles({job}); !r) return tl::unexpected(r.error());
   if (roles.empty()) roles = {job};
   if (auto r = check_roles(roles); !r) return tl::unexpected(r.error());
   if ((ctx.principal->permissions & perm(Permission::kRolesGrant)) == 0) {
-    return api_error(http::status::forbidden, "forbidden",
-                     "granting roles needs the permission 'roles.grant'");
+    return api_error(ApiCode::kForbidden, "granting roles needs the permission 'roles.grant'");
   }
   if (auto p = check_new_password(ctx.app, password, name); !p) return tl::unexpected(p.error());
   DSS_API_CHECK(const std::string hash, identity::hash_password(password));
@@ -95,6 +95,7 @@ Outcome create_user(App::Ctx& ctx) {
   u.roles = roles;
   u.password_hash = hash;
   u.created_ms = ctx.now_ms();
+  DSS_API_STATUS(ctx.app.store().clear_failures(account_subject(name)));
   DSS_API_CHECK(const auto id, ctx.app.store().create_user(u));
   ctx.details.emplace_back("roles", join_roles(roles));
   ctx.details.emplace_back("job", job);
@@ -176,20 +177,19 @@ json token_json(const ApiTokenRecord& t) {
 Outcome create_token(App::Ctx& ctx) {
   const Principal& p = *ctx.principal;
   if (!p.session) {
-    return api_error(http::status::forbidden, "forbidden",
-                     "an API token cannot create tokens; sign in as a person");
+    return api_error(ApiCode::kForbidden, "an API token cannot create tokens; sign in as a person");
   }
   DSS_API_TRY(const std::string name, str_field(ctx.body, "name", 64));
   DSS_API_TRY(std::vector<std::string> roles, str_list_field(ctx.body, "roles", 8));
   DSS_API_TRY(const std::int64_t days, int_field(ctx.body, "expires_in_days", 1, 365, 30));
   if (auto r = check_roles(roles); !r) return tl::unexpected(r.error());
   if (roles.empty()) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "name the roles the token may use (\"roles\"): a subset of yours");
   }
   for (const auto& r : roles) {
     if (std::find(p.user.roles.begin(), p.user.roles.end(), r) == p.user.roles.end()) {
-      return api_error(http::status::forbidden, "forbidden",
+      return api_error(ApiCode::kForbidden,
                        "a token can only carry roles you hold; you do not hold " + r);
     }
   }
@@ -221,19 +221,19 @@ Outcome list_tokens(App::Ctx& ctx) {
 
 Outcome revoke_token(App::Ctx& ctx) {
   const Principal& p = *ctx.principal;
-  std::int64_t id = 0;
-  try {
-    id = std::stoll(ctx.params[0]);
-  } catch (const std::exception&) {
-    return api_error(http::status::bad_request, "bad_request", "a token id is a number");
+  const auto parsed = parse_int64(ctx.params[0], 1);
+  if (!parsed) {
+    return api_error(ApiCode::kBadRequest,
+                     "a token id is a positive whole number, as GET /api/v1/tokens lists it");
   }
+  const std::int64_t id = *parsed;
   ctx.object = "token:" + std::to_string(id);
   const bool all = (p.permissions & perm(Permission::kTokensManage)) != 0;
   DSS_API_CHECK(const auto tokens,
                 ctx.app.store().tokens(all ? std::nullopt : std::optional(p.user.id)));
   const bool visible = std::any_of(tokens.begin(), tokens.end(),
                                    [id](const ApiTokenRecord& t) { return t.id == id; });
-  if (!visible) return api_error(http::status::not_found, "not_found", "no such token");
+  if (!visible) return api_error(ApiCode::kNotFound, "no such token");
   DSS_API_CHECK(const bool revoked, ctx.app.store().revoke_token(id, ctx.now_ms()));
   return ok_reply(json{{"id", id}, {"revoked", true}, {"was_active", revoked}});
 }
@@ -271,7 +271,7 @@ Outcome change_setting(App::Ctx& ctx, bool reset) {
   if (!reset) {
     const auto it = ctx.body.find("value");
     if (it == ctx.body.end()) {
-      return api_error(http::status::bad_request, "bad_request", "the field \"value\" is required");
+      return api_error(ApiCode::kBadRequest, "the field \"value\" is required");
     }
     if (it->is_string()) {
       value = it->get<std::string>();
@@ -280,12 +280,12 @@ Outcome change_setting(App::Ctx& ctx, bool reset) {
     } else if (it->is_array()) {
       for (const auto& v : *it) {
         if (!v.is_string()) {
-          return api_error(http::status::bad_request, "bad_request", "a set holds strings");
+          return api_error(ApiCode::kBadRequest, "a set holds strings");
         }
         value += (value.empty() ? "" : ",") + v.get<std::string>();
       }
     } else {
-      return api_error(http::status::bad_request, "bad_request",
+      return api_error(ApiCode::kBadRequest,
                        "\"value\" must be a string, a boolean, an integer or a list of strings");
     }
   }
@@ -299,7 +299,7 @@ Outcome change_setting(App::Ctx& ctx, bool reset) {
   ctx.app.invalidate_chime();
   if (!preview) {
     if (preview.error().code == ErrorCode::kAcknowledgementRequired) {
-      return api_error(http::status::conflict, "acknowledgement_required", preview.error().message);
+      return api_error(ApiCode::kAcknowledgementRequired, preview.error().message);
     }
     return tl::unexpected(api_error(preview.error()).value());
   }
@@ -327,13 +327,9 @@ Outcome query_audit(App::Ctx& ctx) {
   const auto parse_int = [&](const char* name, std::int64_t& out) -> bool {
     const std::string v = ctx.query_param(name);
     if (v.empty()) return true;
-    try {
-      std::size_t used = 0;
-      out = std::stoll(v, &used);
-      return used == v.size();
-    } catch (const std::exception&) {
-      return false;
-    }
+    const auto parsed = parse_int64(v);
+    if (parsed) out = *parsed;
+    return parsed.has_value();
   };
   std::int64_t from = -1;
   std::int64_t to = -1;
@@ -341,7 +337,7 @@ Outcome query_audit(App::Ctx& ctx) {
   std::int64_t limit = 100;
   if (!parse_int("from_ms", from) || !parse_int("to_ms", to) || !parse_int("cursor", cursor) ||
       !parse_int("limit", limit) || cursor < 0 || limit < 1 || limit > 1000) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "from_ms, to_ms and cursor are integers; limit is 1 to 1000");
   }
   if (from >= 0) q.from_ms = from;
@@ -376,14 +372,13 @@ Outcome list_releases(App::Ctx& ctx) {
 Outcome release_sbom(App::Ctx& ctx) {
   ctx.object = "release:" + ctx.params[0] + "@" + ctx.params[1];
   if (ctx.app.config().repo_dir.empty())
-    return api_error(http::status::not_found, "not_found", "this server serves no repository");
+    return api_error(ApiCode::kNotFound, "this server serves no repository");
   DSS_API_CHECK(const auto targets, read_targets(ctx.app.config().repo_dir, ctx.now_s()));
   for (const auto& r : targets) {
     if (r.version != ctx.params[1] || r.path.rfind(ctx.params[0] + "/", 0) != 0) continue;
     const auto& dss = r.custom.contains("dss") ? r.custom["dss"] : json::object();
     if (!dss.contains("sbom") || !dss["sbom"].is_object()) {
-      return api_error(http::status::not_found, "not_found",
-                       "this release was published without an SBOM");
+      return api_error(ApiCode::kNotFound, "this release was published without an SBOM");
     }
     const std::string path = dss["sbom"].value("target", "");
     const std::string sha = dss["sbom"].value("sha256", "");
@@ -397,10 +392,10 @@ Outcome release_sbom(App::Ctx& ctx) {
                            {"sha256", sha},
                            {"sbom", json::parse(text, nullptr, false)}});
     }
-    return api_error(http::status::not_found, "not_found",
+    return api_error(ApiCode::kNotFound,
                      "the release's SBOM target is missing from the repository");
   }
-  return api_error(http::status::not_found, "not_found", "no such release is published");
+  return api_error(ApiCode::kNotFound, "no such release is published");
 }
 
 // GET /api/v1/advisories: every published advisory, with how many devices it reached and how
@@ -446,7 +441,7 @@ Outcome publish_release(App::Ctx& /*ctx*/) {
   // `dss repo add-target` signs on the release manager's machine, and the server serves the
   // result. Publishing through the API (uploading metadata signed offline) lands with the
   // releases issue.
-  return api_error(http::status::not_implemented, "not_implemented",
+  return api_error(ApiCode::kNotImplemented,
                    "publish with `dss repo release publish` on the machine that holds the targets "
                    "key; the server serves the signed result at /repo/");
 }
@@ -503,7 +498,7 @@ Outcome posture(App::Ctx& ctx) {
       if (any_privileged(u.roles)) {
         DSS_API_CHECK(const auto sessions, store.sessions_of(u.id));
         if (std::any_of(sessions.begin(), sessions.end(),
-                        [](const SessionRecord& s) { return s.state == "active"; })) {
+                        [](const SessionRecord& s) { return s.state == SessionState::kActive; })) {
           ++admins_without_mfa;  // signed in without a factor: must never happen
         }
       }
@@ -544,13 +539,22 @@ std::vector<Route> admin_routes() {
   using V = http::verb;
   using P = Permission;
   return {
-      {V::get, "/api/v1/users", Access::kActive, perm(P::kUsersRead), false, "", {}, list_users},
+      {V::get,
+       "/api/v1/users",
+       Access::kActive,
+       perm(P::kUsersRead),
+       false,
+       "",
+       Commit::kAuditAfter,
+       {},
+       list_users},
       {V::post,
        "/api/v1/users",
        Access::kActive,
        perm(P::kUsersManage),
        true,
        "user.create",
+       Commit::kAtomic,
        {"username", "password", "job", "roles"},
        create_user},
       {V::post,
@@ -559,6 +563,7 @@ std::vector<Route> admin_routes() {
        perm(P::kUsersManage),
        true,
        "user.disable",
+       Commit::kAtomic,
        {},
        disable_user},
       {V::post,
@@ -567,6 +572,7 @@ std::vector<Route> admin_routes() {
        perm(P::kUsersManage),
        true,
        "user.enable",
+       Commit::kAtomic,
        {},
        enable_user},
       {V::put,
@@ -575,6 +581,7 @@ std::vector<Route> admin_routes() {
        perm(P::kRolesGrant),
        true,
        "role.grant",
+       Commit::kAtomic,
        {"roles"},
        set_roles},
       {V::post,
@@ -583,24 +590,35 @@ std::vector<Route> admin_routes() {
        perm(P::kUsersManage),
        true,
        "auth.mfa.remove",
+       Commit::kAtomic,
        {},
        reset_mfa},
-      {V::get, "/api/v1/roles", Access::kActive, 0, false, "", {}, list_roles},
+      {V::get, "/api/v1/roles", Access::kActive, 0, false, "", Commit::kAuditAfter, {}, list_roles},
       {V::post,
        "/api/v1/tokens",
        Access::kActive,
        0,
        false,
        "token.create",
+       Commit::kAtomic,
        {"name", "roles", "expires_in_days"},
        create_token},
-      {V::get, "/api/v1/tokens", Access::kActive, 0, false, "", {}, list_tokens},
+      {V::get,
+       "/api/v1/tokens",
+       Access::kActive,
+       0,
+       false,
+       "",
+       Commit::kAuditAfter,
+       {},
+       list_tokens},
       {V::delete_,
        "/api/v1/tokens/{}",
        Access::kActive,
        0,
        false,
        "token.revoke",
+       Commit::kAtomic,
        {},
        revoke_token},
       {V::get,
@@ -609,6 +627,7 @@ std::vector<Route> admin_routes() {
        perm(P::kSettingsRead),
        false,
        "",
+       Commit::kAuditAfter,
        {},
        list_settings},
       {V::put,
@@ -617,6 +636,7 @@ std::vector<Route> admin_routes() {
        perm(P::kSettingsWrite),
        true,
        "config.change",
+       Commit::kAtomic,
        {"value", "reason", "confirm"},
        set_setting},
       {V::delete_,
@@ -625,15 +645,25 @@ std::vector<Route> admin_routes() {
        perm(P::kSettingsWrite),
        true,
        "settings.reset",
+       Commit::kAtomic,
        {"reason", "confirm"},
        reset_setting},
-      {V::get, "/api/v1/audit", Access::kActive, perm(P::kAuditRead), false, "", {}, query_audit},
+      {V::get,
+       "/api/v1/audit",
+       Access::kActive,
+       perm(P::kAuditRead),
+       false,
+       "",
+       Commit::kAuditAfter,
+       {},
+       query_audit},
       {V::get,
        "/api/v1/releases",
        Access::kActive,
        perm(P::kReleasesRead),
        false,
        "",
+       Commit::kAuditAfter,
        {},
        list_releases},
       {V::get,
@@ -642,6 +672,7 @@ std::vector<Route> admin_routes() {
        perm(P::kReleasesRead),
        false,
        "",
+       Commit::kAuditAfter,
        {},
        release_sbom},
       {V::get,
@@ -650,6 +681,7 @@ std::vector<Route> admin_routes() {
        perm(P::kPostureRead),
        false,
        "",
+       Commit::kAuditAfter,
        {},
        list_advisories},
       {V::post,
@@ -658,9 +690,18 @@ std::vector<Route> admin_routes() {
        perm(P::kReleasesPublish),
        false,
        "release.publish",
+       Commit::kAtomic,
        {"name", "version"},
        publish_release},
-      {V::get, "/api/v1/posture", Access::kActive, perm(P::kPostureRead), false, "", {}, posture},
+      {V::get,
+       "/api/v1/posture",
+       Access::kActive,
+       perm(P::kPostureRead),
+       false,
+       "",
+       Commit::kAuditAfter,
+       {},
+       posture},
   };
 }
 

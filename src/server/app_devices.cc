@@ -1,6 +1,7 @@
 // Devices: one-time enrolment tokens, enrolment with the device's own Ed25519 key, signed
 // check-ins (ADR 0020: request signing, not mutual TLS), and the fleet list.
 #include "core/bytes.h"
+#include "core/integer.h"
 #include "crypto/hash.h"
 #include "crypto/keys.h"
 #include "devproto/checkin.h"
@@ -67,12 +68,12 @@ Outcome enrol(App::Ctx& ctx) {
   DSS_API_TRY(std::string name, str_field(ctx.body, "name", 128, false));
   const auto raw = base64_decode(key_b64);
   if (!raw || raw->size() != 32) {
-    return api_error(http::status::bad_request, "bad_request",
+    return api_error(ApiCode::kBadRequest,
                      "public_key must be the base64 of a raw 32-byte Ed25519 public key");
   }
   const std::string hex = hex_encode(*raw);
   if (!crypto::PublicKey::create(crypto::KeyScheme::kEd25519, hex)) {
-    return api_error(http::status::bad_request, "bad_request", "public_key is not an Ed25519 key");
+    return api_error(ApiCode::kBadRequest, "public_key is not an Ed25519 key");
   }
   DeviceRecord d;
   d.id = "dev-" + crypto::sha256_hex(hex).substr(0, 20);
@@ -143,7 +144,7 @@ Outcome checkin(App::Ctx& ctx) {
   devproto::RequestSignature sig{hdr(devproto::kHeaderDevice), hdr(devproto::kHeaderTimestamp),
                                  hdr(devproto::kHeaderNonce), hdr(devproto::kHeaderSignature)};
   if (sig.device_id.empty() || sig.signature.empty() || sig.device_id.size() > 64) {
-    return api_error(http::status::unauthorized, "unauthenticated",
+    return api_error(ApiCode::kUnauthenticated,
                      "a check-in must be signed with the device key (DSS-Device, DSS-Timestamp, "
                      "DSS-Nonce, DSS-Signature)");
   }
@@ -152,32 +153,31 @@ Outcome checkin(App::Ctx& ctx) {
   ctx.object = "device:" + sig.device_id;
   DSS_API_CHECK(auto device, ctx.app.store().device(sig.device_id));
   if (!device) {
-    return api_error(http::status::unauthorized, "unauthenticated",
+    return api_error(ApiCode::kUnauthenticated,
                      "this device is not enrolled; enrol it with a token from an operator");
   }
   const auto raw = base64_decode(device->public_key);
-  if (!raw)
-    return api_error(http::status::internal_server_error, "internal", "stored key unreadable");
+  if (!raw) return api_error(ApiCode::kInternal, "stored key unreadable");
   DSS_API_CHECK(const auto key,
                 crypto::PublicKey::create(crypto::KeyScheme::kEd25519, hex_encode(*raw)));
   const std::int64_t now = ctx.now_s();
   if (auto st = devproto::verify_request(key, "POST", devproto::kCheckinPath, sig, ctx.req.body(),
                                          now, kMaxSkewS);
       !st) {
-    return api_error(http::status::unauthorized, "bad_signature",
+    return api_error(ApiCode::kBadSignature,
                      "the check-in signature does not verify: " + st.error().message);
   }
   // Replay: each nonce once within the accepted window; nothing signed before this server
   // started is accepted, so a restart (which forgets nonces) opens no window.
-  std::int64_t ts = 0;
-  try {
-    ts = std::stoll(sig.timestamp);
-  } catch (const std::exception&) {
-    return api_error(http::status::unauthorized, "bad_signature", "DSS-Timestamp is not a number");
+  const auto parsed_ts = parse_int64(sig.timestamp);
+  if (!parsed_ts) {
+    return api_error(ApiCode::kBadSignature,
+                     "DSS-Timestamp must be the Unix time in whole seconds, digits only");
   }
+  const std::int64_t ts = *parsed_ts;
   if (ts < ctx.app.started_s() ||
       !ctx.app.remember_nonce(sig.device_id + ":" + sig.nonce, now, ts + 2 * kMaxSkewS)) {
-    return api_error(http::status::unauthorized, "replay",
+    return api_error(ApiCode::kReplay,
                      "this check-in was already received (a replay); sign each check-in anew");
   }
   DSS_API_CHECK(const auto report, devproto::checkin_from_json(ctx.req.body()));
@@ -219,7 +219,7 @@ Outcome list_devices(App::Ctx& ctx) {
 Outcome show_device(App::Ctx& ctx) {
   ctx.object = "device:" + ctx.params[0];
   DSS_API_CHECK(const auto device, ctx.app.store().device(ctx.params[0]));
-  if (!device) return api_error(http::status::not_found, "not_found", "no such device");
+  if (!device) return api_error(ApiCode::kNotFound, "no such device");
   return ok_reply(device_json(*device, true));
 }
 
@@ -235,6 +235,7 @@ std::vector<Route> device_routes() {
        perm(P::kDevicesManage),
        false,
        "token.create",
+       Commit::kAtomic,
        {"expires_in_minutes"},
        create_enrolment_token},
       {V::post,
@@ -243,6 +244,7 @@ std::vector<Route> device_routes() {
        0,
        false,
        "device.enrol",
+       Commit::kAuditAfter,
        {"token", "public_key", "name"},
        enrol},
       // The body is the device's report, validated strictly by devproto::checkin_from_json.
@@ -252,6 +254,7 @@ std::vector<Route> device_routes() {
        0,
        false,
        "device.checkin",
+       Commit::kAuditAfter,
        {"*"},
        checkin},
       {V::get,
@@ -260,6 +263,7 @@ std::vector<Route> device_routes() {
        perm(P::kDevicesRead),
        false,
        "",
+       Commit::kAuditAfter,
        {},
        list_devices},
       {V::get,
@@ -268,6 +272,7 @@ std::vector<Route> device_routes() {
        perm(P::kDevicesRead),
        false,
        "",
+       Commit::kAuditAfter,
        {},
        show_device},
   };

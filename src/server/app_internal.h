@@ -5,14 +5,17 @@
 #include <utility>
 #include <vector>
 
+#include "server/api_error.h"
 #include "server/app.h"
 
 namespace dss::server {
 
+// An error answer: its code (which fixes the HTTP status, server/api_error.h) and a message
+// saying what was wrong and what to do.
 struct ApiError {
-  http::status status = http::status::bad_request;
-  std::string code;
+  ApiCode code = ApiCode::kBadRequest;
   std::string message;
+  [[nodiscard]] http::status status() const { return api_status(code); }
 };
 
 struct Reply {
@@ -22,11 +25,12 @@ struct Reply {
 
 using Outcome = tl::expected<Reply, ApiError>;
 
-inline tl::unexpected<ApiError> api_error(http::status status, std::string code,
-                                          std::string message) {
-  return tl::unexpected(ApiError{status, std::move(code), std::move(message)});
+inline tl::unexpected<ApiError> api_error(ApiCode code, std::string message) {
+  return tl::unexpected(ApiError{code, std::move(message)});
 }
-// The API error for a library error (kNotFound -> 404, kPermissionDenied -> 403, ...).
+// The API error for a library error, by api_code_for (kNotFound -> 404 not_found,
+// kWeakPassword -> 400 weak_password, ...). An internal error's message is replaced by a
+// pointer to the server's log.
 tl::unexpected<ApiError> api_error(const Error& e);
 inline Outcome ok_reply(json body, http::status status = http::status::ok) {
   return Reply{status, std::move(body)};
@@ -97,6 +101,17 @@ tl::expected<std::vector<std::string>, ApiError> str_list_field(const json& body
 
 using Handler = Outcome (*)(App::Ctx&);
 
+// How a route's store changes and its audit event commit (App::handle). Every route states it.
+enum class Commit {
+  // The handler's store writes and the audit event commit in one transaction, or neither: a
+  // change by a person never happens unaudited (fail closed).
+  kAtomic,
+  // Not wrapped; the audit event follows the handler, and the answer (cookie, token) is
+  // withheld if it cannot be recorded. For reads; for sign-in steps, which must not hold the
+  // store during Argon2id; and for device reports, which must not hold it under fleet load.
+  kAuditAfter,
+};
+
 struct Route {
   http::verb method;
   std::string_view pattern;  // "/api/v1/users/{}/disable"
@@ -104,6 +119,7 @@ struct Route {
   std::uint32_t permission;  // 0: any authenticated caller (per `access`)
   bool reauth;               // sensitive: a fresh password + second factor within 10 minutes
   std::string_view action;   // the audit action ("" for reads: "api.read")
+  Commit commit;
   std::vector<std::string_view> fields;  // the JSON body's allowed fields; empty: no body
   Handler handler;
 };
@@ -124,6 +140,10 @@ settings::Role settings_role(const std::vector<std::string>& roles);
 tl::expected<void, ApiError> check_new_password(App& app, std::string_view password,
                                                 std::string_view account);
 std::string session_cookie(std::string_view token, std::int64_t max_age_s);
+// The sign-in throttle's subject for an account name (case-folded). Failures are recorded
+// against names with no account too (so the throttle does not reveal which names exist); an
+// account created later starts with its name's failures cleared (setup, POST /users).
+std::string account_subject(std::string_view name);
 std::string csrf_token_for(std::string_view session_token);
 inline constexpr std::string_view kSessionCookie = "__Host-dss_session";
 inline constexpr std::int64_t kReauthWindowMs = std::int64_t{10} * 60 * 1000;

@@ -3,7 +3,9 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -11,9 +13,12 @@
 #include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "tls/server_context.h"
 
 namespace dss::server {
 
@@ -24,37 +29,8 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-// ECDHE key exchange and AEAD ciphers only (forward secrecy, no CBC), for TLS 1.2 peers.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
 Result<std::shared_ptr<ssl::context>> make_tls_context(const HttpsOptions& o) {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  SSL_CTX* raw = ctx->native_handle();
-  SSL_CTX_set_min_proto_version(raw, o.allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION);
-  SSL_CTX_set_options(raw, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                               SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
-  if (SSL_CTX_set_cipher_list(raw, kTls12Ciphers) != 1) {
-    return make_error(ErrorCode::kInternal, "OpenSSL refused the TLS 1.2 cipher list");
-  }
-  boost::system::error_code ec;
-  ctx->use_certificate_chain_file(o.cert_pem.string(), ec);
-  if (ec) {
-    return make_error(ErrorCode::kInvalidArgument, "cannot use the certificate " +
-                                                       o.cert_pem.string() + ": " + ec.message() +
-                                                       "; give a PEM certificate chain");
-  }
-  ctx->use_private_key_file(o.key_pem.string(), ssl::context::pem, ec);
-  if (ec || SSL_CTX_check_private_key(raw) != 1) {
-    return make_error(
-        ErrorCode::kInvalidArgument,
-        "cannot use the private key " + o.key_pem.string() +
-            (ec ? ": " + ec.message() : std::string(": it does not match the certificate")) +
-            "; give the PEM key of this certificate");
-  }
-  return ctx;
+  return tls::make_server_context(o.tls_floor, o.cert_pem, o.key_pem);
 }
 
 }  // namespace
@@ -354,7 +330,7 @@ void HttpsServer::stop() {
   impl_->workers.join();
 }
 
-Result<std::string> certificate_fingerprint(const std::filesystem::path& cert_pem) {
+Result<CertificateInfo> read_certificate_info(const std::filesystem::path& cert_pem) {
   FILE* f = std::fopen(cert_pem.c_str(), "r");
   if (f == nullptr) {
     return make_error(ErrorCode::kNotFound, "cannot read the certificate " + cert_pem.string());
@@ -364,19 +340,65 @@ Result<std::string> certificate_fingerprint(const std::filesystem::path& cert_pe
   if (cert == nullptr) {
     return make_error(ErrorCode::kMalformed, cert_pem.string() + " is not a PEM certificate");
   }
+  CertificateInfo info;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  const int rc = X509_digest(cert, EVP_sha256(), md, &n);
-  X509_free(cert);
-  if (rc != 1) return make_error(ErrorCode::kInternal, "cannot hash the certificate");
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    if (i != 0) out += ':';
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 0xf];
+  const bool hashed = X509_digest(cert, EVP_sha256(), md, &n) == 1;
+  struct tm not_after {};
+  const bool dated = ASN1_TIME_to_tm(X509_get0_notAfter(cert), &not_after) == 1;
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; sans != nullptr && i < sk_GENERAL_NAME_num(sans); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
+    if (gn->type == GEN_DNS) {
+      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OpenSSL's C union, tagged by type
+      const ASN1_STRING* dns = gn->d.dNSName;
+      info.names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                              static_cast<std::size_t>(ASN1_STRING_length(dns)));
+    } else if (gn->type == GEN_IPADD) {
+      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-union-access): OpenSSL's C union, tagged by type
+      const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
+      const unsigned char* bytes = ASN1_STRING_get0_data(ip);
+      if (ASN1_STRING_length(ip) == 4) {
+        asio::ip::address_v4::bytes_type b{};
+        std::copy(bytes, bytes + b.size(), b.begin());
+        info.names.push_back(asio::ip::address_v4(b).to_string());
+      } else if (ASN1_STRING_length(ip) == 16) {
+        asio::ip::address_v6::bytes_type b{};
+        std::copy(bytes, bytes + b.size(), b.begin());
+        info.names.push_back(asio::ip::address_v6(b).to_string());
+      }
+    }
   }
-  return out;
+  GENERAL_NAMES_free(sans);
+  X509_free(cert);
+  if (!hashed || !dated) {
+    return make_error(ErrorCode::kMalformed, "cannot read the certificate " + cert_pem.string());
+  }
+  info.not_after_s = static_cast<std::int64_t>(timegm(&not_after));
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned int i = 0; i < n; ++i) {
+    if (i != 0) info.fingerprint += ':';
+    info.fingerprint += kHex[md[i] >> 4];
+    info.fingerprint += kHex[md[i] & 0xf];
+  }
+  return info;
+}
+
+std::string certificate_warning(std::int64_t not_after_s, std::int64_t now_s) {
+  const std::int64_t left_s = not_after_s - now_s;
+  if (left_s <= 0) {
+    return "the TLS certificate has expired; every client will refuse this server until it is "
+           "replaced (give a new one with --cert and --key, then send SIGHUP)";
+  }
+  if (left_s > kCertificateWarnDays * 86400) return {};
+  return "the TLS certificate expires in " + std::to_string(left_s / 86400) +
+         " days; renew it (give a new one with --cert and --key, then send SIGHUP)";
+}
+
+Result<std::string> certificate_fingerprint(const std::filesystem::path& cert_pem) {
+  DSS_TRY(CertificateInfo info, read_certificate_info(cert_pem));
+  return std::move(info.fingerprint);
 }
 
 }  // namespace dss::server

@@ -1,7 +1,7 @@
 // The control plane's HTTPS transport (Boost.Beast over Asio, OpenSSL).
 //
-// - TLS 1.3 only by default; TLS 1.2 (AEAD ECDHE suites only, no renegotiation, no
-//   compression) only when the setting tls.min_version is loosened to "1.2".
+// - TLS as tls/server_context.h sets it, the same policy as `dss repo serve`: TLS 1.3 only by
+//   default; TLS 1.2 (AEAD ECDHE suites only) only when tls.min_version is loosened to "1.2".
 // - Several network threads; request handlers run on a separate worker pool, so a handler
 //   that waits (an Argon2id hash, a durable audit append) never stalls other connections.
 //   Handlers marked fast (static repository files) answer on the network thread.
@@ -22,8 +22,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
+#include "tls/server_context.h"
 
 namespace dss::server {
 
@@ -40,7 +42,7 @@ struct HttpsOptions {
   std::uint16_t port = 8443;  // 0: any free port
   std::filesystem::path cert_pem;
   std::filesystem::path key_pem;
-  bool allow_tls12 = false;  // tls.min_version = "1.2" (a loosened setting)
+  tls::TlsFloor tls_floor = tls::TlsFloor::kTls13;  // from the setting tls.min_version
   unsigned io_threads = 2;
   unsigned worker_threads = 32;
   std::size_t max_connections = 2048;
@@ -84,5 +86,21 @@ class HttpsServer {
 // SHA-256 of the certificate's DER encoding, as colon-separated upper-case hex (the form
 // browsers and `openssl x509 -fingerprint -sha256` show).
 Result<std::string> certificate_fingerprint(const std::filesystem::path& cert_pem);
+
+// What a server certificate says about itself (the first certificate of a PEM chain).
+struct CertificateInfo {
+  std::string fingerprint;         // as certificate_fingerprint
+  std::int64_t not_after_s = 0;    // Unix seconds
+  std::vector<std::string> names;  // subjectAltName DNS names and IP addresses, as written
+};
+// kNotFound when the file cannot be read, kMalformed when it holds no PEM certificate.
+Result<CertificateInfo> read_certificate_info(const std::filesystem::path& cert_pem);
+
+// From this long before a certificate expires, the server warns: at start, in `dss server
+// status`, `dss doctor` and GET /api/v1/health.
+inline constexpr std::int64_t kCertificateWarnDays = 14;
+// The warning for a certificate expiring at `not_after_s`, seen at `now_s` (the wall clock),
+// with what to do; "" while it is far from expiry.
+std::string certificate_warning(std::int64_t not_after_s, std::int64_t now_s);
 
 }  // namespace dss::server

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <ctime>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "server/https.h"
 #include "settings/state.h"
 #include "settings/system.h"
+#include "tls/server_context.h"
 
 namespace dss::server {
 
@@ -55,6 +57,7 @@ struct Service::Impl {
   std::unique_ptr<settings::SettingsEngine> engine;
   std::unique_ptr<App> app;
   std::unique_ptr<HttpsServer> https;
+  const Clock* cert_clock = nullptr;  // the wall clock clients judge the certificate by
   std::filesystem::path cert;
   std::filesystem::path key;
   std::thread ticker;
@@ -69,6 +72,59 @@ Result<std::unique_ptr<SqliteStore>> open_store(const std::filesystem::path& sta
   return SqliteStore::open(state_dir / kDbFileName);
 }
 
+namespace {
+
+using Say = std::function<void(const std::string&)>;
+
+// The generated certificate (ADR 0036): created on first start, and replaced by a new one
+// (new key, 90 days) once fewer than kRenewBeforeDays remain, at start and by the minute
+// ticker, so it never lapses. Clients that pin the file re-read it; both fingerprints are
+// announced on the terminal and in the audit log (tls.certificate_renewed). Returns whether a
+// new certificate was written.
+Result<bool> renew_generated_certificate(Service::Impl& impl, const Say& say) {
+  std::error_code ec;
+  std::optional<CertificateInfo> old;
+  if (std::filesystem::exists(impl.cert, ec)) {
+    auto info = read_certificate_info(impl.cert);
+    // An unreadable generated pair is replaced, as a missing one is (a crash between writing
+    // the new key and the new certificate leaves a pair that does not match).
+    const bool usable =
+        info && tls::make_server_context(tls::TlsFloor::kTls13, impl.cert, impl.key).has_value();
+    if (usable && info->not_after_s - impl.cert_clock->now() > kRenewBeforeDays * 86400) {
+      return false;
+    }
+    if (info) old = std::move(*info);
+  }
+  DSS_TRY_STATUS(platform::ensure_private_dir(impl.cert.parent_path()));
+  DSS_TRY_STATUS(httpd::generate_self_signed_cert(impl.cert, impl.key, kGeneratedCertificateDays));
+  DSS_TRY(const CertificateInfo fresh, read_certificate_info(impl.cert));
+  if (old) {
+    say("dss server: the generated certificate expires in under " +
+        std::to_string(kRenewBeforeDays) + " days, so it was renewed with a new key");
+    say("dss server: old SHA-256 fingerprint " + old->fingerprint);
+    say("dss server: new SHA-256 fingerprint " + fresh.fingerprint);
+    say("dss server: clients that pin " + impl.cert.string() + " must read it again");
+  } else {
+    say("dss server: generated a self-signed ECDSA P-256 certificate " + impl.cert.string() +
+        " (valid " + std::to_string(kGeneratedCertificateDays) + " days, renewed automatically)");
+    say("dss server: check its fingerprint when a client first connects, or give your own "
+        "certificate with --cert and --key");
+  }
+  if (impl.audit) {
+    audit::Event e;
+    e.actor_kind = audit::ActorKind::kSystem;
+    e.actor_id = "system";
+    e.action = old ? "tls.certificate_renewed" : "tls.certificate_generated";
+    e.object = impl.cert.string();
+    if (old) e.details.emplace_back("old_sha256", old->fingerprint);
+    e.details.emplace_back("sha256", fresh.fingerprint);
+    DSS_TRY_STATUS(impl.audit->record(std::move(e)));
+  }
+  return true;
+}
+
+}  // namespace
+
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
@@ -76,6 +132,7 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
   impl->options = std::move(options);
   ServiceOptions& o = impl->options;
   impl->clock = o.clock != nullptr ? o.clock : &impl->system_clock;
+  impl->cert_clock = o.cert_clock != nullptr ? o.cert_clock : &impl->system_clock;
   const auto say = [&o](const std::string& line) {
     if (o.terminal) o.terminal(line);
   };
@@ -106,18 +163,21 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
   }
   impl->cert = o.cert_pem.empty() ? o.state_dir / "tls" / "cert.pem" : o.cert_pem;
   impl->key = o.key_pem.empty() ? o.state_dir / "tls" / "key.pem" : o.key_pem;
-  std::error_code ec;
-  if (o.cert_pem.empty() && !std::filesystem::exists(impl->cert, ec)) {
-    DSS_TRY_STATUS(platform::ensure_private_dir(o.state_dir / "tls"));
-    DSS_TRY_STATUS(httpd::generate_self_signed_cert(impl->cert, impl->key));
-    DSS_TRY(const std::string fp, certificate_fingerprint(impl->cert));
-    say("dss server: generated a self-signed ECDSA P-256 certificate " + impl->cert.string());
-    say("dss server: its SHA-256 fingerprint is " + fp);
-    say("dss server: check this fingerprint when a client first connects, or give your own "
-        "certificate with --cert and --key");
+  if (o.cert_pem.empty()) {
+    DSS_TRY_STATUS(renew_generated_certificate(*impl, say));
+  }
+  // At every start, not only the first: whoever connects next checks against this line.
+  DSS_TRY(const CertificateInfo cert_info, read_certificate_info(impl->cert));
+  say("dss server: certificate " + impl->cert.string() + ", SHA-256 fingerprint is " +
+      cert_info.fingerprint);
+  if (const std::string warning =
+          certificate_warning(cert_info.not_after_s, impl->cert_clock->now());
+      !warning.empty()) {
+    say("dss server: WARNING: " + warning);
   }
 
-  const bool tls12 = effective_text(*impl->engine, "tls.min_version", "1.3") == "1.2";
+  const tls::TlsFloor tls_floor =
+      tls::floor_from_setting(effective_text(*impl->engine, "tls.min_version", "1.3"));
   if (effective_text(*impl->engine, "tls.plaintext_listener", "false") == "true") {
     say("dss server: the setting tls.plaintext_listener is loosened, but this server never "
         "listens without TLS; undo it with `dss settings reset tls.plaintext_listener`");
@@ -134,7 +194,7 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
   http_options.port = o.port;
   http_options.cert_pem = impl->cert;
   http_options.key_pem = impl->key;
-  http_options.allow_tls12 = tls12;
+  http_options.tls_floor = tls_floor;
   http_options.io_threads = o.io_threads;
   http_options.worker_threads = o.worker_threads;
 
@@ -148,10 +208,17 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
               http_options, [app](Request& r, const Peer& p) { return app->handle(r, p); },
               [app](const Request& r) { return app->handle_fast(r); },
               [app](http::status s, std::string_view m) { return app->limit_response(s, m); }));
-  const std::string host = o.bind.find(':') != std::string::npos ? "[" + o.bind + "]" : o.bind;
-  app->set_public_origin(o.public_origin.empty()
-                             ? "https://" + host + ":" + std::to_string(impl->https->port())
-                             : o.public_origin);
+  app->set_certificate_expiry(cert_info.not_after_s, *impl->cert_clock);
+  const std::string port = std::to_string(impl->https->port());
+  // Without --public-origin, a browser may reach the server by any name its certificate was
+  // made for (https://localhost:PORT for the generated one): those origins are accepted too.
+  std::vector<std::string> cert_origins;
+  if (o.public_origin.empty()) {
+    for (const auto& name : cert_info.names) cert_origins.push_back(tls::https_origin(name, port));
+  }
+  app->set_public_origin(
+      o.public_origin.empty() ? tls::https_origin(o.bind, port) : o.public_origin,
+      std::move(cert_origins));
 
   audit::Event started;
   started.actor_kind = audit::ActorKind::kSystem;
@@ -159,7 +226,7 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
   started.action = "system.start";
   started.object = "dss-server";
   started.details.emplace_back("listen", o.bind + ":" + std::to_string(impl->https->port()));
-  started.details.emplace_back("tls", tls12 ? "1.2+" : "1.3");
+  started.details.emplace_back("tls", std::string(tls::floor_name(tls_floor)));
   DSS_TRY_STATUS(impl->audit->record(std::move(started)));
 
   DSS_TRY(const auto code, app->issue_setup_code());
@@ -175,6 +242,17 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
     while (
         !raw->tick_cv.wait_for(lock, std::chrono::seconds(60), [raw] { return raw->stopping; })) {
       raw->app->tick();
+      if (raw->options.cert_pem.empty()) {
+        auto renewed = renew_generated_certificate(
+            *raw, raw->options.terminal ? raw->options.terminal : Say([](const std::string&) {}));
+        // A failed renewal is retried next minute; the warning at start and in `server status`
+        // says so long before the old certificate lapses.
+        if (renewed && *renewed && raw->https->reload_certificate()) {
+          if (auto info = read_certificate_info(raw->cert)) {
+            raw->app->set_certificate_expiry(info->not_after_s, *raw->cert_clock);
+          }
+        }
+      }
     }
   });
   return std::unique_ptr<Service>(new Service(std::move(impl)));

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "server/app.h"
+#include "server/https.h"
 #include "server/sqlite_store.h"
 
 namespace dss::server {
@@ -32,6 +33,9 @@ struct ServiceOptions {
   std::string security_contact;  // security.txt; empty: the built-in default
   std::string security_policy;
   const Clock* clock = nullptr;  // default: the system clock
+  // The wall clock the certificate's expiry is judged by (clients judge it by theirs); default:
+  // the system clock. Tests move it forward to see renewal.
+  const Clock* cert_clock = nullptr;
   // Where first-start messages go (the certificate fingerprint, the one-time setup code):
   // the operator's terminal, never a log.
   std::function<void(const std::string&)> terminal;
@@ -68,5 +72,9 @@ Result<std::unique_ptr<SqliteStore>> open_store(const std::filesystem::path& sta
 Status restore_backup(const std::filesystem::path& state_dir, const std::filesystem::path& backup);
 
 inline constexpr std::string_view kDbFileName = "server.db";
+
+// The generated certificate (ADR 0036): valid this long, renewed this long before it expires.
+inline constexpr int kGeneratedCertificateDays = 90;
+inline constexpr std::int64_t kRenewBeforeDays = 30;
 
 }  // namespace dss::server

@@ -163,11 +163,15 @@ FactorRecord factor_from(const Row& r) {
   return f;
 }
 
-SessionRecord session_from(const Row& r) {
+// nullopt for a row whose state this server never writes: such a session grants nothing (it
+// is treated as ended), rather than being read as some state it does not name.
+std::optional<SessionRecord> session_from(const Row& r) {
+  const auto state = parse_session_state(r.text(2));
+  if (!state) return std::nullopt;
   SessionRecord s;
   s.id = r.integer(0);
   s.user_id = r.integer(1);
-  s.state = r.text(2);
+  s.state = *state;
   s.created_ms = r.integer(3);
   s.last_seen_ms = r.integer(4);
   s.reauth_ms = r.integer(5);
@@ -411,7 +415,7 @@ Result<std::int64_t> SqliteStore::create_session(std::string_view token_hash,
                              "?, ?, ?)"));
   DSS_TRY_STATUS(q.bind(token_hash)
                      .bind(s.user_id)
-                     .bind(s.state)
+                     .bind(session_state_name(s.state))
                      .bind(s.created_ms)
                      .bind(s.last_seen_ms)
                      .bind(s.reauth_ms)
@@ -428,7 +432,9 @@ Result<std::optional<SessionRecord>> SqliteStore::session_by_token(std::string_v
       "SELECT id, user_id, state, created_ms, last_seen_ms, reauth_ms, source, "
       "user_agent FROM sessions WHERE token_hash = ? AND ended_ms IS NULL");
   if (q) q->bind(token_hash);
-  return first<SessionRecord>(std::move(q), session_from);
+  DSS_TRY(auto found, first<std::optional<SessionRecord>>(std::move(q), session_from));
+  if (!found) return std::optional<SessionRecord>();
+  return std::move(*found);
 }
 
 Status SqliteStore::touch_session(std::int64_t id, std::int64_t now_ms) {
@@ -436,9 +442,9 @@ Status SqliteStore::touch_session(std::int64_t id, std::int64_t now_ms) {
   return changed_one(q.bind(now_ms).bind(id).run(), "the session");
 }
 
-Status SqliteStore::set_session_state(std::int64_t id, std::string_view state) {
+Status SqliteStore::set_session_state(std::int64_t id, SessionState state) {
   DSS_TRY(auto q, db_->query("UPDATE sessions SET state = ? WHERE id = ?"));
-  return changed_one(q.bind(state).bind(id).run(), "the session");
+  return changed_one(q.bind(session_state_name(state)).bind(id).run(), "the session");
 }
 
 Status SqliteStore::set_reauth(std::int64_t id, std::int64_t now_ms) {
@@ -451,7 +457,12 @@ Result<std::vector<SessionRecord>> SqliteStore::sessions_of(std::int64_t user_id
                              "source, user_agent FROM sessions WHERE user_id = ? AND ended_ms IS "
                              "NULL ORDER BY id"));
   q.bind(user_id);
-  return q.all(session_from);
+  DSS_TRY(const auto rows, q.all(session_from));
+  std::vector<SessionRecord> out;
+  for (const auto& row : rows) {
+    if (row) out.push_back(*row);
+  }
+  return out;
 }
 
 Result<bool> SqliteStore::end_session(std::int64_t id, std::int64_t user_id, std::string_view why,

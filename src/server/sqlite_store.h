@@ -41,7 +41,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> create_session(std::string_view token_hash, const SessionRecord& s) override;
   Result<std::optional<SessionRecord>> session_by_token(std::string_view token_hash) override;
   Status touch_session(std::int64_t id, std::int64_t now_ms) override;
-  Status set_session_state(std::int64_t id, std::string_view state) override;
+  Status set_session_state(std::int64_t id, SessionState state) override;
   Status set_reauth(std::int64_t id, std::int64_t now_ms) override;
   Result<std::vector<SessionRecord>> sessions_of(std::int64_t user_id) override;
   Result<bool> end_session(std::int64_t id, std::int64_t user_id, std::string_view why,

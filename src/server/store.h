@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -37,10 +38,37 @@ struct FactorRecord {
   std::int64_t created_ms = 0;
 };
 
+// Where a session stands in sign-in. Text only where it is stored or shown.
+enum class SessionState : std::uint8_t {
+  kMfaEnrolment,  // password accepted; the account must enrol a second factor first
+  kMfa,           // password accepted; the second factor is still to be confirmed
+  kActive,        // fully signed in
+};
+// "mfa_enrolment", "mfa", "active": the stored and shown form.
+constexpr std::string_view session_state_name(SessionState state) {
+  switch (state) {
+    case SessionState::kMfaEnrolment:
+      return "mfa_enrolment";
+    case SessionState::kMfa:
+      return "mfa";
+    case SessionState::kActive:
+      return "active";
+  }
+  return "mfa_enrolment";  // a value outside the enum: the state that grants least
+}
+// The state `text` names exactly (as session_state_name writes it); nullopt for anything else.
+constexpr std::optional<SessionState> parse_session_state(std::string_view text) {
+  for (const SessionState s :
+       {SessionState::kMfaEnrolment, SessionState::kMfa, SessionState::kActive}) {
+    if (text == session_state_name(s)) return s;
+  }
+  return std::nullopt;
+}
+
 struct SessionRecord {
   std::int64_t id = 0;
   std::int64_t user_id = 0;
-  std::string state;  // "mfa_enrolment", "mfa", "active"
+  SessionState state = SessionState::kMfaEnrolment;
   std::int64_t created_ms = 0;
   std::int64_t last_seen_ms = 0;
   std::int64_t reauth_ms = 0;  // last password+second-factor confirmation
@@ -132,7 +160,7 @@ class SessionStore {
                                               const SessionRecord& s) = 0;
   virtual Result<std::optional<SessionRecord>> session_by_token(std::string_view token_hash) = 0;
   virtual Status touch_session(std::int64_t id, std::int64_t now_ms) = 0;
-  virtual Status set_session_state(std::int64_t id, std::string_view state) = 0;
+  virtual Status set_session_state(std::int64_t id, SessionState state) = 0;
   virtual Status set_reauth(std::int64_t id, std::int64_t now_ms) = 0;
   virtual Result<std::vector<SessionRecord>> sessions_of(std::int64_t user_id) = 0;
   // Ends the session (only if it belongs to user_id); false when there was none to end.

@@ -108,7 +108,8 @@ std::vector<Declaration> build_table() {
       kSecurity));
   // --- People and sessions
   t.push_back(integer(
-      "auth.password_min_length", 15, 12, 128, D::kHigherIsStricter, "characters",
+      "auth.password_min_length", kPasswordMinLengthDefault, 12, 128, D::kHigherIsStricter,
+      "characters",
       "The shortest password a person may choose. Long passwords are much harder to guess.",
       "Short passwords can be guessed or cracked from a stolen password list in far less time, "
       "handing an account to an outsider.",

@@ -20,6 +20,10 @@
 
 namespace dss::settings {
 
+// The secure default of auth.password_min_length: the shortest password a person may choose,
+// in code points after NFKC normalisation (identity::check_password_policy counts it).
+inline constexpr std::int64_t kPasswordMinLengthDefault = 15;
+
 // The people who may act on a DSS installation, most powerful first.
 enum class Role : std::uint8_t {
   kOwner = 0,

@@ -60,6 +60,24 @@ int run(std::vector<std::string> args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Runs a command with its standard output in `out`; returns its exit status (or -1).
+int run_capturing(std::vector<std::string> args, const fs::path& out) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kAddressSanitizer = true;
 #elif defined(__has_feature)
@@ -341,6 +359,37 @@ TEST(AuditCli, VerifyExitsWithTheCodeOfTheDamageFound) {
   EXPECT_EQ(run({dss, "audit", "verify", dir.string(), "--key", (dir / "vkey.copy").string()}),
             static_cast<int>(ErrorCode::kLogEntryCorrupted));
   EXPECT_EQ(run({dss, "audit", "query", dir.string(), "--from", "yesterday"}), 1);
+  fs::remove_all(dir);
+}
+
+// The server's certificate expired silently: from 14 days before, `dss server status` and
+// `dss doctor` say so (ADR 0036).
+TEST(ServerCli, StatusAndDoctorWarnWhenTheCertificateExpiresWithinFourteenDays) {
+  const std::string dss = std::string(DSS_CLI_DIR) + "/dss";
+  const fs::path dir = fs::temp_directory_path() / ("dss-cert-cli-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path state = dir / "state";
+  write_all(dir / "pw", "a garden of quiet lanterns " + std::to_string(::getpid()));
+  ASSERT_EQ(run({dss, "--state", state.string(), "server", "init", "--username", "olive",
+                 "--password-file", (dir / "pw").string()}),
+            0);
+  fs::create_directories(state / "tls");
+  ASSERT_TRUE(
+      httpd::generate_self_signed_cert(state / "tls" / "cert.pem", state / "tls" / "key.pem", 10));
+  ASSERT_EQ(run_capturing({dss, "--state", state.string(), "server", "status"}, dir / "status"), 0);
+  EXPECT_NE(read_all(dir / "status").find("WARNING: the TLS certificate expires in"),
+            std::string::npos)
+      << read_all(dir / "status");
+  run_capturing({dss, "--state", state.string(), "doctor"}, dir / "doctor");  // FAILs as root
+  EXPECT_NE(read_all(dir / "doctor").find("WARN     tls.certificate: the TLS certificate expires"),
+            std::string::npos)
+      << read_all(dir / "doctor");
+  // Far from expiry: no warning.
+  ASSERT_TRUE(
+      httpd::generate_self_signed_cert(state / "tls" / "cert.pem", state / "tls" / "key.pem", 90));
+  ASSERT_EQ(run_capturing({dss, "--state", state.string(), "server", "status"}, dir / "status"), 0);
+  EXPECT_EQ(read_all(dir / "status").find("WARNING"), std::string::npos);
   fs::remove_all(dir);
 }
 

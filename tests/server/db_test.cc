@@ -186,5 +186,49 @@ TEST(StoreTest, SchemaThreeDatabaseMigratesAndItsDevicesReportNoInterruptedInsta
   EXPECT_EQ((*after)->interrupted_count, 3);
 }
 
+// Session state was compared as free text: a state the server never writes must grant nothing,
+// not be read as some state it does not name.
+TEST(StoreTest, SessionStateRoundTripsByNameAndAnUnknownStoredStateEndsTheSession) {
+  testing::TempDir dir;
+  auto s = SqliteStore::open(dir.path() / "s.db");
+  ASSERT_TRUE(s);
+  UserRecord u;
+  u.name = "bob";
+  u.job = "viewer";
+  u.password_hash = "h";
+  auto uid = (*s)->create_user(u);
+  ASSERT_TRUE(uid);
+  SessionRecord rec;
+  rec.user_id = *uid;
+  rec.state = SessionState::kMfa;
+  auto sid = (*s)->create_session("token-hash", rec);
+  ASSERT_TRUE(sid);
+  auto got = (*s)->session_by_token("token-hash");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->state, SessionState::kMfa);
+  ASSERT_TRUE((*s)->set_session_state(*sid, SessionState::kActive));
+  got = (*s)->session_by_token("token-hash");
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->state, SessionState::kActive);
+  // Stored as its name, the only text form.
+  ASSERT_TRUE((*s)->db().exec("UPDATE sessions SET state = 'Active'"));
+  got = (*s)->session_by_token("token-hash");
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(got->has_value());
+  auto open = (*s)->sessions_of(*uid);
+  ASSERT_TRUE(open);
+  EXPECT_TRUE(open->empty());
+}
+
+TEST(SessionState, NamesParseBackExactlyAndNothingElseParses) {
+  for (const SessionState st :
+       {SessionState::kMfaEnrolment, SessionState::kMfa, SessionState::kActive}) {
+    EXPECT_EQ(parse_session_state(session_state_name(st)), st);
+  }
+  for (const char* bad : {"", "Active", "active ", "mfa_enrollment", "activ"}) {
+    EXPECT_FALSE(parse_session_state(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace dss::server
