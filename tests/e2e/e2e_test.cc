@@ -43,23 +43,6 @@ std::map<std::string, std::string> snapshot_dir(const fs::path& d) {
   return out;
 }
 
-// Runs a command; returns its exit status (or -1).
-int run(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 // Runs a command with its standard output in `out`; returns its exit status (or -1).
 int run_capturing(std::vector<std::string> args, const fs::path& out) {
   std::vector<char*> argv;
@@ -77,6 +60,9 @@ int run_capturing(std::vector<std::string> args, const fs::path& out) {
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+// Runs a command with its standard output discarded; returns its exit status (or -1).
+int run(std::vector<std::string> args) { return run_capturing(std::move(args), "/dev/null"); }
 
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kAddressSanitizer = true;
