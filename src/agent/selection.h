@@ -58,6 +58,9 @@ struct Selection {
 // result's pick points into it, so it must outlive the Selection.
 Selection select_release(const std::vector<Candidate>& candidates, const AgentState& state,
                          const SelectionPolicy& policy);
+// A temporary list would die before the Selection that points into it.
+Selection select_release(std::vector<Candidate>&& candidates, const AgentState& state,
+                         const SelectionPolicy& policy) = delete;
 
 // The note a cycle adds to its result about the releases passed over: the first one skipped
 // for a reason a person can act on ("; 2.0 failed before and is not retried"), or "" when

@@ -48,7 +48,8 @@ TEST(ReleaseSelection, NothingAtOrBelowTheInstalledVersionIsConsidered) {
   AgentState st;
   st.installed = "2.0";
   st.failed = {"1.0"};
-  const Selection s = select_release(channel({"2.0", "1.0"}), st, {});
+  const auto list = channel({"2.0", "1.0"});
+  const Selection s = select_release(list, st, {});
   EXPECT_EQ(s.pick, nullptr);
   EXPECT_TRUE(s.skipped.empty()) << "an older failed version is not news";
 }
@@ -57,7 +58,8 @@ TEST(ReleaseSelection, VersionThatFailedBeforeIsNeverPickedAndTheNoteSaysSo) {
   AgentState st;
   st.installed = "1.0";
   st.failed = {"3.0"};
-  const Selection s = select_release(channel({"3.0", "2.0"}), st, {});
+  const auto list = channel({"3.0", "2.0"});
+  const Selection s = select_release(list, st, {});
   EXPECT_EQ(picked(s), "2.0");
   ASSERT_EQ(s.skipped.size(), 1U);
   EXPECT_EQ(s.skipped[0].version, "3.0");
@@ -127,7 +129,8 @@ TEST(ReleaseSelection, TheNoteNamesTheNewestReleasePassedOverForAReasonAPersonCa
   st.highest_committed = "4.5";
   st.failed = {"3.0"};
   // All are below 4.5, the highest committed version; 3.0 also failed before.
-  const Selection s = select_release(channel({"4.0", "3.0", "2.0"}), st, {});
+  const auto list = channel({"4.0", "3.0", "2.0"});
+  const Selection s = select_release(list, st, {});
   EXPECT_EQ(s.pick, nullptr);
   ASSERT_EQ(s.skipped.size(), 3U);
   EXPECT_EQ(s.skipped[0].reason, SkipReason::kDowngradeNotAllowed);
