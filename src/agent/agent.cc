@@ -11,6 +11,7 @@
 #include "agent/selection.h"
 #include "agent/transparency_client.h"
 #include "platform/files.h"
+#include "settings/snapshot.h"
 #include "settings/system.h"
 
 namespace dss::agent {
@@ -27,21 +28,6 @@ constexpr std::uint64_t kMaxCheckpointNote = 2048;  // the check-in field's limi
 // backoff), by the code's category (core/error.h), so a new code is classified where it is
 // declared and not by a list kept here.
 bool is_refusal(ErrorCode c) { return error_category(c) == ErrorCategory::kRefused; }
-
-bool setting_bool(const settings::SettingsState& s, std::string_view key, bool dflt) {
-  auto e = settings::resolve_one(s, key);
-  if (!e) return dflt;
-  if (const auto* v = std::get_if<bool>(&e->value)) return *v;
-  return dflt;
-}
-
-std::int64_t setting_int(const settings::SettingsState& s, std::string_view key,
-                         std::int64_t dflt) {
-  auto e = settings::resolve_one(s, key);
-  if (!e) return dflt;
-  if (const auto* v = std::get_if<std::int64_t>(&e->value)) return *v;
-  return dflt;
-}
 
 }  // namespace
 
@@ -72,10 +58,20 @@ struct Agent::Impl {
     return c;
   }
 
-  settings::SettingsState settings_state() {
+  // The owner's settings. Unreadable settings are an error that stops what needed them, never
+  // a silent default (ADR 0041); the last state read is kept for reports about the failure.
+  Result<settings::SettingsState> settings_state() {
     auto s = settings_store.load();
-    return s ? *s : settings::SettingsState{};
+    if (!s) {
+      return make_error(s.error().code, "the settings in " + options.state_dir.string() +
+                                            " cannot be read (" + s.error().message +
+                                            "); repair or remove settings.json there, or run "
+                                            "`dss settings list` to see what is wrong");
+    }
+    last_settings = *s;
+    return s;
   }
+  settings::SettingsState last_settings;  // the last state settings_state() read
 
   Status check_domain(const settings::SettingsState& s) {
     last_domain = settings::check_domain(*probe, s, {options.state_dir.string(), ""});
@@ -191,7 +187,7 @@ struct Agent::Impl {
 
   SelectionPolicy selection_policy(const settings::SettingsState& s) const {
     SelectionPolicy p;
-    p.owner_allows_downgrade = setting_bool(s, "update.allow_downgrade", false);
+    p.owner_allows_downgrade = settings::Snapshot(s).get(settings::key::kUpdateAllowDowngrade);
     p.now = clock->now();
     return p;
   }
@@ -199,7 +195,9 @@ struct Agent::Impl {
   CycleResult cycle(const Progress& progress) {
     AgentState& st = installer->mutable_state();
     st.channel = options.channel;
-    const settings::SettingsState sstate = settings_state();
+    const auto read = settings_state();
+    if (!read) return {"failed", "", read.error().message, read.error().code};
+    const settings::SettingsState& sstate = *read;
     // 1. The security domain.
     if (auto d = check_domain(sstate); !d) return {"failed", "", d.error().message, d.error().code};
     // 2. TUF refresh, and a new policy bundle at once.
@@ -222,9 +220,12 @@ struct Agent::Impl {
       policy_note += "; security update for " + ids;
     }
     // Read again: a policy bundle applied above may have changed update.allow_downgrade.
-    SelectionPolicy policy = selection_policy(settings_state());
+    const auto reread = settings_state();
+    if (!reread) return {"failed", "", reread.error().message, reread.error().code};
+    const settings::Snapshot settings(*reread);
+    SelectionPolicy policy = selection_policy(*reread);
     policy.urgent = urgent;
-    policy.deferral_s = setting_int(sstate, "update.deferral_hours", 0) * 3600;
+    policy.deferral_s = settings.get(settings::key::kUpdateDeferralHours) * 3600;
     const Selection selection = select_release(*list, st, policy);
     const Candidate* pick = selection.pick;
     const std::string skipped = skip_note(selection);
@@ -238,7 +239,7 @@ struct Agent::Impl {
           ErrorCode::kOk};
     }
     const std::string v = pick->release.version.text();
-    if (!setting_bool(sstate, "update.auto_install", true)) {
+    if (!settings.get(settings::key::kUpdateAutoInstall)) {
       return {"none", installed,
               v + " is available; update.auto_install is off, so it waits for `dss agent once`" +
                   policy_note,
@@ -308,7 +309,10 @@ struct Agent::Impl {
             platform::read_text_file(transparency->kept_checkpoint_path(), kMaxCheckpointNote)) {
       kept = std::move(*note);
     }
-    return make_checkin_report(installer->state(), options.channel, settings_state(), last_domain,
+    // When the settings cannot be read now, the report shows the last state read (the failed
+    // cycle says why).
+    ignore_error(settings_state());
+    return make_checkin_report(installer->state(), options.channel, last_settings, last_domain,
                                std::move(kept));
   }
 
@@ -337,8 +341,9 @@ Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options, const settings:
   impl->clock = &clock;
   impl->settings_store = settings::FileSettingsStore(options.state_dir);
   DSS_TRY_STATUS(platform::ensure_private_dir(options.state_dir));
-  const settings::SettingsState sstate = impl->settings_state();
   impl->options = std::move(options);
+  // Refuse to start on settings that cannot be read.
+  DSS_TRY(const settings::SettingsState sstate, impl->settings_state());
   // Refuse to start when the machine does not meet the security domain.
   DSS_TRY_STATUS(impl->check_domain(sstate));
   impl->audit = std::make_unique<settings::AuditLogSink>(impl->options.state_dir, clock,
@@ -375,14 +380,15 @@ Result<std::unique_ptr<Agent>> Agent::open(AgentOptions options, const settings:
 
 Result<std::optional<std::string>> Agent::check() {
   Impl& m = *impl_;
-  DSS_TRY_STATUS(m.check_domain(m.settings_state()));
+  DSS_TRY(const settings::SettingsState before, m.settings_state());
+  DSS_TRY_STATUS(m.check_domain(before));
   client::Updater updater(m.updater_config(), *m.fetcher, *m.metadata, *m.clock);
   DSS_TRY_STATUS(updater.refresh());
   std::string note;
   m.apply_policy(updater, note);
   DSS_TRY(std::vector<Candidate> list, m.releases(updater));
-  const Selection selection =
-      select_release(list, m.installer->state(), m.selection_policy(m.settings_state()));
+  DSS_TRY(const settings::SettingsState after, m.settings_state());
+  const Selection selection = select_release(list, m.installer->state(), m.selection_policy(after));
   if (selection.pick == nullptr) return std::optional<std::string>();
   return std::optional<std::string>(selection.pick->release.version.text());
 }
@@ -415,7 +421,10 @@ CycleResult Agent::run_once(const Progress& progress) {
 
 std::chrono::milliseconds Agent::next_delay(const CycleResult& last) {
   Impl& m = *impl_;
-  const std::int64_t minutes = setting_int(m.settings_state(), "update.check_interval_minutes", 60);
+  // The last settings read: when they cannot be read now, the failed cycle's back-off applies.
+  ignore_error(m.settings_state());
+  const std::int64_t minutes =
+      settings::Snapshot(m.last_settings).get(settings::key::kUpdateCheckIntervalMinutes);
   const double interval_ms = static_cast<double>(std::max<std::int64_t>(minutes, 1)) * 60'000.0;
   double base = interval_ms;
   const int failures = m.installer->state().consecutive_failures;
@@ -465,9 +474,10 @@ Status Agent::rollback(const std::string& version) {
                       version + " is no longer published on channel " + m.options.channel +
                           "; the provider does not allow it");
   }
+  DSS_TRY(const settings::SettingsState sstate, m.settings_state());
   const auto highest = Version::parse(st.highest_committed);
   if (highest && target < *highest && !found->release.allow_downgrade &&
-      !setting_bool(m.settings_state(), "update.allow_downgrade", false)) {
+      !settings::Snapshot(sstate).get(settings::key::kUpdateAllowDowngrade)) {
     return make_error(ErrorCode::kDowngradeRefused,
                       version + " is older than " + st.highest_committed +
                           ", the newest version this machine has run; a downgrade needs the "
@@ -485,8 +495,9 @@ Result<AgentStatus> Agent::status() {
   s.state = m.installer->state();
   DSS_TRY(s.current, m.installer->current_version());
   s.on_disk = m.installer->versions_on_disk();
-  const auto sstate = m.settings_state();
-  s.check_interval_minutes = setting_int(sstate, "update.check_interval_minutes", 60);
+  DSS_TRY(const settings::SettingsState sstate, m.settings_state());
+  s.check_interval_minutes =
+      settings::Snapshot(sstate).get(settings::key::kUpdateCheckIntervalMinutes);
   s.domain = settings::check_domain(*m.probe, sstate, {m.options.state_dir.string(), ""});
   auto dev = m.reporter->load_device();
   s.enrolled = dev && dev->has_value();
@@ -512,8 +523,9 @@ Result<AgentStatus> read_status(const fs::path& state_dir, const fs::path& insta
   }
   std::sort(s.on_disk.begin(), s.on_disk.end());
   settings::FileSettingsStore store(state_dir);
-  auto sstate = store.load();
-  if (sstate) s.check_interval_minutes = setting_int(*sstate, "update.check_interval_minutes", 60);
+  DSS_TRY(const settings::SettingsState sstate, store.load());
+  s.check_interval_minutes =
+      settings::Snapshot(sstate).get(settings::key::kUpdateCheckIntervalMinutes);
   s.enrolled = fs::exists(agent_dir(state_dir) / "device.json", ec);
   return s;
 }

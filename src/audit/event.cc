@@ -22,7 +22,7 @@ constexpr int kAuthentication = 3002;
 constexpr int kApplicationLifecycle = 6002;
 constexpr int kApiActivity = 6003;
 
-constexpr std::array<ActionInfo, 49> kCatalogue = {{
+constexpr std::array<ActionInfo, 51> kCatalogue = {{
     {"auth.login", Category::kAuthentication, kAuthentication, 1, "authentication", "start",
      "a sign-in with a password"},
     {"auth.logout", Category::kAuthentication, kAuthentication, 2, "authentication", "end",
@@ -107,6 +107,10 @@ constexpr std::array<ActionInfo, 49> kCatalogue = {{
     {"tls.certificate_renewed", Category::kKey, kApiActivity, 3, "configuration", "change",
      "the server replaced its generated TLS certificate before expiry (details: old_sha256, "
      "sha256)"},
+    {"tls.certificate_expiring", Category::kKey, kApiActivity, 99, "configuration", "info",
+     "the served TLS certificate is near its expiry; repeated daily until it is replaced"},
+    {"settings.unreadable", Category::kConfiguration, kApiActivity, 99, "configuration", "info",
+     "the settings could not be read; the last settings read stay in force"},
     {"system.start", Category::kSystem, kApplicationLifecycle, 3, "process", "start",
      "a DSS service started"},
     {"system.stop", Category::kSystem, kApplicationLifecycle, 4, "process", "end",

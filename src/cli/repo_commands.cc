@@ -16,6 +16,7 @@
 #include "repo/repository.h"
 #include "repo/transparency.h"
 #include "settings/engine.h"
+#include "settings/snapshot.h"
 #include "settings/system.h"
 #include "tls/server_context.h"
 
@@ -101,26 +102,12 @@ void print(const repo::Report& r) {
   for (const auto& line : r.lines) std::cout << line << "\n";
 }
 
-// release.require_sbom, as the owner set it in the state folder (default: required).
-bool require_sbom(const std::string& state_dir) {
+// The settings the owner set in the state folder. Unreadable settings are an error, never a
+// silent default (ADR 0041).
+Result<settings::Snapshot> owner_settings(const std::string& state_dir) {
   settings::FileSettingsStore store{fs::path(state_dir)};
-  const auto state = store.load();
-  if (!state) return true;  // unreadable settings: fail closed
-  const auto e = settings::resolve_one(*state, "release.require_sbom");
-  if (!e) return true;
-  const auto* v = std::get_if<bool>(&e->value);
-  return v == nullptr || *v;
-}
-
-// tls.min_version, as the owner set it in the state folder: the same setting, and the same
-// policy (tls/server_context.h), as `dss server`. Unreadable settings: the default, TLS 1.3.
-tls::TlsFloor tls_floor(const std::string& state_dir) {
-  settings::FileSettingsStore store{fs::path(state_dir)};
-  const auto state = store.load();
-  if (!state) return tls::TlsFloor::kTls13;
-  const auto e = settings::resolve_one(*state, "tls.min_version");
-  const auto* v = e ? std::get_if<std::string>(&e->value) : nullptr;
-  return v == nullptr ? tls::TlsFloor::kTls13 : tls::floor_from_setting(*v);
+  DSS_TRY(const auto state, store.load());
+  return settings::Snapshot(state);
 }
 
 // Extracts the archive into a scratch folder with the agents' own checks and returns its size
@@ -383,7 +370,9 @@ int RepoCommands::run() {
       o.channel = s.channel;
       o.artifact = s.artifact;
       if (!s.sbom_file.empty()) o.sbom = fs::path(s.sbom_file);
-      o.sbom_optional = !require_sbom(*s.state_dir);
+      auto owner = owner_settings(*s.state_dir);
+      if (!owner) return fail(owner.error());
+      o.sbom_optional = !owner->get(settings::key::kReleaseRequireSbom);
       if (!s.dss_json_file.empty()) {
         auto extra = platform::read_file(s.dss_json_file, 1 << 20);
         if (!extra) return fail(extra.error());
@@ -596,7 +585,11 @@ int RepoCommands::run() {
       o.key_pem = tls / "key.pem";
       o.bind = s.bind;
       o.port = s.port;
-      o.tls_floor = tls_floor(*s.state_dir);
+      // tls.min_version: the same setting, and the same policy (tls/server_context.h), as
+      // `dss server`.
+      auto owner = owner_settings(*s.state_dir);
+      if (!owner) return fail(owner.error());
+      o.tls_floor = tls::floor_from_setting(owner->get(settings::key::kTlsMinVersion));
       auto server = httpd::StaticHttpsServer::start(o);
       if (!server) return fail(server.error());
       std::cout << "serving " << tls::https_origin(s.bind, std::to_string((*server)->port()))

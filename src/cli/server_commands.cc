@@ -17,6 +17,7 @@
 #include "platform/system_clock.h"
 #include "server/roles.h"
 #include "server/service.h"
+#include "settings/snapshot.h"
 #include "settings/state.h"
 #include "settings/system.h"
 #include "tls/server_context.h"
@@ -111,12 +112,7 @@ Status record(audit::AuditLog& log, std::string action, std::string object, std:
 Result<std::int64_t> password_min_length(const fs::path& state) {
   settings::FileSettingsStore store(state);
   DSS_TRY(const auto st, store.load());
-  DSS_TRY(const auto e, settings::resolve_one(st, "auth.password_min_length"));
-  const auto* v = std::get_if<std::int64_t>(&e.value);
-  if (v == nullptr) {
-    return make_error(ErrorCode::kInternal, "auth.password_min_length is not an integer");
-  }
-  return *v;
+  return settings::Snapshot(st).get(settings::key::kAuthPasswordMinLength);
 }
 
 Result<std::string> new_password(const fs::path& state, const std::string& file,

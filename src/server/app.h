@@ -25,10 +25,12 @@
 #include "audit/audit_log.h"
 #include "core/clock.h"
 #include "server/https.h"
+#include "server/repo_files.h"
 #include "server/roles.h"
 #include "server/secret_box.h"
 #include "server/store.h"
 #include "settings/engine.h"
+#include "settings/snapshot.h"
 
 namespace dss::server {
 
@@ -56,10 +58,21 @@ struct Principal {
   std::string actor_id;  // "user:alice" or "token:7:alice"
 };
 
+class Authenticator;
+class Dispatcher;
+
+// The server's request handling, put together from its parts: the repository file server
+// (repo_files.h), and for the API the dispatcher (dispatcher.h), which asks the authenticator
+// (authenticator.h) who is asking before it runs a route's handler (app_*.cc).
 class App {
  public:
-  App(AppConfig config, Store& store, audit::AuditLog& audit, settings::SettingsEngine& settings,
-      const Clock& clock, SecretBox secrets);
+  // `settings`: the settings state read at start (a server whose settings cannot be read does
+  // not start); later changes are published by reload_settings().
+  App(AppConfig config, Store& store, audit::AuditLog& audit, settings::SettingsEngine& engine,
+      const settings::SettingsState& settings, const Clock& clock, SecretBox secrets);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
 
   // A worker thread's entry: every request that is not answered by handle_fast.
   Response handle(Request& request, const Peer& peer);
@@ -75,10 +88,7 @@ class App {
   // Sets the origin once the listener's port is known (before serving requests). Cookie-
   // authenticated changes must come from `origin` or one of `also_accepted` (the names the
   // certificate was made for, e.g. https://localhost:PORT), never from anywhere else.
-  void set_public_origin(std::string origin, std::vector<std::string> also_accepted = {}) {
-    config_.public_origin = std::move(origin);
-    also_accepted_origins_ = std::move(also_accepted);
-  }
+  void set_public_origin(std::string origin, std::vector<std::string> also_accepted = {});
 
   // The served certificate's expiry, judged by `wall` (the clock clients use): GET
   // /api/v1/health then shows it, with a warning from kCertificateWarnDays before.
@@ -87,42 +97,40 @@ class App {
     certificate_not_after_s_ = not_after_s;
   }
 
-  // Periodic work (expired login failures, the seat-belt reminder). Cheap; call every minute.
+  // Periodic work (expired login failures, the seat-belt reminder, settings changed on this
+  // machine). Cheap; call every minute.
   void tick();
+
+  // The effective settings: an immutable snapshot, read without parsing or locking.
+  [[nodiscard]] std::shared_ptr<const settings::Snapshot> settings() const {
+    return snapshot_.load();
+  }
+  // Reads the settings again and publishes them. On failure the last settings read stay in
+  // force, the failure is recorded in the audit log (once), and returned.
+  Status reload_settings();
 
   struct Ctx;  // one request being handled (app_internal.h)
 
  private:
-  friend struct Routes;
   // handle_fast without the chime header, which handle_fast adds to every answer.
   std::optional<Response> fast_answer(const Request& request);
   AppConfig config_;
-  std::vector<std::string> also_accepted_origins_;
   const Clock* wall_clock_ = nullptr;
   std::atomic<std::int64_t> certificate_not_after_s_{0};  // 0: unknown
   Store& store_;
   audit::AuditLog& audit_;
-  settings::SettingsEngine& settings_;
-  std::mutex settings_mutex_;  // the engine is not thread-safe
+  settings::SettingsEngine& engine_;
+  std::mutex engine_mutex_;  // the engine is not thread-safe
+  std::atomic<std::shared_ptr<const settings::Snapshot>> snapshot_;
+  bool settings_unreadable_ = false;  // under engine_mutex_: the last reload failed
   const Clock& clock_;
   SecretBox secrets_;
   std::int64_t started_s_ = 0;  // check-ins signed before this are refused (no replay window)
   std::mutex nonce_mutex_;
   std::unordered_map<std::string, std::int64_t> nonces_;  // device nonce -> expiry (s)
-  std::mutex source_mutex_;
-  std::atomic<std::uint64_t> chime_generation_{0};
-  std::mutex chime_mutex_;
-  std::string chime_value_ = "none";
-  std::int64_t chime_checked_ms_ = -1;
-  std::mutex cache_mutex_;
-  struct CachedFile {
-    std::string body;
-    std::int64_t mtime_ns = 0;  // with size and inode: whether the cached copy is current
-    std::uint64_t size = 0;
-    std::uint64_t inode = 0;
-    std::string etag;  // from the content's SHA-256: reveals nothing about the file system
-  };
-  std::unordered_map<std::string, std::shared_ptr<const CachedFile>> file_cache_;
+  RepoFiles repo_files_;
+  std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<Dispatcher> dispatcher_;
 
  public:
   // Internal, for the route handlers (app_*.cc).
@@ -131,18 +139,11 @@ class App {
   const Clock& clock() const { return clock_; }
   const AppConfig& config() const { return config_; }
   const SecretBox& secrets() const { return secrets_; }
-  settings::SettingsEngine& settings_engine() { return settings_; }
-  std::mutex& settings_mutex() { return settings_mutex_; }
+  settings::SettingsEngine& settings_engine() { return engine_; }
+  std::mutex& settings_mutex() { return engine_mutex_; }
   std::int64_t started_s() const { return started_s_; }
   // Records a nonce until `expires_s`; false when it was seen before (a replay).
   bool remember_nonce(const std::string& nonce, std::int64_t now_s, std::int64_t expires_s);
-  // The effective value of an integer or boolean setting (the secure default if unreadable).
-  std::int64_t setting_int(std::string_view key, std::int64_t fallback);
-  bool setting_bool(std::string_view key, bool fallback);
-  std::string chime_value();
-  void invalidate_chime();
-  std::shared_ptr<const CachedFile> cached_file(const std::filesystem::path& path);
-  std::filesystem::path repo_root_;  // the canonical repository directory, resolved once
 };
 
 }  // namespace dss::server

@@ -253,12 +253,11 @@ json setting_json(const settings::Effective& e) {
 }
 
 Outcome list_settings(App::Ctx& ctx) {
-  const std::lock_guard<std::mutex> lock(ctx.app.settings_mutex());
-  DSS_API_CHECK(const auto state, ctx.app.settings_engine().state());
   json list = json::array();
-  for (const auto& e : settings::resolve(state)) list.push_back(setting_json(e));
-  return ok_reply(json{{"settings", list},
-                       {"posture", json::parse(settings::posture_json(state, ctx.now_s()))}});
+  for (const auto& e : ctx.settings->all()) list.push_back(setting_json(e));
+  return ok_reply(
+      json{{"settings", list},
+           {"posture", json::parse(settings::posture_json(ctx.settings->state(), ctx.now_s()))}});
 }
 
 Outcome change_setting(App::Ctx& ctx, bool reset) {
@@ -296,7 +295,8 @@ Outcome change_setting(App::Ctx& ctx, bool reset) {
     return reset ? ctx.app.settings_engine().reset(actor, key, consent)
                  : ctx.app.settings_engine().set(actor, key, value, consent);
   }();
-  ctx.app.invalidate_chime();
+  // Published at once: the next answer's chime, and every check, use the new value.
+  ignore_error(ctx.app.reload_settings());  // on failure recorded; the change is stored
   if (!preview) {
     if (preview.error().code == ErrorCode::kAcknowledgementRequired) {
       return api_error(ApiCode::kAcknowledgementRequired, preview.error().message);
@@ -509,13 +509,7 @@ Outcome posture(App::Ctx& ctx) {
                                            static_cast<double>(devices.size());
   json adoption = json::object();
   for (const auto& [k, v] : by_factor) adoption[k] = v;
-  std::string settings_posture = "{}";
-  {
-    const std::lock_guard<std::mutex> lock(ctx.app.settings_mutex());
-    if (auto state = ctx.app.settings_engine().state()) {
-      settings_posture = settings::posture_json(*state, ctx.now_s());
-    }
-  }
+  const std::string settings_posture = settings::posture_json(ctx.settings->state(), ctx.now_s());
   return ok_reply(json{
       {"devices", devices.size()},
       {"devices_on_newest_release_percent", pct},

@@ -39,7 +39,7 @@ namespace {
 std::string source_subject(const App::Ctx& ctx) { return "ip:" + ctx.peer.address; }
 
 std::int64_t account_cap(App& app) {
-  return std::min(app.setting_int("auth.max_failed_logins_per_hour", 10), kHardAccountCap);
+  return std::min(app.settings()->get(settings::key::kAuthMaxFailedLoginsPerHour), kHardAccountCap);
 }
 
 // Refuses an attempt while the subject is locked out (its hourly cap reached) or inside its
@@ -120,7 +120,7 @@ std::string factor_context(const UserRecord& u) { return "dss-totp:" + std::to_s
 
 bool mfa_waived(App& app, const UserRecord& u) {
   // Only unprivileged accounts, only while auth.mfa_required is loosened to false (it chimes).
-  return !any_privileged(u.roles) && !app.setting_bool("auth.mfa_required", true);
+  return !any_privileged(u.roles) && !app.settings()->get(settings::key::kAuthMfaRequired);
 }
 
 // Checks a TOTP code against the user's confirmed TOTP factors; records the step used.
@@ -166,7 +166,8 @@ Outcome start_session(App::Ctx& ctx, const UserRecord& u, SessionState state) {
   s.source = ctx.peer.address;
   s.user_agent = std::string(ctx.req[http::field::user_agent]).substr(0, 200);
   DSS_API_CHECK(const auto id, ctx.app.store().create_session(identity::token_hash(token), s));
-  const std::int64_t max_age = ctx.app.setting_int("session.absolute_lifetime_hours", 12) * 3600;
+  const std::int64_t max_age =
+      ctx.settings->get(settings::key::kSessionAbsoluteLifetimeHours) * 3600;
   ctx.headers.emplace_back("Set-Cookie", session_cookie(token, max_age));
   ctx.details.emplace_back("session", audit::session_ref(token));
   ctx.details.emplace_back("session.state", std::string(session_state_name(state)));
@@ -568,8 +569,7 @@ tl::expected<void, ApiError> check_new_password(App& app, std::string_view passw
                                                 std::string_view account) {
   // One rule, one message: the policy counts the length itself with the minimum that binds
   // (the setting, never below the policy's floor), so a short password is told that minimum.
-  const std::int64_t min_len =
-      app.setting_int("auth.password_min_length", settings::kPasswordMinLengthDefault);
+  const std::int64_t min_len = app.settings()->get(settings::key::kAuthPasswordMinLength);
   if (auto st = identity::check_password_policy(
           password, account, static_cast<std::size_t>(std::max<std::int64_t>(min_len, 0)));
       !st) {

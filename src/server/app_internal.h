@@ -7,6 +7,7 @@
 
 #include "server/api_error.h"
 #include "server/app.h"
+#include "settings/snapshot.h"
 
 namespace dss::server {
 
@@ -44,10 +45,12 @@ enum class Access {
 };
 
 struct App::Ctx {
-  Ctx(App& a, Request& r, const Peer& p) : app(a), req(r), peer(p) {}
+  Ctx(App& a, Request& r, const Peer& p) : app(a), req(r), peer(p), settings(a.settings()) {}
   App& app;
   Request& req;
   const Peer& peer;
+  // The settings as they were when the request arrived: one consistent view for all of it.
+  std::shared_ptr<const settings::Snapshot> settings;
   std::string path;
   std::string query;
   std::vector<std::string> params;  // the {} segments of the route, in order
@@ -68,6 +71,20 @@ struct App::Ctx {
   // The query parameter's value ("" when absent).
   [[nodiscard]] std::string query_param(std::string_view name) const;
 };
+
+// HTTP helpers (app.cc).
+void set_security_headers(Response& res);
+Response json_response(unsigned version, http::status status, const json& body);
+json error_body(ApiCode code, std::string_view message);
+// Splits a request target into its path and query; false for one that is not a plain path.
+bool split_target(std::string_view target, std::string& path, std::string& query);
+// Whether `path` matches a route pattern, whose "{}" segments go to `params` in order.
+bool match(std::string_view pattern, std::string_view path, std::vector<std::string>& params);
+std::string cookie_value(const Request& req, std::string_view name);
+std::string header(const Request& req, std::string_view name);
+// RFC 9112 §3.2: a server answers 400 to an HTTP/1.1 request that lacks a Host header.
+bool missing_host(const Request& req);
+bool is_unsafe(http::verb v);
 
 // Body field accessors: 400 naming the field when it is missing or of the wrong type.
 // Unknown fields are refused before the handler runs (each route lists its fields).

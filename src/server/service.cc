@@ -14,6 +14,7 @@
 #include "platform/files.h"
 #include "platform/system_clock.h"
 #include "server/https.h"
+#include "settings/snapshot.h"
 #include "settings/state.h"
 #include "settings/system.h"
 #include "tls/server_context.h"
@@ -34,15 +35,6 @@ class SharedAuditSink final : public settings::AuditSink {
   audit::AuditLog& log_;
 };
 
-std::string effective_text(settings::SettingsEngine& engine, std::string_view key,
-                           std::string fallback) {
-  auto state = engine.state();
-  if (!state) return fallback;
-  auto eff = settings::resolve_one(*state, key);
-  if (!eff) return fallback;
-  return settings::format_value(eff->value);
-}
-
 }  // namespace
 
 struct Service::Impl {
@@ -60,8 +52,11 @@ struct Service::Impl {
   const Clock* cert_clock = nullptr;  // the wall clock clients judge the certificate by
   std::filesystem::path cert;
   std::filesystem::path key;
+  std::int64_t cert_not_after_s = 0;
+  std::int64_t cert_warned_s = 0;  // when the terminal was last told the certificate expires
   std::thread ticker;
   std::mutex tick_mutex;
+  std::mutex work_mutex;  // one tick() at a time (the ticker's and a test's)
   std::condition_variable tick_cv;
   bool stopping = false;
   bool stopped = false;
@@ -75,6 +70,28 @@ Result<std::unique_ptr<SqliteStore>> open_store(const std::filesystem::path& sta
 namespace {
 
 using Say = std::function<void(const std::string&)>;
+
+constexpr std::int64_t kCertificateReminderS = 24 * 3600;
+
+// While the served certificate is near its expiry (certificate_warning), the terminal and the
+// audit log are told at start and then once a day, not only when someone runs `server status`.
+Status remind_certificate(Service::Impl& impl, const Say& say) {
+  const std::int64_t now = impl.cert_clock->now();
+  const std::string warning = certificate_warning(impl.cert_not_after_s, now);
+  if (warning.empty() ||
+      (impl.cert_warned_s != 0 && now - impl.cert_warned_s < kCertificateReminderS)) {
+    return ok();
+  }
+  impl.cert_warned_s = now;
+  say("dss server: WARNING: " + warning);
+  audit::Event e;
+  e.actor_kind = audit::ActorKind::kSystem;
+  e.actor_id = "system";
+  e.action = "tls.certificate_expiring";
+  e.object = impl.cert.string();
+  e.reason = warning;
+  return impl.audit->record(std::move(e));
+}
 
 // The generated certificate (ADR 0036): created on first start, and replaced by a new one
 // (new key, 90 days) once fewer than kRenewBeforeDays remain, at start and by the minute
@@ -146,7 +163,9 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
   DSS_TRY(impl->store, SqliteStore::open(o.state_dir / kDbFileName));
 
   impl->settings_store = std::make_unique<settings::FileSettingsStore>(o.state_dir);
+  // Settings that cannot be read stop the start, naming what is wrong (never a silent default).
   DSS_TRY(const auto settings_state, impl->settings_store->load());
+  const settings::Snapshot settings(settings_state);
   audit::AuditLogOptions audit_options;
   audit_options.product_version = o.product_version;
   audit_options.fail_closed = settings::audit_fail_closed(settings_state);
@@ -170,15 +189,12 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
   DSS_TRY(const CertificateInfo cert_info, read_certificate_info(impl->cert));
   say("dss server: certificate " + impl->cert.string() + ", SHA-256 fingerprint is " +
       cert_info.fingerprint);
-  if (const std::string warning =
-          certificate_warning(cert_info.not_after_s, impl->cert_clock->now());
-      !warning.empty()) {
-    say("dss server: WARNING: " + warning);
-  }
+  impl->cert_not_after_s = cert_info.not_after_s;
+  DSS_TRY_STATUS(remind_certificate(*impl, say));
 
   const tls::TlsFloor tls_floor =
-      tls::floor_from_setting(effective_text(*impl->engine, "tls.min_version", "1.3"));
-  if (effective_text(*impl->engine, "tls.plaintext_listener", "false") == "true") {
+      tls::floor_from_setting(settings.get(settings::key::kTlsMinVersion));
+  if (settings.get(settings::key::kTlsPlaintextListener)) {
     say("dss server: the setting tls.plaintext_listener is loosened, but this server never "
         "listens without TLS; undo it with `dss settings reset tls.plaintext_listener`");
   }
@@ -200,8 +216,8 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
 
   // The app needs the origin (with the real port) before the listener starts; with port 0 the
   // origin is fixed up right after binding.
-  impl->app = std::make_unique<App>(config, *impl->store, *impl->audit, *impl->engine, *impl->clock,
-                                    std::move(secrets));
+  impl->app = std::make_unique<App>(config, *impl->store, *impl->audit, *impl->engine,
+                                    settings_state, *impl->clock, std::move(secrets));
   App* app = impl->app.get();
   DSS_TRY(impl->https,
           HttpsServer::start(
@@ -236,26 +252,37 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
     say("dss server: create the first owner with POST /api/v1/setup, or stop the server and run "
         "`dss server init`");
   }
-  Impl* raw = impl.get();
-  impl->ticker = std::thread([raw] {
-    std::unique_lock<std::mutex> lock(raw->tick_mutex);
-    while (
-        !raw->tick_cv.wait_for(lock, std::chrono::seconds(60), [raw] { return raw->stopping; })) {
-      raw->app->tick();
-      if (raw->options.cert_pem.empty()) {
-        auto renewed = renew_generated_certificate(
-            *raw, raw->options.terminal ? raw->options.terminal : Say([](const std::string&) {}));
-        // A failed renewal is retried next minute; the warning at start and in `server status`
-        // says so long before the old certificate lapses.
-        if (renewed && *renewed && raw->https->reload_certificate()) {
-          if (auto info = read_certificate_info(raw->cert)) {
-            raw->app->set_certificate_expiry(info->not_after_s, *raw->cert_clock);
-          }
-        }
-      }
+  auto service = std::unique_ptr<Service>(new Service(std::move(impl)));
+  Service* raw = service.get();
+  Impl* state = raw->impl_.get();
+  state->ticker = std::thread([raw, state] {
+    std::unique_lock<std::mutex> lock(state->tick_mutex);
+    while (!state->tick_cv.wait_for(lock, std::chrono::seconds(60),
+                                    [state] { return state->stopping; })) {
+      raw->tick();
     }
   });
-  return std::unique_ptr<Service>(new Service(std::move(impl)));
+  return service;
+}
+
+void Service::tick() {
+  Impl& m = *impl_;
+  const std::lock_guard<std::mutex> lock(m.work_mutex);
+  m.app->tick();
+  const Say say = m.options.terminal ? m.options.terminal : Say([](const std::string&) {});
+  if (m.options.cert_pem.empty()) {
+    auto renewed = renew_generated_certificate(m, say);
+    // A failed renewal is retried next minute; the warning at start and in `server status`
+    // says so long before the old certificate lapses.
+    if (renewed && *renewed && m.https->reload_certificate()) {
+      if (auto info = read_certificate_info(m.cert)) {
+        m.app->set_certificate_expiry(info->not_after_s, *m.cert_clock);
+        m.cert_not_after_s = info->not_after_s;
+        m.cert_warned_s = 0;
+      }
+    }
+  }
+  ignore_error(remind_certificate(m, say));  // the terminal was told either way
 }
 
 Service::~Service() { stop(); }

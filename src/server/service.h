@@ -55,6 +55,9 @@ class Service {
   audit::AuditLog& audit();
   // SIGHUP: re-read the certificate and key.
   Status reload_certificate();
+  // The minute ticker's work (also run by tests): App::tick, renewing the generated
+  // certificate when due, and the daily reminder while the certificate is near its expiry.
+  void tick();
   // Graceful stop (also done by the destructor).
   void stop();
 

@@ -1,5 +1,7 @@
 #include "settings/engine.h"
 
+#include "settings/snapshot.h"
+
 namespace dss::settings {
 
 namespace {
@@ -47,9 +49,7 @@ std::string describe_changes(const std::vector<SettingChange>& changes) {
 }
 
 bool audit_fails_closed(const SettingsState& state) {
-  auto e = resolve_one(state, "audit.fail_closed");
-  DSS_CHECK(e.has_value());
-  return std::get<bool>(e->value);
+  return Snapshot(state).get(key::kAuditFailClosed);
 }
 
 }  // namespace

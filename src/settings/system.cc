@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "platform/files.h"
+#include "settings/snapshot.h"
 
 namespace dss::settings {
 
@@ -100,10 +101,7 @@ audit::Event to_audit_event(const SettingsAuditEvent& event) {
 }
 
 bool audit_fail_closed(const SettingsState& state) {
-  auto effective = resolve_one(state, "audit.fail_closed");
-  if (!effective) return true;
-  const bool* on = std::get_if<bool>(&effective->value);
-  return on == nullptr || *on;
+  return Snapshot(state).get(key::kAuditFailClosed);
 }
 
 AuditLogSink::AuditLogSink(std::filesystem::path state_dir, const Clock& clock, bool fail_closed)

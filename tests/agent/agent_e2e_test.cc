@@ -318,6 +318,26 @@ TEST_F(AgentE2E, RefusesToStartWhenADomainCheckFails) {
   EXPECT_FALSE(fs::exists(root_)) << "nothing may be touched before the checks pass";
 }
 
+// Unreadable settings once meant the secure defaults, silently, which undid a local tightening
+// (a shorter deferral, say): the agent now refuses to start, and a cycle fails, naming the file.
+TEST_F(AgentE2E, RefusesToStartWhenItsSettingsCannotBeRead) {
+  dss::testing::write_bytes(state_ / "settings.json", "{\"format\": \"dss-settings-v1\", \"lo");
+  auto a = Agent::open(options(), probe_, clock_);
+  ASSERT_FALSE(a);
+  EXPECT_NE(a.error().message.find("settings.json"), std::string::npos) << a.error().message;
+  EXPECT_FALSE(fs::exists(root_)) << "nothing may be touched before the settings are read";
+}
+
+TEST_F(AgentE2E, ACycleFailsWhenItsSettingsBecomeUnreadable) {
+  auto a = agent();
+  ASSERT_TRUE(a);
+  dss::testing::write_bytes(state_ / "settings.json", "not json");
+  const CycleResult r = a->run_once();
+  EXPECT_EQ(r.result, "failed");
+  EXPECT_NE(r.detail.find("settings"), std::string::npos) << r.detail;
+  EXPECT_FALSE(a->status()) << "status cannot show settings it cannot read";
+}
+
 // Issue 8: an advisory against the installed version makes the fix install at the next cycle,
 // even while update.deferral_hours holds ordinary releases back; the check-in reports it.
 TEST_F(AgentE2E, AffectedVersionUpdatesEvenInsideTheDeferralWindow) {

@@ -43,12 +43,7 @@ std::string random_passphrase() {
   return hex_encode(b);
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using dss::testing::slurp;
 
 std::vector<ArchiveEntry> app_files(const std::string& version) {
   return {file("bin/health", "#!/bin/sh\nexit 0\n", 0755), file("VERSION", version + "\n")};

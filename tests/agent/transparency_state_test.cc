@@ -26,12 +26,7 @@ const std::string kPolicyHash(64, 'c');
 const std::string kReleaseHash(64, 'a');
 const std::string kForkedHash(64, 'f');
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using dss::testing::slurp;
 
 // What a repository serves of its log at one moment.
 struct Published {

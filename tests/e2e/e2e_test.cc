@@ -17,6 +17,7 @@
 #include "client/updater.h"
 #include "core/url.h"
 #include "fakes/fake_clock.h"
+#include "fakes/temp_dir.h"
 #include "httpd/server.h"
 #include "net/fetcher.h"
 #include "platform/system_clock.h"
@@ -28,10 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using dss::testing::slurp;
 void write_all(const fs::path& p, const std::string& s) {
   std::ofstream(p, std::ios::binary | std::ios::trunc) << s;
 }
@@ -39,7 +37,7 @@ std::map<std::string, std::string> snapshot_dir(const fs::path& d) {
   std::map<std::string, std::string> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(d, ec))
-    out[e.path().filename().string()] = read_all(e.path());
+    out[e.path().filename().string()] = slurp(e.path());
   return out;
 }
 
@@ -88,7 +86,7 @@ class EndToEnd : public ::testing::Test {
     const std::string dss = std::string(DSS_CLI_DIR) + "/dss";
     repo_ = dir_ / "repo";
     ASSERT_EQ(run({dss, "repo", "init", repo_.string()}), 0);
-    old_timestamp_ = read_all(repo_ / "metadata" / "timestamp.json");
+    old_timestamp_ = slurp(repo_ / "metadata" / "timestamp.json");
     write_all(dir_ / "files" / "hello", "hello, world\n");
     write_all(dir_ / "files" / "tool", std::string(100000, 't'));
     ASSERT_EQ(run({dss, "repo", "add-target", repo_.string(), (dir_ / "files" / "hello").string(),
@@ -162,7 +160,7 @@ class EndToEnd : public ::testing::Test {
   void expect_refused(const fs::path& file, const std::function<std::string(std::string)>& tamper,
                       ErrorCode expected, const std::string& target = "app/hello world.txt") {
     const bool existed = fs::exists(file);
-    const std::string original = existed ? read_all(file) : "";
+    const std::string original = existed ? slurp(file) : "";
     fs::remove_all(dir_ / "tamper-td");
     fs::remove_all(dir_ / "tamper-td2");
     const fs::path d = refreshed_client("tamper-client");
@@ -194,8 +192,8 @@ TEST_F(EndToEnd, CliClientRefreshesAndDownloadsTargetsIncludingDelegated) {
            "--target-name", "app/hello world.txt", "--target-name", "team/tool.bin", "--target-dir",
            td.string(), "--target-base-url", base_ + "/targets/", "download"}),
       0);
-  EXPECT_EQ(read_all(td / "app%2Fhello%20world.txt"), "hello, world\n");
-  EXPECT_TRUE(read_all(td / "team%2Ftool.bin") == std::string(100000, 't'));
+  EXPECT_EQ(slurp(td / "app%2Fhello%20world.txt"), "hello, world\n");
+  EXPECT_TRUE(slurp(td / "team%2Ftool.bin") == std::string(100000, 't'));
   // Only trusted metadata, unversioned names, nothing else.
   std::set<std::string> names;
   for (const auto& e : fs::directory_iterator(d)) names.insert(e.path().filename().string());
@@ -219,7 +217,7 @@ TEST_F(EndToEnd, LibraryUpdaterFetchesAndVerifies) {
   fs::remove_all(d);
   ASSERT_EQ(run({client(), "--metadata-dir", d.string(), "init", md("1.root.json").string()}), 0);
   EXPECT_EQ(library_download(d, dir_ / "lib-td", "team/tool.bin"), ErrorCode::kOk);
-  EXPECT_TRUE(read_all(dir_ / "lib-td" / "team%2Ftool.bin") == std::string(100000, 't'));
+  EXPECT_TRUE(slurp(dir_ / "lib-td" / "team%2Ftool.bin") == std::string(100000, 't'));
 }
 
 TEST_F(EndToEnd, TamperedTargetFileIsRefused) {
@@ -254,7 +252,7 @@ TEST_F(EndToEnd, TamperedSnapshotIsRefused) {
   // The client already holds this snapshot version; a fresh client is what fetches it.
   const fs::path file = md("4.snapshot.json");
   ASSERT_TRUE(fs::exists(file));
-  const std::string original = read_all(file);
+  const std::string original = slurp(file);
   std::string evil = original;
   evil[evil.find("\"version\":")] = ' ';  // break the signed content
   write_all(file, evil);
@@ -277,7 +275,7 @@ TEST_F(EndToEnd, TamperedDelegatedMetadataIsRefused) {
   ASSERT_EQ(run({client(), "--metadata-dir", d.string(), "init", md("1.root.json").string()}), 0);
   const fs::path file = md("2.team?x.json");
   ASSERT_TRUE(fs::exists(file));
-  const std::string original = read_all(file);
+  const std::string original = slurp(file);
   std::string evil = original;
   evil[evil.find("\"length\":100000") + 9] = '2';
   write_all(file, evil);
@@ -334,12 +332,12 @@ TEST(AuditCli, VerifyExitsWithTheCodeOfTheDamageFound) {
   ASSERT_EQ(run({dss, "audit", "query", dir.string(), "--action", "log."}), 0);
   ASSERT_EQ(run({dss, "audit", "export", dir.string()}), 0);
   EXPECT_FALSE(fs::is_empty(dir / "export"));
-  const std::string key = read_all(dir / "log.vkey");
+  const std::string key = slurp(dir / "log.vkey");
   write_all(dir / "vkey.copy", key);
   ASSERT_EQ(run({dss, "audit", "verify", dir.string(), "--key", (dir / "vkey.copy").string()}), 0);
   // Alter one byte of the first entry: exit status 50 (log_entry_corrupted).
   const fs::path seg = dir / "segments" / "00000000000000000000.seg";
-  std::string bytes = read_all(seg);
+  std::string bytes = slurp(seg);
   bytes[64 + 12 + 3] ^= 1;
   write_all(seg, bytes);
   EXPECT_EQ(run({dss, "audit", "verify", dir.string(), "--key", (dir / "vkey.copy").string()}),
@@ -364,18 +362,18 @@ TEST(ServerCli, StatusAndDoctorWarnWhenTheCertificateExpiresWithinFourteenDays) 
   ASSERT_TRUE(
       httpd::generate_self_signed_cert(state / "tls" / "cert.pem", state / "tls" / "key.pem", 10));
   ASSERT_EQ(run_capturing({dss, "--state", state.string(), "server", "status"}, dir / "status"), 0);
-  EXPECT_NE(read_all(dir / "status").find("WARNING: the TLS certificate expires in"),
+  EXPECT_NE(slurp(dir / "status").find("WARNING: the TLS certificate expires in"),
             std::string::npos)
-      << read_all(dir / "status");
+      << slurp(dir / "status");
   run_capturing({dss, "--state", state.string(), "doctor"}, dir / "doctor");  // FAILs as root
-  EXPECT_NE(read_all(dir / "doctor").find("WARN     tls.certificate: the TLS certificate expires"),
+  EXPECT_NE(slurp(dir / "doctor").find("WARN     tls.certificate: the TLS certificate expires"),
             std::string::npos)
-      << read_all(dir / "doctor");
+      << slurp(dir / "doctor");
   // Far from expiry: no warning.
   ASSERT_TRUE(
       httpd::generate_self_signed_cert(state / "tls" / "cert.pem", state / "tls" / "key.pem", 90));
   ASSERT_EQ(run_capturing({dss, "--state", state.string(), "server", "status"}, dir / "status"), 0);
-  EXPECT_EQ(read_all(dir / "status").find("WARNING"), std::string::npos);
+  EXPECT_EQ(slurp(dir / "status").find("WARNING"), std::string::npos);
   fs::remove_all(dir);
 }
 

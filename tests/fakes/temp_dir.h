@@ -1,8 +1,11 @@
-// A fresh private directory under $TMPDIR, removed with everything in it at the end of the test.
+// A fresh private directory under $TMPDIR, removed with everything in it at the end of the test,
+// and slurp(), which reads a whole file for a test to look at.
 #pragma once
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <system_error>
 
@@ -26,5 +29,11 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The file's bytes ("" when it cannot be read: the test's own assertion then fails).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 }  // namespace dss::testing

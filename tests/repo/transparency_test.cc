@@ -34,12 +34,7 @@ std::string random_passphrase() {
   return hex_encode(ByteView(b, sizeof b));
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using dss::testing::slurp;
 
 tlog::Hash hash_of(const std::string& hex) {
   auto raw = hex_decode(hex);

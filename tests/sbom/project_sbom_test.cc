@@ -33,12 +33,7 @@ constexpr const char* kRegenerate =
     "regenerate docs/sbom/dss.cdx.json and commit it:\n"
     "  cmake --build build --target project-sbom && cp build/sbom/dss.cdx.json docs/sbom/";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using dss::testing::slurp;
 
 void spit(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary);

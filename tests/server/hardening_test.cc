@@ -2,14 +2,18 @@
 // test names the rule it checks, over real HTTPS on loopback.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <ctime>
 #include <fstream>
+#include <mutex>
 #include <string>
 
 #include "crypto/hash.h"
 #include "httpd/server.h"
 #include "server/server_fixture.h"
 #include "settings/chime.h"
+#include "settings/snapshot.h"
+#include "settings/system.h"
 
 namespace dss::server {
 namespace {
@@ -206,11 +210,12 @@ TEST(HttpsOrigin, Ipv6LiteralsAreBracketedSoTheUrlIsValid) {
 class WallClock final : public Clock {
  public:
   explicit WallClock(std::int64_t ahead_s) : ahead_s_(ahead_s) {}
-  [[nodiscard]] UnixSeconds now() const override { return std::time(nullptr) + ahead_s_; }
+  [[nodiscard]] UnixSeconds now() const override { return std::time(nullptr) + ahead_s_.load(); }
   [[nodiscard]] std::int64_t now_ms() const override { return now() * 1000; }
+  void advance(std::int64_t s) { ahead_s_ += s; }
 
  private:
-  std::int64_t ahead_s_;
+  std::atomic<std::int64_t> ahead_s_;
 };
 
 // The generated certificate expired silently after 30 days: it is now renewed before expiry,
@@ -221,24 +226,14 @@ TEST_F(ServerTest, GeneratedCertificateIsRenewedBeforeItExpiresWithBothFingerpri
   auto info = read_certificate_info(service_->cert_pem());
   ASSERT_TRUE(info);
   EXPECT_EQ(certificate_warning(info->not_after_s, std::time(nullptr)), "");
-  service_->stop();
-  service_.reset();
+  stop();
   // kGeneratedCertificateDays - kRenewBeforeDays + 1 days later: inside the renewal window.
   const WallClock later((kGeneratedCertificateDays - kRenewBeforeDays + 1) * 86400);
   EXPECT_EQ(certificate_warning(info->not_after_s, later.now()),
             "");  // renewal comes before any warning
-  terminal_.clear();
-  ServiceOptions o;
-  o.state_dir = dir_.path() / "state";
-  o.port = 0;
-  o.clock = &clock_;
+  ServiceOptions o = options();
   o.cert_clock = &later;
-  o.product_version = "test";
-  o.terminal = [this](const std::string& line) { terminal_ += line + "\n"; };
-  auto s = Service::start(std::move(o));
-  ASSERT_TRUE(s) << s.error().to_string();
-  service_ = std::move(*s);
-  origin_ = "https://127.0.0.1:" + std::to_string(service_->port());
+  start_with(std::move(o));
   auto new_fp = certificate_fingerprint(service_->cert_pem());
   ASSERT_TRUE(new_fp);
   EXPECT_NE(*new_fp, *old_fp);
@@ -254,29 +249,98 @@ TEST_F(ServerTest, GeneratedCertificateIsRenewedBeforeItExpiresWithBothFingerpri
 
 // An operator's certificate is never replaced; near its expiry the console and the API warn.
 TEST_F(ServerTest, OperatorCertificateNearExpiryWarnsOnTheConsoleAndTheApi) {
-  service_->stop();
-  service_.reset();
+  stop();
   const auto cert = dir_.path() / "own-cert.pem";
   ASSERT_TRUE(httpd::generate_self_signed_cert(cert, dir_.path() / "own-key.pem", 10));
-  terminal_.clear();
-  ServiceOptions o;
-  o.state_dir = dir_.path() / "state";
+  ServiceOptions o = options();
   o.cert_pem = cert;
   o.key_pem = dir_.path() / "own-key.pem";
-  o.port = 0;
-  o.clock = &clock_;
-  o.product_version = "test";
-  o.terminal = [this](const std::string& line) { terminal_ += line + "\n"; };
-  auto s = Service::start(std::move(o));
-  ASSERT_TRUE(s) << s.error().to_string();
-  service_ = std::move(*s);
-  origin_ = "https://127.0.0.1:" + std::to_string(service_->port());
+  start_with(std::move(o));
   EXPECT_NE(terminal_.find("WARNING: the TLS certificate expires in"), std::string::npos)
       << terminal_;
   const auto health = client().get("/api/v1/health");
   ASSERT_EQ(health.status, 200);
   EXPECT_TRUE(health.json()["certificate"].contains("warning")) << health.body;
   EXPECT_TRUE(std::filesystem::exists(cert));  // never replaced: it is the operator's
+}
+
+// Warned only at start, a server that runs for weeks let its certificate lapse unnoticed: while
+// it is near expiry, the terminal and the audit log are told again once a day.
+TEST_F(ServerTest, CertificateNearExpiryIsRemindedDailyWhileTheServerRuns) {
+  stop();
+  const auto cert = dir_.path() / "own-cert.pem";
+  ASSERT_TRUE(httpd::generate_self_signed_cert(cert, dir_.path() / "own-key.pem", 10));
+  WallClock wall(0);
+  ServiceOptions o = options();
+  o.cert_pem = cert;
+  o.key_pem = dir_.path() / "own-key.pem";
+  o.cert_clock = &wall;
+  start_with(std::move(o));
+  const auto reminders = [&] {
+    audit::Query q;
+    q.action = "tls.certificate_expiring";
+    auto page = service_->audit().query(q);
+    return page ? page->items.size() : std::size_t{0};
+  };
+  const auto warnings = [&] {
+    const std::lock_guard<std::mutex> lock(terminal_mutex_);
+    std::size_t n = 0;
+    for (auto at = terminal_.find("WARNING: the TLS certificate expires"); at != std::string::npos;
+         at = terminal_.find("WARNING: the TLS certificate expires", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(warnings(), 1U);  // at start
+  EXPECT_EQ(reminders(), 1U);
+  service_->tick();
+  EXPECT_EQ(warnings(), 1U);  // not every minute
+  wall.advance(24 * 3600);
+  service_->tick();
+  EXPECT_EQ(warnings(), 2U);  // a day later, again
+  EXPECT_EQ(reminders(), 2U);
+  stop();  // before `wall` goes
+}
+
+// The settings are one typed snapshot, published when they change (ADR 0041). A change made
+// with `dss settings` on this machine is in force after the next minute's tick.
+TEST_F(ServerTest, SettingsChangedOnTheMachineArePublishedAtTheNextTick) {
+  EXPECT_EQ(service_->app().settings()->get(settings::key::kSessionIdleTimeoutMinutes), 30);
+  settings::FileSettingsStore store(dir_.path() / "state");
+  settings::SettingsState state;
+  state.local["session.idle_timeout_minutes"] =
+      settings::LocalValue{std::int64_t{5}, "local:alice", clock_.now(), "shorter"};
+  ASSERT_TRUE(store.save(state));
+  service_->tick();
+  EXPECT_EQ(service_->app().settings()->get(settings::key::kSessionIdleTimeoutMinutes), 5);
+}
+
+// Once, a setting that could not be read became its hard-coded default on every request. Now
+// the last settings read stay in force, and the failure is recorded once, not every minute.
+TEST_F(ServerTest, UnreadableSettingsKeepTheLastOnesInForceAndAreRecordedOnce) {
+  settings::FileSettingsStore store(dir_.path() / "state");
+  settings::SettingsState state;
+  state.local["session.idle_timeout_minutes"] =
+      settings::LocalValue{std::int64_t{5}, "local:alice", clock_.now(), "shorter"};
+  ASSERT_TRUE(store.save(state));
+  service_->tick();
+  std::ofstream(store.path(), std::ios::trunc) << "{\"format\": \"dss-settings-v1\", \"lo";
+  service_->tick();
+  service_->tick();
+  EXPECT_EQ(service_->app().settings()->get(settings::key::kSessionIdleTimeoutMinutes), 5);
+  audit::Query q;
+  q.action = "settings.unreadable";
+  auto page = service_->audit().query(q);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->items.size(), 1U);
+}
+
+TEST_F(ServerTest, RefusesToStartWhenItsSettingsCannotBeRead) {
+  stop();
+  std::ofstream(dir_.path() / "state" / "settings.json", std::ios::trunc) << "not json";
+  auto s = Service::start(options());
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("settings"), std::string::npos) << s.error().message;
 }
 
 TEST(CertificateWarning, WarnsFromFourteenDaysBeforeExpiryAndAfterIt) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <optional>
 
 #include "core/bytes.h"
@@ -37,9 +38,9 @@ class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override { start(); }
 
-  // Starts the service; with `repo`, it serves that repository at /repo/.
-  void start(const std::filesystem::path& repo = {}) {
-    terminal_.clear();  // a restart prints a new setup code
+  // The options start() uses: a state directory of its own, port 0, the test clock, and the
+  // terminal captured in terminal_. Tests change some and pass them to start_with().
+  ServiceOptions options(const std::filesystem::path& repo = {}) {
     ServiceOptions o;
     o.state_dir = dir_.path() / "state";
     o.repo_dir = repo;
@@ -48,11 +49,28 @@ class ServerTest : public ::testing::Test {
     o.io_threads = 2;
     o.worker_threads = 8;
     o.product_version = "test";
-    o.terminal = [this](const std::string& line) { terminal_ += line + "\n"; };
+    o.terminal = [this](const std::string& line) {
+      const std::lock_guard<std::mutex> lock(terminal_mutex_);  // the ticker prints too
+      terminal_ += line + "\n";
+    };
+    return o;
+  }
+
+  // Starts the service; with `repo`, it serves that repository at /repo/.
+  void start(const std::filesystem::path& repo = {}) { start_with(options(repo)); }
+
+  void start_with(ServiceOptions o) {
+    terminal_.clear();  // a restart prints a new setup code
     auto s = Service::start(std::move(o));
     ASSERT_TRUE(s) << s.error().to_string();
     service_ = std::move(*s);
     origin_ = "https://127.0.0.1:" + std::to_string(service_->port());
+  }
+
+  // Stops the service (before a test restarts it with other options).
+  void stop() {
+    if (service_) service_->stop();
+    service_.reset();
   }
 
   HttpsClient client() {
@@ -180,6 +198,7 @@ class ServerTest : public ::testing::Test {
   TestClock clock_;
   std::unique_ptr<Service> service_;
   std::string origin_;
+  std::mutex terminal_mutex_;
   std::string terminal_;
   json recovery_codes_;
 };

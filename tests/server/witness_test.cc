@@ -8,6 +8,7 @@
 
 #include "crypto/hash.h"
 #include "fakes/fast_kdf.h"
+#include "fakes/temp_dir.h"
 #include "repo/repository.h"
 #include "repo/transparency.h"
 #include "server/server_fixture.h"
@@ -26,12 +27,7 @@ repo::Secrets repo_secrets() {
   return s;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using dss::testing::slurp;
 
 class WitnessTest : public ServerTest {
  protected:

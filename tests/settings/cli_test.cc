@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fakes/temp_dir.h"
 #include "settings/declarations.h"
 #include "settings/system.h"
 
@@ -18,12 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using dss::testing::slurp;
 
 class SettingsCliTest : public ::testing::Test {
  protected:
