@@ -71,7 +71,7 @@ namespace {
 
 using Say = std::function<void(const std::string&)>;
 
-constexpr std::int64_t kCertificateReminderS = 24 * 3600;
+constexpr std::int64_t kCertificateReminderS = std::int64_t{24} * 3600;
 
 // While the served certificate is near its expiry (certificate_warning), the terminal and the
 // audit log are told at start and then once a day, not only when someone runs `server status`.
