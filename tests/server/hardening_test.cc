@@ -240,11 +240,7 @@ TEST_F(ServerTest, GeneratedCertificateIsRenewedBeforeItExpiresWithBothFingerpri
   EXPECT_NE(terminal_.find("old SHA-256 fingerprint " + *old_fp), std::string::npos) << terminal_;
   EXPECT_NE(terminal_.find("new SHA-256 fingerprint " + *new_fp), std::string::npos) << terminal_;
   EXPECT_EQ(client().get("/api/v1/health").status, 200);  // the renewed one verifies
-  audit::Query q;
-  q.action = "tls.certificate_renewed";
-  auto page = service_->audit().query(q);
-  ASSERT_TRUE(page);
-  EXPECT_EQ(page->items.size(), 1U);
+  EXPECT_EQ(audited("tls.certificate_renewed"), 1);
 }
 
 // An operator's certificate is never replaced; near its expiry the console and the API warn.
@@ -276,12 +272,6 @@ TEST_F(ServerTest, CertificateNearExpiryIsRemindedDailyWhileTheServerRuns) {
   o.key_pem = dir_.path() / "own-key.pem";
   o.cert_clock = &wall;
   start_with(std::move(o));
-  const auto reminders = [&] {
-    audit::Query q;
-    q.action = "tls.certificate_expiring";
-    auto page = service_->audit().query(q);
-    return page ? page->items.size() : std::size_t{0};
-  };
   const auto warnings = [&] {
     const std::lock_guard<std::mutex> lock(terminal_mutex_);
     std::size_t n = 0;
@@ -292,13 +282,13 @@ TEST_F(ServerTest, CertificateNearExpiryIsRemindedDailyWhileTheServerRuns) {
     return n;
   };
   EXPECT_EQ(warnings(), 1U);  // at start
-  EXPECT_EQ(reminders(), 1U);
+  EXPECT_EQ(audited("tls.certificate_expiring"), 1);
   service_->tick();
   EXPECT_EQ(warnings(), 1U);  // not every minute
   wall.advance(24 * 3600);
   service_->tick();
   EXPECT_EQ(warnings(), 2U);  // a day later, again
-  EXPECT_EQ(reminders(), 2U);
+  EXPECT_EQ(audited("tls.certificate_expiring"), 2);
   stop();  // before `wall` goes
 }
 
@@ -328,11 +318,7 @@ TEST_F(ServerTest, UnreadableSettingsKeepTheLastOnesInForceAndAreRecordedOnce) {
   service_->tick();
   service_->tick();
   EXPECT_EQ(service_->app().settings()->get(settings::key::kSessionIdleTimeoutMinutes), 5);
-  audit::Query q;
-  q.action = "settings.unreadable";
-  auto page = service_->audit().query(q);
-  ASSERT_TRUE(page);
-  EXPECT_EQ(page->items.size(), 1U);
+  EXPECT_EQ(audited("settings.unreadable"), 1);
 }
 
 TEST_F(ServerTest, RefusesToStartWhenItsSettingsCannotBeRead) {

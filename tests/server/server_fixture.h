@@ -189,6 +189,14 @@ class ServerTest : public ::testing::Test {
                       "DSS-Nonce: " + sig->nonce, "DSS-Signature: " + sig->signature});
   }
 
+  // How many events with `action` the audit log holds (-1 when it cannot be queried).
+  std::int64_t audited(const std::string& action) {
+    audit::Query q;
+    q.action = action;
+    auto page = service_->audit().query(q);
+    return page ? static_cast<std::int64_t>(page->items.size()) : -1;
+  }
+
   std::int64_t user_count() {
     auto n = service_->store().count_users();
     return n ? *n : -1;
