@@ -109,7 +109,7 @@ void refresh_benchmark(int n_targets, const std::string& client, const std::stri
                            : fs::path(keep);
   fs::remove_all(dir);
   fs::create_directories(dir / "repo" / "metadata");
-  const fs::path md = dir / "repo" / "metadata";
+  const fs::path metadata_dir = dir / "repo" / "metadata";
   const UnixSeconds expires = 2'000'000'000;
   auto key = must_generate(crypto::KeyScheme::kEd25519);
 
@@ -120,7 +120,7 @@ void refresh_benchmark(int n_targets, const std::string& client, const std::stri
     root.roles[role] = tuf::RoleKeys{{key.public_key().keyid()}, 1, {}};
   }
   const std::string root_bytes = sign_envelope(key, tuf::to_signed_json(root));
-  write(md / "1.root.json", root_bytes);
+  write(metadata_dir / "1.root.json", root_bytes);
   write(dir / "trusted-root.json", root_bytes);
 
   tuf::Targets targets;
@@ -136,16 +136,16 @@ void refresh_benchmark(int n_targets, const std::string& client, const std::stri
     targets.targets.emplace(name, std::move(tf));
   }
   const std::string targets_bytes = sign_envelope(key, tuf::to_signed_json(targets));
-  write(md / "1.targets.json", targets_bytes);
+  write(metadata_dir / "1.targets.json", targets_bytes);
   tuf::Snapshot snapshot;
   snapshot.expires = expires;
   snapshot.meta["targets.json"] = meta_of(targets_bytes, 1);
   const std::string snapshot_bytes = sign_envelope(key, tuf::to_signed_json(snapshot));
-  write(md / "1.snapshot.json", snapshot_bytes);
+  write(metadata_dir / "1.snapshot.json", snapshot_bytes);
   tuf::Timestamp timestamp;
   timestamp.expires = expires;
   timestamp.snapshot_meta = meta_of(snapshot_bytes, 1);
-  write(md / "timestamp.json", sign_envelope(key, tuf::to_signed_json(timestamp)));
+  write(metadata_dir / "timestamp.json", sign_envelope(key, tuf::to_signed_json(timestamp)));
 
   // Baseline on the same bytes: simdjson DOM parse + SHA-256.
   double baseline = 1e9;

@@ -53,11 +53,13 @@ void ignore_error(R&& /*result*/) {}
   auto tmp = (expr);                                         \
   if (!tmp) return ::tl::unexpected(std::move(tmp).error()); \
   var = std::move(*tmp)
-// NOLINTEND(bugprone-macro-parentheses)
 
-// Propagate the error of a Status (or ignore the value of a Result).
-#define DSS_TRY_STATUS(expr)                                                           \
-  do {                                                                                 \
-    auto dss_try_status_ = (expr);                                                     \
-    if (!dss_try_status_) return ::tl::unexpected(std::move(dss_try_status_).error()); \
+// Propagate the error of a Status (or ignore the value of a Result). Its temporary is named after
+// the line too, so a DSS_TRY_STATUS inside a lambda passed to another does not shadow the outer.
+#define DSS_TRY_STATUS(expr) DSS_TRY_STATUS_IMPL(DSS_CONCAT(dss_try_status_, __LINE__), expr)
+#define DSS_TRY_STATUS_IMPL(tmp, expr)                         \
+  do {                                                         \
+    auto tmp = (expr);                                         \
+    if (!tmp) return ::tl::unexpected(std::move(tmp).error()); \
   } while (0)
+// NOLINTEND(bugprone-macro-parentheses)
