@@ -98,7 +98,11 @@ Status Updater::load_snapshot() {
     snapshot_from_store_ = true;
     return ok();  // still the snapshot the timestamp names: nothing to fetch
   }
-  const tuf::MetaFile& meta = trusted_->timestamp()->snapshot_meta;
+  const tuf::Timestamp* timestamp = trusted_->timestamp();
+  if (timestamp == nullptr) {
+    return make_error(ErrorCode::kFailedPrecondition, "no trusted timestamp to load a snapshot by");
+  }
+  const tuf::MetaFile& meta = timestamp->snapshot_meta;
   const std::uint64_t max = meta.length.value_or(config_.max_snapshot_length);
   std::optional<std::int64_t> version;
   if (trusted_->root().consistent_snapshot) version = meta.version;

@@ -123,7 +123,9 @@ Status append_impl(Out& out, Element e, std::size_t depth) {
     case simdjson::dom::element_type::ARRAY: {
       out.push_back('[');
       bool first = true;
-      const Array arr = e.get_array().value_unsafe();
+      // Checked, not value_unsafe(): on an error simdjson hands back an array with no document.
+      Array arr;
+      if (e.get(arr) != simdjson::SUCCESS) return malformed("JSON array is unreadable");
       for (auto child : arr) {
         if (!first) out.push_back(',');
         first = false;
