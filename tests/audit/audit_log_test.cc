@@ -237,7 +237,9 @@ TEST_F(AuditLogTest, OcsfExportIsOnByDefaultWithNoConfiguration) {
     ASSERT_TRUE(audit->record(event("user.create", "owner-1", Outcome::kSuccess)));
   }
   std::ifstream in(dir.path() / "audit" / "export" / "ocsf-2027-01-15.jsonl");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
   EXPECT_NE(text.find("\"type_uid\":300101"), std::string::npos);          // Account Change: Create
   EXPECT_NE(text.find("\"dss_action\":\"log.stop\""), std::string::npos);  // up to the last
 }

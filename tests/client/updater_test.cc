@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "core/url.h"
 #include "crypto/hash.h"
@@ -64,7 +65,9 @@ class UpdaterTest : public ::testing::Test {
   }
   std::string read(const std::string& path) {
     std::ifstream in(target_dir / percent_encode(path), std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
   }
   bool target_file_exists(const std::string& path) {
     return std::filesystem::exists(target_dir / percent_encode(path));

@@ -235,13 +235,17 @@ TEST(TrustedSetRoot, RotatedTimestampAndSnapshotKeysAllowFastForwardRecovery) {
   EXPECT_EQ(code_of(set.update_timestamp(attacker_timestamp)), ErrorCode::kUnsigned);
   EXPECT_EQ(trusted_state(set), before);
   ASSERT_TRUE(set.update_timestamp(sim.signed_bytes("timestamp")));
-  EXPECT_EQ(set.timestamp()->version, 5);
+  const auto* trusted_timestamp = set.timestamp();
+  ASSERT_NE(trusted_timestamp, nullptr);
+  EXPECT_EQ(trusted_timestamp->version, 5);
   const auto with_timestamp = trusted_state(set);
   EXPECT_EQ(code_of(set.update_snapshot(attacker_snapshot, Provenance::kLocalStore)),
             ErrorCode::kUnsigned);
   EXPECT_EQ(trusted_state(set), with_timestamp);
   ASSERT_TRUE(set.update_snapshot(sim.signed_bytes("snapshot"), Provenance::kRepository));
-  EXPECT_EQ(set.snapshot()->meta.at("targets.json").version, 1);
+  const auto* trusted_snapshot = set.snapshot();
+  ASSERT_NE(trusted_snapshot, nullptr);
+  EXPECT_EQ(trusted_snapshot->meta.at("targets.json").version, 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,7 +270,9 @@ TEST(TrustedSetTimestamp, TimestampMustBeSignedByTheTimestampThreshold) {
 
   sim.signers["timestamp"] = both;
   ASSERT_EQ(code_of(set.update_timestamp(sim.signed_bytes("timestamp"))), ErrorCode::kOk);
-  EXPECT_EQ(set.timestamp()->version, sim.timestamp.version);
+  const auto* trusted_timestamp = set.timestamp();
+  ASSERT_NE(trusted_timestamp, nullptr);
+  EXPECT_EQ(trusted_timestamp->version, sim.timestamp.version);
 }
 
 TEST(TrustedSetTimestamp, TimestampVersionMustNotRollBack) {
@@ -283,7 +289,9 @@ TEST(TrustedSetTimestamp, TimestampVersionMustNotRollBack) {
   auto newer = set.update_timestamp(sim.signed_bytes("timestamp"));
   ASSERT_TRUE(newer);
   EXPECT_EQ(*newer, TimestampUpdate::kUpdated);
-  EXPECT_EQ(set.timestamp()->version, 3);
+  const auto* trusted_timestamp = set.timestamp();
+  ASSERT_NE(trusted_timestamp, nullptr);
+  EXPECT_EQ(trusted_timestamp->version, 3);
 }
 
 TEST(TrustedSetTimestamp, SameTimestampVersionIsUnchangedAndKeepsTheTrustedCopy) {
@@ -311,7 +319,9 @@ TEST(TrustedSetTimestamp, SnapshotVersionTheTimestampNamesMustNotRollBack) {
   EXPECT_EQ(trusted_state(set), before);
   sim.timestamp.snapshot_meta.version = 2;  // naming the same snapshot is no rollback
   ASSERT_TRUE(set.update_timestamp(sim.signed_bytes("timestamp")));
-  EXPECT_EQ(set.timestamp()->version, 3);
+  const auto* trusted_timestamp = set.timestamp();
+  ASSERT_NE(trusted_timestamp, nullptr);
+  EXPECT_EQ(trusted_timestamp->version, 3);
 }
 
 TEST(TrustedSetTimestamp, ExpiredTimestampIsKeptForRollbackProtectionButNotUsed) {
@@ -321,7 +331,9 @@ TEST(TrustedSetTimestamp, ExpiredTimestampIsKeptForRollbackProtectionButNotUsed)
   EXPECT_EQ(code_of(set.update_timestamp(sim.signed_bytes("timestamp"))), ErrorCode::kExpired);
   // Kept (so an older one is still refused), but nothing may be loaded on it.
   ASSERT_NE(set.timestamp(), nullptr);
-  EXPECT_EQ(set.timestamp()->expires, kNow);
+  const auto* trusted_timestamp = set.timestamp();
+  ASSERT_NE(trusted_timestamp, nullptr);
+  EXPECT_EQ(trusted_timestamp->expires, kNow);
   const auto before = trusted_state(set);
   EXPECT_EQ(code_of(set.update_snapshot(sim.signed_bytes("snapshot"), Provenance::kRepository)),
             ErrorCode::kExpired);
@@ -378,7 +390,9 @@ TEST(TrustedSetSnapshot, SnapshotMustMatchTheLengthAndHashesTheTimestampNames) {
             ErrorCode::kLengthOrHashMismatch);  // same JSON, one byte longer
   EXPECT_EQ(trusted_state(set), before);
   ASSERT_TRUE(set.update_snapshot(named, Provenance::kRepository));
-  EXPECT_EQ(set.snapshot()->version, 1);
+  const auto* trusted_snapshot = set.snapshot();
+  ASSERT_NE(trusted_snapshot, nullptr);
+  EXPECT_EQ(trusted_snapshot->version, 1);
 }
 
 TEST(TrustedSetSnapshot, StoredSnapshotSkipsTheHashCheckButNotSignaturesOrVersion) {
@@ -398,7 +412,9 @@ TEST(TrustedSetSnapshot, StoredSnapshotSkipsTheHashCheckButNotSignaturesOrVersio
             ErrorCode::kUnsigned);
   EXPECT_EQ(trusted_state(set), before);
   ASSERT_TRUE(set.update_snapshot(stored, Provenance::kLocalStore));
-  EXPECT_EQ(set.snapshot()->version, 1);
+  const auto* trusted_snapshot = set.snapshot();
+  ASSERT_NE(trusted_snapshot, nullptr);
+  EXPECT_EQ(trusted_snapshot->version, 1);
 }
 
 TEST(TrustedSetSnapshot, SnapshotMustBeSignedByTheSnapshotThreshold) {
@@ -429,7 +445,9 @@ TEST(TrustedSetSnapshot, SnapshotVersionMustBeTheOneTheTimestampNames) {
             ErrorCode::kBadVersion);
   // Kept as the rollback baseline for the right one, but no targets may be loaded on it.
   ASSERT_NE(set.snapshot(), nullptr);
-  EXPECT_EQ(set.snapshot()->version, 1);
+  const auto* trusted_snapshot = set.snapshot();
+  ASSERT_NE(trusted_snapshot, nullptr);
+  EXPECT_EQ(trusted_snapshot->version, 1);
   const auto before = trusted_state(set);
   EXPECT_EQ(code_of(set.update_targets(sim.signed_bytes("targets"))), ErrorCode::kBadVersion);
   EXPECT_EQ(trusted_state(set), before);
@@ -461,14 +479,18 @@ TEST(TrustedSetSnapshot, NewSnapshotMustStillListEveryTargetsRole) {
   EXPECT_EQ(code_of(set.update_snapshot(sim.signed_bytes("snapshot"), Provenance::kRepository)),
             ErrorCode::kRepositoryError);
   EXPECT_EQ(trusted_state(set), before);
-  EXPECT_EQ(set.snapshot()->version, 2);
+  const auto* trusted_snapshot = set.snapshot();
+  ASSERT_NE(trusted_snapshot, nullptr);
+  EXPECT_EQ(trusted_snapshot->version, 2);
 
   sim.snapshot.meta["r.json"] = MetaFile{};
   sim.snapshot.meta["new-role.json"] = MetaFile{};  // adding a role is fine
   sim.update_snapshot();
   TrustedSet again = with_stored_snapshot(sim, old);
   ASSERT_TRUE(again.update_snapshot(sim.signed_bytes("snapshot"), Provenance::kRepository));
-  EXPECT_EQ(again.snapshot()->version, 4);
+  const auto* again_snapshot = again.snapshot();
+  ASSERT_NE(again_snapshot, nullptr);
+  EXPECT_EQ(again_snapshot->version, 4);
 }
 
 TEST(TrustedSetSnapshot, NewSnapshotMustNotRollBackATargetsRoleVersion) {
@@ -483,13 +505,17 @@ TEST(TrustedSetSnapshot, NewSnapshotMustNotRollBackATargetsRoleVersion) {
   EXPECT_EQ(code_of(set.update_snapshot(sim.signed_bytes("snapshot"), Provenance::kRepository)),
             ErrorCode::kBadVersion);
   EXPECT_EQ(trusted_state(set), before);
-  EXPECT_EQ(set.snapshot()->version, 2);
+  const auto* trusted_snapshot = set.snapshot();
+  ASSERT_NE(trusted_snapshot, nullptr);
+  EXPECT_EQ(trusted_snapshot->version, 2);
 
   sim.targets.version = 2;  // the same version is no rollback
   sim.update_snapshot();
   TrustedSet again = with_stored_snapshot(sim, old);
   ASSERT_TRUE(again.update_snapshot(sim.signed_bytes("snapshot"), Provenance::kRepository));
-  EXPECT_EQ(again.snapshot()->meta.at("targets.json").version, 2);
+  const auto* again_snapshot = again.snapshot();
+  ASSERT_NE(again_snapshot, nullptr);
+  EXPECT_EQ(again_snapshot->meta.at("targets.json").version, 2);
 }
 
 TEST(TrustedSetSnapshot, ExpiredSnapshotIsKeptForRollbackProtectionButNotUsed) {
@@ -501,7 +527,9 @@ TEST(TrustedSetSnapshot, ExpiredSnapshotIsKeptForRollbackProtectionButNotUsed) {
   EXPECT_EQ(code_of(set.update_snapshot(sim.signed_bytes("snapshot"), Provenance::kRepository)),
             ErrorCode::kExpired);
   ASSERT_NE(set.snapshot(), nullptr);
-  EXPECT_EQ(set.snapshot()->expires, kNow);
+  const auto* trusted_snapshot = set.snapshot();
+  ASSERT_NE(trusted_snapshot, nullptr);
+  EXPECT_EQ(trusted_snapshot->expires, kNow);
   const auto before = trusted_state(set);
   EXPECT_EQ(code_of(set.update_targets(sim.signed_bytes("targets"))), ErrorCode::kExpired);
   EXPECT_EQ(trusted_state(set), before);
@@ -930,7 +958,9 @@ TEST(TrustedSetSignatures, InvalidAndUnknownSignaturesAreIgnored) {
   };
   TrustedSet set = trusted_root(sim);
   ASSERT_TRUE(set.update_timestamp(sim.signed_bytes("timestamp")));
-  EXPECT_EQ(set.timestamp()->version, 1);
+  const auto* trusted_timestamp = set.timestamp();
+  ASSERT_NE(trusted_timestamp, nullptr);
+  EXPECT_EQ(trusted_timestamp->version, 1);
 
   // The same extras alone are no signature at all.
   sim.signers["timestamp"].clear();
