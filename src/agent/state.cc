@@ -87,6 +87,9 @@ Result<AgentState> load_agent_state(const std::filesystem::path& dir) {
             InterruptedInstall{i.at("count").get<int>(), i.at("retry_after").get<UnixSeconds>()};
       }
     }
+    for (const auto& [version, i] : s.interrupted) {
+      if (i.count < 0 || i.retry_after < 0) return bad();
+    }
     const json& l = j.at("last");
     s.last.result = l.at("result").get<std::string>();
     s.last.version = l.at("version").get<std::string>();
@@ -95,6 +98,7 @@ Result<AgentState> load_agent_state(const std::filesystem::path& dir) {
     s.last.at = l.at("at").get<UnixSeconds>();
     s.last_check = j.at("last_check").get<UnixSeconds>();
     s.consecutive_failures = j.at("consecutive_failures").get<int>();
+    if (s.consecutive_failures < 0) return bad();
     s.policy_sha256 = j.at("policy_sha256").get<std::string>();
     s.policy_version = j.at("policy_version").get<std::int64_t>();
     s.channel = j.at("channel").get<std::string>();

@@ -2,10 +2,10 @@
 
 #include <sodium.h>
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "core/bytes.h"
+#include "core/integer.h"
 #include "crypto/hash.h"
 
 namespace dss::devproto {
@@ -189,12 +189,13 @@ Result<RequestSignature> sign_request(const crypto::PrivateKey& key, std::string
 Status verify_request(const crypto::PublicKey& key, std::string_view method, std::string_view path,
                       const RequestSignature& sig, std::string_view body, std::int64_t now_s,
                       std::int64_t max_skew_s) {
-  std::int64_t ts = 0;
-  const auto* end = sig.timestamp.data() + sig.timestamp.size();
-  if (sig.timestamp.empty() || sig.timestamp.size() > 19 ||
-      std::from_chars(sig.timestamp.data(), end, ts).ptr != end) {
-    return make_error(ErrorCode::kInvalidArgument, "DSS-Timestamp must be decimal Unix seconds");
+  // One canonical spelling per second (no leading zeros, sign or spaces), as the agent writes it.
+  const auto parsed = parse_int64(sig.timestamp, 0);
+  if (!parsed) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "DSS-Timestamp must be decimal Unix seconds without leading zeros");
   }
+  const std::int64_t ts = *parsed;
   if (ts > now_s + max_skew_s || ts < now_s - max_skew_s) {
     return make_error(ErrorCode::kInvalidArgument,
                       "DSS-Timestamp is more than " + std::to_string(max_skew_s) +

@@ -154,12 +154,12 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
     if (o.terminal) o.terminal(line);
   };
   DSS_TRY_STATUS(platform::ensure_private_dir(o.state_dir));
-  auto lock = platform::DirLock::acquire(o.state_dir);
-  if (!lock) {
+  auto dir_lock = platform::DirLock::acquire(o.state_dir);
+  if (!dir_lock) {
     return make_error(ErrorCode::kFailedPrecondition,
                       "another dss server is already running on " + o.state_dir.string());
   }
-  impl->lock.emplace(std::move(*lock));
+  impl->lock.emplace(std::move(*dir_lock));
   DSS_TRY(impl->store, SqliteStore::open(o.state_dir / kDbFileName));
 
   impl->settings_store = std::make_unique<settings::FileSettingsStore>(o.state_dir);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "crypto/hash.h"
+#include "fakes/temp_dir.h"
 
 namespace dss::testing {
 
@@ -102,8 +103,7 @@ inline std::map<std::string, std::string> tree_fingerprint(const std::filesystem
     if (S_ISLNK(st.st_mode)) {
       v += " -> " + fs::read_symlink(p, ec).string();
     } else if (S_ISREG(st.st_mode)) {
-      std::ifstream in(p, std::ios::binary);
-      const std::string data((std::istreambuf_iterator<char>(in)), {});
+      const std::string data = dss::testing::slurp(p);
       v += " " + crypto::sha256_hex(data);
     }
     out[fs::relative(p, root, ec).string()] = v;

@@ -135,8 +135,7 @@ TEST_F(InstallTest, FailingPreInstallHookInstallsNothing) {
 // Dead or a zombie waiting for its parent (the kill has taken effect).
 bool process_gone(const std::string& pid) {
   for (int i = 0; i < 500; ++i) {  // the kill is asynchronous: give it up to 5 s to land
-    std::ifstream in("/proc/" + pid + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    const std::string stat = testing::slurp("/proc/" + pid + "/stat");
     const auto paren = stat.rfind(')');
     if (stat.empty() || paren == std::string::npos || stat.size() < paren + 3) return true;
     const char state = stat[paren + 2];
@@ -340,6 +339,27 @@ TEST(InterruptedInstallState, CountAndBackoffSurviveASaveAndAnOldStateFileStillL
   ASSERT_TRUE(old) << old.error().to_string();
   EXPECT_EQ(old->interrupted.at("2.0").count, 2);
   EXPECT_EQ(old->interrupted.at("2.0").retry_after, 0);
+}
+
+// A negative count would read as "never interrupted" and lift the crash-loop guard: a state
+// file that holds one is damaged, and refused as such, naming what to do.
+TEST(InterruptedInstallState, NegativeCountOrBackoffInTheStateFileIsRefusedAsDamaged) {
+  dss::testing::TempDir dir{"dss-state"};
+  AgentState s;
+  s.interrupted["2.0"] = InterruptedInstall{4, 1'800'007'200};
+  const std::string good = agent_state_json(s);
+  const std::string entry = R"("2.0":{"count":4,"retry_after":1800007200})";
+  ASSERT_NE(good.find(entry), std::string::npos) << good;
+  for (const std::string bad_entry : {R"("2.0":{"count":-4,"retry_after":1800007200})",
+                                      R"("2.0":{"count":4,"retry_after":-1})", R"("2.0":-2)"}) {
+    std::string text = good;
+    text.replace(text.find(entry), entry.size(), bad_entry);
+    dss::testing::write_bytes(dir.path() / kStateFileName, text);
+    auto loaded = load_agent_state(dir.path());
+    ASSERT_FALSE(loaded) << bad_entry;
+    EXPECT_EQ(loaded.error().code, ErrorCode::kMalformed);
+    EXPECT_NE(loaded.error().message.find("move it aside"), std::string::npos);
+  }
 }
 
 }  // namespace

@@ -55,5 +55,25 @@ TEST(CheckinReport, InterruptedInstallWithoutAVersionOrWithACountOutOfRangeIsRef
   }
 }
 
+// The timestamp has one spelling per second, the one the agent writes: "0" + a valid timestamp
+// is not the same header, and is refused before the signature is looked at.
+TEST(RequestSignature, TimestampWithALeadingZeroOrASignIsRefused) {
+  auto key = crypto::PrivateKey::generate(crypto::KeyScheme::kEd25519);
+  ASSERT_TRUE(key);
+  const std::int64_t now = 1'800'000'000;
+  auto sig = sign_request(*key, "POST", kCheckinPath, "dev-1", now, "{}");
+  ASSERT_TRUE(sig);
+  EXPECT_TRUE(verify_request(key->public_key(), "POST", kCheckinPath, *sig, "{}", now, 300));
+  for (const std::string& bad : {"0" + sig->timestamp, "+" + sig->timestamp, " " + sig->timestamp,
+                                sig->timestamp + " ", std::string("-1")}) {
+    RequestSignature changed = *sig;
+    changed.timestamp = bad;
+    const Status st = verify_request(key->public_key(), "POST", kCheckinPath, changed, "{}", now,
+                                     300);
+    ASSERT_FALSE(st) << bad;
+    EXPECT_NE(st.error().message.find("DSS-Timestamp"), std::string::npos) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace dss::devproto

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "fakes/fast_kdf.h"
+#include "fakes/temp_dir.h"
 #include "platform/files.h"
 #include "tuf/trusted_set.h"
 
@@ -77,8 +78,7 @@ class RepoTest : public ::testing::Test {
   std::map<std::string, std::string> metadata_files() {
     std::map<std::string, std::string> out;
     for (const auto& e : fs::directory_iterator(dir / "repo" / "metadata")) {
-      std::ifstream in(e.path(), std::ios::binary);
-      out[e.path().filename().string()] = std::string(std::istreambuf_iterator<char>(in), {});
+      out[e.path().filename().string()] = testing::slurp(e.path());
     }
     return out;
   }
@@ -128,8 +128,7 @@ TEST_F(RepoTest, KeyFilesArePrivateAndOnlineKeysAreSeparate) {
   for (const auto& e : fs::directory_iterator(offline)) {
     EXPECT_EQ(mode_of(e.path()), 0600u);
     ++offline_count;
-    std::ifstream in(e.path());
-    const std::string text(std::istreambuf_iterator<char>(in), {});
+    const std::string text = testing::slurp(e.path());
     EXPECT_EQ(text.find(offline_pass), std::string::npos);
   }
   for (const auto& e : fs::directory_iterator(online)) {
@@ -155,9 +154,7 @@ TEST_F(RepoTest, WrongPassphraseFailsAndChangesNothing) {
 TEST_F(RepoTest, TamperedKeyFileDoesNotDecrypt) {
   init_repo();
   for (const auto& e : fs::directory_iterator(dir / "repo" / "keys" / "offline")) {
-    std::ifstream in(e.path());
-    std::string text(std::istreambuf_iterator<char>(in), {});
-    in.close();
+    std::string text = testing::slurp(e.path());
     const auto pos = text.find("\"ciphertext\":\"") + 14;
     text[pos] = text[pos] == '0' ? '1' : '0';
     std::ofstream(e.path()) << text;
@@ -222,9 +219,7 @@ TEST_F(RepoTest, VerifyDetectsTamperedMetadataAndRemovedSignatures) {
   init_repo();
   ASSERT_EQ(add("a.bin", "genuine"), ErrorCode::kOk);
   const fs::path targets = dir / "repo" / "metadata" / "2.targets.json";
-  std::ifstream in(targets);
-  const std::string original(std::istreambuf_iterator<char>(in), {});
-  in.close();
+  const std::string original = testing::slurp(targets);
   std::string changed = original;
   changed[changed.find("\"length\":7") + 9] = '8';
   std::ofstream(targets) << changed;
@@ -232,9 +227,7 @@ TEST_F(RepoTest, VerifyDetectsTamperedMetadataAndRemovedSignatures) {
   std::ofstream(targets) << original;
   EXPECT_TRUE(problems().empty());
   const fs::path ts = dir / "repo" / "metadata" / "timestamp.json";
-  std::ifstream tin(ts);
-  std::string ts_text(std::istreambuf_iterator<char>(tin), {});
-  tin.close();
+  std::string ts_text = testing::slurp(ts);
   const auto start = ts_text.find("\"signatures\":[") + 14;
   ts_text.erase(start, ts_text.find(']', start) - start);
   std::ofstream(ts) << ts_text;
@@ -373,8 +366,7 @@ TEST_F(RepoTest, MergingASignatureTwiceKeepsOneSignaturePerKey) {
   std::ofstream(sig_file) << *sig;
   auto merged = merge(dir / "repo", {sig_file, sig_file}, secrets(), kNow);
   ASSERT_TRUE(merged) << merged.error().to_string();
-  std::ifstream in(dir / "repo" / "metadata" / "2.root.json", std::ios::binary);
-  const std::string published(std::istreambuf_iterator<char>(in), {});
+  const std::string published = testing::slurp(dir / "repo" / "metadata" / "2.root.json");
   tuf::MetadataParser parser;
   auto root = parser.root(published);
   ASSERT_TRUE(root) << root.error().to_string();

@@ -71,8 +71,7 @@ TEST_F(ReleasesTest, DelegatedReleaseIsListed) {
 
 TEST_F(ReleasesTest, UnsignedTimestampIsAnErrorNotAList) {
   add("targets", "app/stable/app-1.0.tar.zst", "1.0");
-  std::ifstream in(repo_dir() / "metadata" / "timestamp.json");
-  std::string ts((std::istreambuf_iterator<char>(in)), {});
+  std::string ts = testing::slurp(repo_dir() / "metadata" / "timestamp.json");
   const auto sigs = ts.find("\"signatures\":[");
   const auto end = ts.find("],\"signed\"");
   ASSERT_NE(sigs, std::string::npos);
