@@ -49,6 +49,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           __builtin_trap();
         }
       }
+      // And both count the same keys toward a delegation's threshold, whichever schemes are
+      // allowed: a key outside crypto.allowed_signature_algorithms counts on neither.
+      if (full->signed_.delegations.has_value() != lean->signed_.delegations.has_value()) {
+        __builtin_trap();
+      }
+      if (full->signed_.delegations) {
+        const auto& fd = *full->signed_.delegations;
+        const auto& ld = *lean->signed_.delegations;
+        if (fd.roles.size() != ld.roles.size() || fd.keys.size() != ld.keys.size()) {
+          __builtin_trap();
+        }
+        for (const dss::crypto::AllowedSchemes& allowed :
+             {dss::crypto::AllowedSchemes{}, dss::crypto::AllowedSchemes::every_supported(),
+              *dss::crypto::AllowedSchemes::parse("ed25519")}) {
+          for (std::size_t i = 0; i < fd.roles.size(); ++i) {
+            const auto& fr = fd.roles[i];
+            const auto& lr = ld.roles[i];
+            const auto a =
+                dss::tuf::verify_threshold(fr.name, fd.keys, fr.keyids, fr.threshold,
+                                           full->signed_canonical, full->signatures, allowed);
+            const auto b =
+                dss::tuf::verify_threshold(lr.name, ld.keys, lr.keyids, lr.threshold,
+                                           lean->message(bytes), lean->signatures, allowed);
+            if (a.has_value() != b.has_value() || (!a && a.error().code != b.error().code)) {
+              __builtin_trap();
+            }
+          }
+        }
+      }
     } else if (full) {
       std::set<std::string_view> keyids;
       for (const auto& sig : full->signatures) {
@@ -59,5 +88,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)parser.timestamp(bytes);
   (void)parser.snapshot(bytes);
   (void)dss::tuf::TrustedSet::create(bytes, 0);
+  (void)dss::tuf::TrustedSet::create(bytes, 0, dss::crypto::AllowedSchemes::every_supported());
   return 0;
 }

@@ -49,8 +49,12 @@ struct Agent::Impl {
 
   fs::path dir() const { return agent_dir(options.state_dir); }
 
-  client::UpdaterConfig updater_config() const {
+  // The trust engine's configuration, with the effective settings `s`: the signature schemes
+  // accepted on metadata, policy bundles (TUF targets) and transparency checkpoints.
+  client::UpdaterConfig updater_config(const settings::SettingsState& s) const {
     client::UpdaterConfig c;
+    c.allowed_schemes = crypto::AllowedSchemes::from_setting(
+        settings::Snapshot(s).get(settings::key::kCryptoAllowedSignatureAlgorithms));
     std::string base = options.repo_url;
     if (!base.ends_with("/")) base += "/";
     c.metadata_base_url = base + "metadata/";
@@ -201,7 +205,7 @@ struct Agent::Impl {
     // 1. The security domain.
     if (auto d = check_domain(sstate); !d) return {"failed", "", d.error().message, d.error().code};
     // 2. TUF refresh, and a new policy bundle at once.
-    client::Updater updater(updater_config(), *fetcher, *metadata, *clock);
+    client::Updater updater(updater_config(sstate), *fetcher, *metadata, *clock);
     if (auto r = updater.refresh(); !r) {
       return {"failed", "", "the repository could not be refreshed: " + r.error().message,
               r.error().code};
@@ -382,7 +386,7 @@ Result<std::optional<std::string>> Agent::check() {
   Impl& m = *impl_;
   DSS_TRY(const settings::SettingsState before, m.settings_state());
   DSS_TRY_STATUS(m.check_domain(before));
-  client::Updater updater(m.updater_config(), *m.fetcher, *m.metadata, *m.clock);
+  client::Updater updater(m.updater_config(before), *m.fetcher, *m.metadata, *m.clock);
   DSS_TRY_STATUS(updater.refresh());
   std::string note;
   m.apply_policy(updater, note);
@@ -458,7 +462,7 @@ Status Agent::rollback(const std::string& version) {
   DSS_TRY(Version target, Version::parse(version));
   const AgentState& st = m.installer->state();
   // The provider must still list the version on the channel (it may have been withdrawn).
-  client::Updater updater(m.updater_config(), *m.fetcher, *m.metadata, *m.clock);
+  client::Updater updater(m.updater_config(m.settings_state()), *m.fetcher, *m.metadata, *m.clock);
   if (auto r = updater.refresh(); !r) {
     return make_error(r.error().code, "cannot confirm that the provider still allows " + version +
                                           " (the repository could not be refreshed: " +

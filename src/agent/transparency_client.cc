@@ -37,7 +37,9 @@ Status TransparencyClient::check(client::Updater& updater, const std::string& ki
                                  const std::string& sha256, std::string& note) {
   auto kept = platform::read_text_file(kept_checkpoint_path(), kMaxLogFileBytes);
   if (!kept && kept.error().code != ErrorCode::kNotFound) return tl::unexpected(kept.error());
-  TransparencyState state(kept ? std::optional<std::string>(std::move(*kept)) : std::nullopt);
+  // The same signature schemes as the TUF metadata (crypto.allowed_signature_algorithms).
+  TransparencyState state(kept ? std::optional<std::string>(std::move(*kept)) : std::nullopt,
+                          updater.allowed_schemes());
   auto info = updater.get_target_info(std::string(kLogTarget));
   if (!info) {
     if (info.error().code != ErrorCode::kTargetNotFound) return tl::unexpected(info.error());

@@ -9,8 +9,9 @@ using transparency::check_inclusion;
 using transparency::open_log_checkpoint;
 using transparency::parse_log_target;
 
-TransparencyState::TransparencyState(std::optional<std::string> kept_note)
-    : kept_note_(std::move(kept_note)) {}
+TransparencyState::TransparencyState(std::optional<std::string> kept_note,
+                                     crypto::AllowedSchemes allowed)
+    : kept_note_(std::move(kept_note)), allowed_(allowed) {}
 
 Status TransparencyState::accept_no_log() const {
   if (!seen()) return ok();
@@ -22,9 +23,11 @@ Status TransparencyState::accept_no_log() const {
 
 Status TransparencyState::trust_log(std::string_view log_target) {
   DSS_TRY(transparency::LogKey key, parse_log_target(log_target));
+  DSS_TRY_STATUS(
+      allowed_.check(key.verifier.public_key(), "the key of the transparency log " + key.origin));
   std::optional<tlog::Checkpoint> kept;
   if (kept_note_) {
-    auto c = open_log_checkpoint(*kept_note_, key);
+    auto c = open_log_checkpoint(*kept_note_, key, allowed_);
     if (!c) {
       return make_error(ErrorCode::kLogForked,
                         "the transparency log's identity changed since this device last saw it "
@@ -42,7 +45,7 @@ Result<std::optional<std::uint64_t>> TransparencyState::consistency_needed(
   if (!key_) {
     return make_error(ErrorCode::kFailedPrecondition, "no transparency log key is trusted yet");
   }
-  DSS_TRY(tlog::Checkpoint cp, open_log_checkpoint(note, *key_));
+  DSS_TRY(tlog::Checkpoint cp, open_log_checkpoint(note, *key_, allowed_));
   if (kept_ && cp.size > kept_->size) return std::optional<std::uint64_t>(kept_->size);
   return std::optional<std::uint64_t>();
 }
@@ -52,7 +55,7 @@ Status TransparencyState::update_checkpoint(std::string_view note,
   if (!key_) {
     return make_error(ErrorCode::kFailedPrecondition, "no transparency log key is trusted yet");
   }
-  DSS_TRY(tlog::Checkpoint cp, open_log_checkpoint(note, *key_));
+  DSS_TRY(tlog::Checkpoint cp, open_log_checkpoint(note, *key_, allowed_));
   if (kept_) DSS_TRY_STATUS(check_extends(*kept_, cp, consistency));
   kept_ = std::move(cp);
   kept_note_ = std::string(note);

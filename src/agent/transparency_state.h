@@ -27,7 +27,9 @@ class TransparencyState {
  public:
   // `kept_note`: the checkpoint this device verified and kept before (nullopt: it never saw a
   // log). It is judged once the log's key is known (trust_log).
-  explicit TransparencyState(std::optional<std::string> kept_note);
+  // `allowed`: the schemes whose checkpoint signatures are accepted
+  // (crypto.allowed_signature_algorithms); a log key of another scheme is kUnsupported.
+  TransparencyState(std::optional<std::string> kept_note, crypto::AllowedSchemes allowed);
 
   // Whether this device has seen a log: once it has, a log cannot be taken away.
   [[nodiscard]] bool seen() const { return kept_note_.has_value(); }
@@ -77,6 +79,7 @@ class TransparencyState {
 
  private:
   std::optional<std::string> kept_note_;
+  crypto::AllowedSchemes allowed_;
   std::optional<transparency::LogKey> key_;
   std::optional<tlog::Checkpoint> kept_;  // kept_note_, opened with key_
 };

@@ -110,6 +110,23 @@ Result<settings::Snapshot> owner_settings(const std::string& state_dir) {
   return settings::Snapshot(state);
 }
 
+// A repository whose keys its own agents would refuse publishes nothing they install: refused
+// before any key is made, naming the setting.
+Status check_scheme_accepted(crypto::KeyScheme scheme, const crypto::AllowedSchemes& allowed) {
+  if (allowed.allows(scheme)) return ok();
+  return make_error(
+      ErrorCode::kUnsupported,
+      "--scheme " + std::string(crypto::key_scheme_name(scheme)) + ": agents refuse " +
+          std::string(crypto::scheme_setting_word(scheme)) + " signatures while " +
+          std::string(crypto::kAllowedSchemesSetting) + " is " + allowed.to_string() +
+          ", so they would install nothing from this repository. Use ed25519 or "
+          "ecdsa-sha2-nistp256; or, if your agents accept it, loosen the setting here too "
+          "(`dss settings set " +
+          std::string(crypto::kAllowedSchemesSetting) + " " + allowed.to_string() + "," +
+          std::string(crypto::scheme_setting_word(scheme)) +
+          "`, which asks you to accept the risk) and on each agent. Nothing was created.");
+}
+
 // Extracts the archive into a scratch folder with the agents' own checks and returns its size
 // and entry count; an archive agents would refuse is refused here, before anything is signed.
 Result<agent::ExtractStats> measure_archive(const fs::path& archive) {
@@ -219,7 +236,9 @@ RepoCommands::RepoCommands(CLI::App& app, const std::string& state_dir)
   add_dir(s.init, s.dir);
   s.init->add_option("--scheme", s.scheme,
                      "Signature scheme of new keys: ed25519 (default), "
-                     "ecdsa-sha2-nistp256 or rsassa-pss-sha256");
+                     "ecdsa-sha2-nistp256 or rsassa-pss-sha256 (refused unless "
+                     "crypto.allowed_signature_algorithms allows rsa-pss: agents on "
+                     "their defaults refuse RSA signatures)");
   s.init->add_option("--root-keys", s.init_o.root_keys, "Number of root keys (default 1)");
   s.init->add_option("--root-threshold", s.init_o.root_threshold,
                      "Root signatures required (default 1)");
@@ -450,6 +469,14 @@ int RepoCommands::run() {
     if (s.init->parsed()) {
       auto scheme = crypto::key_scheme_from_name(s.scheme);
       if (!scheme) return fail(scheme.error());
+      auto owner = owner_settings(*s.state_dir);
+      if (!owner) return fail(owner.error());
+      if (auto accepted = check_scheme_accepted(
+              *scheme, crypto::AllowedSchemes::from_setting(
+                           owner->get(settings::key::kCryptoAllowedSignatureAlgorithms)));
+          !accepted) {
+        return fail(accepted.error());
+      }
       s.init_o.settings.scheme = *scheme;
       s.init_o.dir = dir;
       auto sec = secrets(true, true);

@@ -36,7 +36,8 @@ Status Updater::refresh() {
                       "no trusted root is stored; initialise the client with a root it can trust");
   }
   // §5.1: the reference time, read once.
-  DSS_TRY(tuf::TrustedSet set, tuf::TrustedSet::create(*root, clock_.now()));
+  DSS_TRY(tuf::TrustedSet set,
+          tuf::TrustedSet::create(*root, clock_.now(), config_.allowed_schemes));
   trusted_ = std::make_unique<tuf::TrustedSet>(std::move(set));
   DSS_TRY_STATUS(load_root());
   DSS_TRY_STATUS(load_timestamp());

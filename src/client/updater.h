@@ -32,6 +32,8 @@ struct UpdaterConfig {
   std::uint64_t max_targets_length = 64ull * 1024 * 1024;
   std::int64_t max_root_rotations = tuf::kMaxRootRotations;
   int max_delegations = 32;  // roles visited per target search
+  // crypto.allowed_signature_algorithms: keys of other schemes count toward no threshold.
+  crypto::AllowedSchemes allowed_schemes;
 };
 
 struct TargetInfo {
@@ -79,6 +81,10 @@ class Updater {
                                    const Progress& progress = {});
 
   [[nodiscard]] const tuf::TrustedSet* trusted_set() const { return trusted_.get(); }
+  // The schemes this updater accepts (UpdaterConfig::allowed_schemes).
+  [[nodiscard]] const crypto::AllowedSchemes& allowed_schemes() const {
+    return config_.allowed_schemes;
+  }
 
  private:
   Status load_root();

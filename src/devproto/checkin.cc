@@ -188,7 +188,8 @@ Result<RequestSignature> sign_request(const crypto::PrivateKey& key, std::string
 
 Status verify_request(const crypto::PublicKey& key, std::string_view method, std::string_view path,
                       const RequestSignature& sig, std::string_view body, std::int64_t now_s,
-                      std::int64_t max_skew_s) {
+                      std::int64_t max_skew_s, const crypto::AllowedSchemes& allowed) {
+  DSS_TRY_STATUS(allowed.check(key, "the device key"));
   // One canonical spelling per second (no leading zeros, sign or spaces), as the agent writes it.
   const auto parsed = parse_int64(sig.timestamp, 0);
   if (!parsed) {

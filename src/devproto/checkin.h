@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "crypto/allowed_schemes.h"
 #include "crypto/keys.h"
 
 namespace dss::devproto {
@@ -90,9 +91,11 @@ Result<RequestSignature> sign_request(const crypto::PrivateKey& key, std::string
                                       std::int64_t now_s, std::string_view body);
 
 // kUnsigned when the signature does not verify, kInvalidArgument when a field is malformed or the
-// timestamp is more than max_skew_s away from now_s. Replay (nonce reuse) is the caller's check.
+// timestamp is more than max_skew_s away from now_s, kUnsupported when the device key's scheme
+// is not one `allowed` lists (crypto.allowed_signature_algorithms; device keys are Ed25519).
+// Replay (nonce reuse) is the caller's check.
 Status verify_request(const crypto::PublicKey& key, std::string_view method, std::string_view path,
                       const RequestSignature& sig, std::string_view body, std::int64_t now_s,
-                      std::int64_t max_skew_s);
+                      std::int64_t max_skew_s, const crypto::AllowedSchemes& allowed);
 
 }  // namespace dss::devproto

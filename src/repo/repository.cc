@@ -22,6 +22,10 @@ constexpr std::uint64_t kMaxKeyFile = 64ull * 1024;
 constexpr std::uint64_t kMaxTargetFile = 64ull * 1024 * 1024 * 1024;
 constexpr std::int64_t kDay = 86400;
 
+// The repository checks its own signatures with every scheme DSS implements: which schemes its
+// devices accept is their setting (crypto.allowed_signature_algorithms), checked at init.
+crypto::AllowedSchemes own_signatures() { return crypto::AllowedSchemes::every_supported(); }
+
 tl::unexpected<Error> invalid(std::string message) {
   return make_error(ErrorCode::kInvalidArgument, std::move(message));
 }
@@ -256,7 +260,7 @@ struct Edit {
 Status check_threshold(std::string_view role, const std::map<std::string, crypto::PublicKey>& keys,
                        const tuf::RoleKeys& rk, const std::string& bytes,
                        const std::vector<tuf::Signature>& sigs) {
-  return tuf::verify_threshold(role, keys, rk.keyids, rk.threshold, bytes, sigs);
+  return tuf::verify_threshold(role, keys, rk.keyids, rk.threshold, bytes, sigs, own_signatures());
 }
 
 // Signatures for `role` over `bytes` from every available key: key files plus keys generated
@@ -455,7 +459,7 @@ Result<Outcome> commit(Edit& e, const Secrets& secrets, UnixSeconds now, Report&
   // Verify the whole new state exactly as a client would, before writing anything.
   {
     const std::string& trust = e.old_root_bytes.empty() ? root_bytes : e.old_root_bytes;
-    DSS_TRY(tuf::TrustedSet set, tuf::TrustedSet::create(trust, now));
+    DSS_TRY(tuf::TrustedSet set, tuf::TrustedSet::create(trust, now, own_signatures()));
     if (!root_bytes.empty() && !e.old_root_bytes.empty())
       DSS_TRY_STATUS(set.update_root(root_bytes));
     DSS_TRY_STATUS(set.update_timestamp(ts_bytes));
@@ -934,7 +938,7 @@ Result<std::vector<std::string>> verify(const fs::path& dir, UnixSeconds now) {
   std::vector<std::string> problems;
   const fs::path mdir = dir / "metadata";
   DSS_TRY(std::string first, read_metadata(mdir / "1.root.json"));
-  auto set = tuf::TrustedSet::create(first, now);
+  auto set = tuf::TrustedSet::create(first, now, own_signatures());
   if (!set) return std::vector<std::string>{"1.root.json: " + set.error().to_string()};
   std::string last_root = first;
   for (std::int64_t v = 2;; ++v) {
@@ -1009,6 +1013,7 @@ Result<std::vector<std::string>> verify(const fs::path& dir, UnixSeconds now) {
 }
 
 Result<std::vector<PublishedTarget>> read_published_targets(const fs::path& dir, UnixSeconds now,
+                                                            const crypto::AllowedSchemes& allowed,
                                                             int max_roles) {
   const fs::path mdir = dir / "metadata";
   const auto in_file = [](const std::string& file, Error e) -> tl::unexpected<Error> {
@@ -1016,7 +1021,7 @@ Result<std::vector<PublishedTarget>> read_published_targets(const fs::path& dir,
   };
   // §5.2–§5.5: the trust chain, from the first root as a new client starts.
   DSS_TRY(std::string first, read_metadata(mdir / "1.root.json"));
-  auto created = tuf::TrustedSet::create(first, now);
+  auto created = tuf::TrustedSet::create(first, now, allowed);
   if (!created) return in_file("1.root.json", std::move(created).error());
   tuf::TrustedSet set = std::move(*created);
   for (std::int64_t v = 2; v < 2 + tuf::kMaxRootRotations; ++v) {

@@ -27,6 +27,7 @@
 
 #include "core/bytes.h"
 #include "core/clock.h"
+#include "crypto/allowed_schemes.h"
 #include "crypto/keys.h"
 #include "repo/key_file.h"
 #include "tuf/metadata.h"
@@ -136,8 +137,11 @@ struct PublishedTarget {
 // delegated role counts only for the paths delegated to it and the first role in search order
 // wins. Fails closed: any file that is missing, malformed, unsigned, expired or inconsistent is
 // an error naming it, and nothing is listed.
+// Only keys of a scheme `allowed` lists count toward a threshold.
 Result<std::vector<PublishedTarget>> read_published_targets(const std::filesystem::path& dir,
-                                                            UnixSeconds now, int max_roles = 32);
+                                                            UnixSeconds now,
+                                                            const crypto::AllowedSchemes& allowed,
+                                                            int max_roles = 32);
 
 // Threshold signing. `sign` returns a detached signature (JSON text) over the pending
 // metadata of `role` made with the key in `key_file`; `merge` adds detached signatures and,

@@ -300,6 +300,11 @@ bool App::remember_nonce(const std::string& nonce, std::int64_t now_s, std::int6
   return nonces_.emplace(nonce, expires_s).second;
 }
 
+crypto::AllowedSchemes App::allowed_schemes() const {
+  return crypto::AllowedSchemes::from_setting(
+      settings()->get(settings::key::kCryptoAllowedSignatureAlgorithms));
+}
+
 Status App::reload_settings() {
   const std::lock_guard<std::mutex> lock(engine_mutex_);
   auto state = engine_.state();

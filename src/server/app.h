@@ -24,6 +24,7 @@
 
 #include "audit/audit_log.h"
 #include "core/clock.h"
+#include "crypto/allowed_schemes.h"
 #include "server/https.h"
 #include "server/repo_files.h"
 #include "server/roles.h"
@@ -144,6 +145,8 @@ class App {
   std::int64_t started_s() const { return started_s_; }
   // Records a nonce until `expires_s`; false when it was seen before (a replay).
   bool remember_nonce(const std::string& nonce, std::int64_t now_s, std::int64_t expires_s);
+  // crypto.allowed_signature_algorithms of the published settings (ADR 0041).
+  crypto::AllowedSchemes allowed_schemes() const;
 };
 
 }  // namespace dss::server

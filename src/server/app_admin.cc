@@ -362,7 +362,8 @@ Outcome query_audit(App::Ctx& ctx) {
 
 Outcome list_releases(App::Ctx& ctx) {
   if (ctx.app.config().repo_dir.empty()) return ok_reply(json{{"releases", json::array()}});
-  DSS_API_CHECK(const auto releases, read_releases(ctx.app.config().repo_dir, ctx.now_s()));
+  DSS_API_CHECK(const auto releases,
+                read_releases(ctx.app.config().repo_dir, ctx.now_s(), ctx.app.allowed_schemes()));
   json list = json::array();
   for (const auto& r : releases) list.push_back(release_json(r));
   return ok_reply(json{{"releases", list}});
@@ -373,7 +374,8 @@ Outcome release_sbom(App::Ctx& ctx) {
   ctx.object = "release:" + ctx.params[0] + "@" + ctx.params[1];
   if (ctx.app.config().repo_dir.empty())
     return api_error(ApiCode::kNotFound, "this server serves no repository");
-  DSS_API_CHECK(const auto targets, read_targets(ctx.app.config().repo_dir, ctx.now_s()));
+  DSS_API_CHECK(const auto targets,
+                read_targets(ctx.app.config().repo_dir, ctx.now_s(), ctx.app.allowed_schemes()));
   for (const auto& r : targets) {
     if (r.version != ctx.params[1] || r.path.rfind(ctx.params[0] + "/", 0) != 0) continue;
     const auto& dss = r.custom.contains("dss") ? r.custom["dss"] : json::object();
@@ -406,7 +408,8 @@ Outcome list_advisories(App::Ctx& ctx) {
   std::map<std::string, AdvisoryExposure> by_id;
   for (const auto& e : exposure) by_id[e.advisory_id] = e;
   if (!ctx.app.config().repo_dir.empty()) {
-    DSS_API_CHECK(const auto targets, read_targets(ctx.app.config().repo_dir, ctx.now_s()));
+    DSS_API_CHECK(const auto targets,
+                  read_targets(ctx.app.config().repo_dir, ctx.now_s(), ctx.app.allowed_schemes()));
     for (const auto& t : targets) {
       if (t.path.rfind("advisories/", 0) != 0) continue;
       auto text = read_target_file(ctx.app.config().repo_dir, t, advisory::kMaxAdvisoryBytes);
@@ -451,7 +454,7 @@ Outcome posture(App::Ctx& ctx) {
   DSS_API_CHECK(const auto devices, store.devices());
   std::vector<ReleaseInfo> releases;
   if (!ctx.app.config().repo_dir.empty()) {
-    auto r = read_releases(ctx.app.config().repo_dir, ctx.now_s());
+    auto r = read_releases(ctx.app.config().repo_dir, ctx.now_s(), ctx.app.allowed_schemes());
     if (r) releases = std::move(*r);
   }
   std::size_t on_newest = 0;

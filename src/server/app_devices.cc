@@ -72,8 +72,11 @@ Outcome enrol(App::Ctx& ctx) {
                      "public_key must be the base64 of a raw 32-byte Ed25519 public key");
   }
   const std::string hex = hex_encode(*raw);
-  if (!crypto::PublicKey::create(crypto::KeyScheme::kEd25519, hex)) {
-    return api_error(ApiCode::kBadRequest, "public_key is not an Ed25519 key");
+  auto key = crypto::PublicKey::create(crypto::KeyScheme::kEd25519, hex);
+  if (!key) return api_error(ApiCode::kBadRequest, "public_key is not an Ed25519 key");
+  // A device whose check-ins this server would refuse is not enrolled.
+  if (auto allowed = ctx.app.allowed_schemes().check(*key, "the device key"); !allowed) {
+    return api_error(ApiCode::kFailedPrecondition, allowed.error().message);
   }
   DeviceRecord d;
   d.id = "dev-" + crypto::sha256_hex(hex).substr(0, 20);
@@ -101,7 +104,7 @@ Status witness(App::Ctx& ctx, DeviceRecord& d, const std::string& note) {
     ctx.details.emplace_back("transparency", d.log_status);
     return ok();
   }
-  WitnessVerdict v = witness_checkpoint(ctx.app.config().repo_dir, note);
+  WitnessVerdict v = witness_checkpoint(ctx.app.config().repo_dir, note, ctx.app.allowed_schemes());
   if (v.status == WitnessStatus::kConsistent || v.status == WitnessStatus::kAhead) {
     DSS_TRY(const auto others, ctx.app.store().devices_with_other_log_root(
                                    static_cast<std::int64_t>(v.size), v.root_hex, d.id));
@@ -162,7 +165,7 @@ Outcome checkin(App::Ctx& ctx) {
                 crypto::PublicKey::create(crypto::KeyScheme::kEd25519, hex_encode(*raw)));
   const std::int64_t now = ctx.now_s();
   if (auto st = devproto::verify_request(key, "POST", devproto::kCheckinPath, sig, ctx.req.body(),
-                                         now, kMaxSkewS);
+                                         now, kMaxSkewS, ctx.app.allowed_schemes());
       !st) {
     return api_error(ApiCode::kBadSignature,
                      "the check-in signature does not verify: " + st.error().message);

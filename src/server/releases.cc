@@ -10,12 +10,13 @@
 namespace dss::server {
 
 Result<std::vector<ReleaseInfo>> read_targets(const std::filesystem::path& repo_dir,
-                                              UnixSeconds now) {
+                                              UnixSeconds now,
+                                              const crypto::AllowedSchemes& allowed) {
   // The client's verified path (repo::read_published_targets: TrustedSet and the delegation
   // search), so the server lists exactly what a device would trust, delegated releases
   // included, and an unsigned, truncated or hostile file is an error rather than a list.
   DSS_TRY(const std::vector<repo::PublishedTarget> published,
-          repo::read_published_targets(repo_dir, now));
+          repo::read_published_targets(repo_dir, now, allowed));
   std::vector<ReleaseInfo> out;
   out.reserve(published.size());
   for (const repo::PublishedTarget& t : published) {
@@ -53,8 +54,9 @@ Result<std::vector<ReleaseInfo>> read_targets(const std::filesystem::path& repo_
 }
 
 Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo_dir,
-                                               UnixSeconds now) {
-  DSS_TRY(auto all, read_targets(repo_dir, now));
+                                               UnixSeconds now,
+                                               const crypto::AllowedSchemes& allowed) {
+  DSS_TRY(auto all, read_targets(repo_dir, now, allowed));
   std::erase_if(all, [](const ReleaseInfo& r) { return r.version.empty(); });
   return all;
 }

@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "crypto/allowed_schemes.h"
 
 namespace dss::server {
 
@@ -27,12 +28,15 @@ struct ReleaseInfo {
 // Every target of the current metadata (releases, SBOMs, advisories, policy bundles), as
 // verified at `now`. Fails closed: a missing, malformed, unsigned, expired or inconsistent
 // metadata file is an error (its ErrorCode, e.g. kUnsigned, kMalformed, kExpired) and nothing
-// is listed.
+// is listed. Only keys of a scheme `allowed` lists count (crypto.allowed_signature_algorithms,
+// as on the devices).
 Result<std::vector<ReleaseInfo>> read_targets(const std::filesystem::path& repo_dir,
-                                              UnixSeconds now);
+                                              UnixSeconds now,
+                                              const crypto::AllowedSchemes& allowed);
 // The targets that are releases (custom.dss.version set).
 Result<std::vector<ReleaseInfo>> read_releases(const std::filesystem::path& repo_dir,
-                                               UnixSeconds now);
+                                               UnixSeconds now,
+                                               const crypto::AllowedSchemes& allowed);
 // A target's bytes from REPO/targets/, checked against its signed SHA-256.
 Result<std::string> read_target_file(const std::filesystem::path& repo_dir,
                                      const ReleaseInfo& target, std::uint64_t max_bytes);

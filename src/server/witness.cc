@@ -43,7 +43,8 @@ std::string_view witness_status_name(WitnessStatus s) {
   return "none";
 }
 
-WitnessVerdict witness_checkpoint(const fs::path& repo_dir, std::string_view note) {
+WitnessVerdict witness_checkpoint(const fs::path& repo_dir, std::string_view note,
+                                  const crypto::AllowedSchemes& allowed) {
   if (note.empty()) return verdict(WitnessStatus::kNone, "the device reported no checkpoint");
   const fs::path dir = repo_dir / "transparency";
   auto vkey = repo_dir.empty()
@@ -61,12 +62,12 @@ WitnessVerdict witness_checkpoint(const fs::path& repo_dir, std::string_view not
                    "the served log's key is unreadable: " + verifier.error().message);
   }
   const transparency::LogKey key{verifier->name(), *verifier};
-  auto served = transparency::open_log_checkpoint(*served_note, key);
+  auto served = transparency::open_log_checkpoint(*served_note, key, allowed);
   if (!served) {
     return verdict(WitnessStatus::kUnchecked,
                    "the served checkpoint does not open: " + served.error().message);
   }
-  auto device = transparency::open_log_checkpoint(note, key);
+  auto device = transparency::open_log_checkpoint(note, key, allowed);
   if (!device) return verdict(WitnessStatus::kInvalid, device.error().message);
   WitnessVerdict v;
   v.size = device->size;

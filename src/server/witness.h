@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/allowed_schemes.h"
+
 namespace dss::server {
 
 enum class WitnessStatus {
@@ -37,7 +39,9 @@ struct WitnessVerdict {
 };
 
 // Reads repo_dir/transparency/{log/log.vkey, checkpoint, consistency/<n>.json}; never throws.
-// An empty `note` is kNone.
-WitnessVerdict witness_checkpoint(const std::filesystem::path& repo_dir, std::string_view note);
+// An empty `note` is kNone. Checkpoints are opened only with a log key of a scheme `allowed`
+// lists (crypto.allowed_signature_algorithms); otherwise the verdict is kUnchecked.
+WitnessVerdict witness_checkpoint(const std::filesystem::path& repo_dir, std::string_view note,
+                                  const crypto::AllowedSchemes& allowed);
 
 }  // namespace dss::server

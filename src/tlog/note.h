@@ -26,6 +26,8 @@ class NoteVerifier {
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] std::uint32_t key_id() const { return key_id_; }
   [[nodiscard]] bool verify(std::string_view text, ByteView signature) const;
+  // The Ed25519 key, for checks of which schemes are accepted (crypto::AllowedSchemes).
+  [[nodiscard]] const crypto::PublicKey& public_key() const { return key_; }
 
  private:
   friend class NoteSigner;

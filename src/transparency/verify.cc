@@ -66,7 +66,10 @@ Result<LogKey> parse_log_target(std::string_view text) {
   return LogKey{origin, std::move(v)};
 }
 
-Result<tlog::Checkpoint> open_log_checkpoint(std::string_view note, const LogKey& key) {
+Result<tlog::Checkpoint> open_log_checkpoint(std::string_view note, const LogKey& key,
+                                             const crypto::AllowedSchemes& allowed) {
+  DSS_TRY_STATUS(
+      allowed.check(key.verifier.public_key(), "the key of the transparency log " + key.origin));
   auto c = tlog::open_checkpoint(note, key.verifier);
   if (!c) {
     return make_error(ErrorCode::kBadCheckpointSignature,

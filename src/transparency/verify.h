@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "crypto/allowed_schemes.h"
 #include "tlog/note.h"
 
 namespace dss::transparency {
@@ -33,8 +34,10 @@ struct LogKey {
 Result<LogKey> parse_log_target(std::string_view text);
 
 // Opens a published checkpoint note. kBadCheckpointSignature when it is not signed by the
-// log's key, does not parse, or names another origin.
-Result<tlog::Checkpoint> open_log_checkpoint(std::string_view note, const LogKey& key);
+// log's key, does not parse, or names another origin; kUnsupported when the log's key is of a
+// scheme `allowed` does not list (crypto.allowed_signature_algorithms: log keys are Ed25519).
+Result<tlog::Checkpoint> open_log_checkpoint(std::string_view note, const LogKey& key,
+                                             const crypto::AllowedSchemes& allowed);
 
 // Checks that `next` extends `saved` (the checkpoint this device kept). `consistency_json` is
 // the published proof file consistency/<saved.size>.json, needed only when next is larger

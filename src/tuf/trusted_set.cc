@@ -13,28 +13,37 @@ tl::unexpected<Error> out_of_order(std::string_view what) {
 }
 
 Status verify_by_root_role(const Root& root, std::string_view role, const std::string& md_signed,
-                           const std::vector<Signature>& signatures) {
+                           const std::vector<Signature>& signatures,
+                           const crypto::AllowedSchemes& allowed) {
   const auto it = root.roles.find(std::string(role));
   if (it == root.roles.end()) {
     return make_error(ErrorCode::kMalformed, "root does not define the role " + std::string(role));
   }
   return verify_threshold(role, root.keys, it->second.keyids, it->second.threshold, md_signed,
-                          signatures);
+                          signatures, allowed);
 }
 
 }  // namespace
 
 Status verify_threshold(std::string_view role, const std::map<std::string, crypto::PublicKey>& keys,
                         const std::vector<std::string>& keyids, std::int64_t threshold,
-                        std::string_view md_signed, const std::vector<Signature>& signatures) {
+                        std::string_view md_signed, const std::vector<Signature>& signatures,
+                        const crypto::AllowedSchemes& allowed) {
   if (threshold < 1) {
     return make_error(ErrorCode::kBadThreshold,
                       "role " + std::string(role) + " has a threshold below 1");
   }
   std::set<std::string, std::less<>> counted;  // key fingerprints, not key ids
+  std::set<crypto::KeyScheme> refused;         // schemes of keys the setting does not allow
   for (const std::string& keyid : keyids) {
     const auto key = keys.find(keyid);
     if (key == keys.end() || counted.contains(key->second.fingerprint())) continue;
+    // crypto.allowed_signature_algorithms: such a key counts toward no threshold. Its
+    // signatures are not even checked, so no code for a refused scheme runs on them.
+    if (!allowed.allows(key->second)) {
+      if (key->second.usable()) refused.insert(key->second.scheme());
+      continue;
+    }
     for (const Signature& sig : signatures) {
       if (sig.keyid != keyid) continue;
       if (key->second.verify(as_bytes(md_signed), sig.sig)) {
@@ -44,19 +53,27 @@ Status verify_threshold(std::string_view role, const std::map<std::string, crypt
     }
   }
   if (static_cast<std::int64_t>(counted.size()) < threshold) {
+    std::string why;
+    for (const crypto::KeyScheme s : refused) {
+      why += "; keys of the scheme " + std::string(crypto::key_scheme_name(s)) +
+             " were not counted, since " + std::string(crypto::kAllowedSchemesSetting) + " is " +
+             allowed.to_string() + ". " + crypto::how_to_allow(s);
+    }
     return make_error(ErrorCode::kUnsigned,
                       std::string(role) + " metadata has valid signatures from " +
                           std::to_string(counted.size()) + " distinct trusted key(s); " +
-                          std::to_string(threshold) + " are required");
+                          std::to_string(threshold) + " are required" + why);
   }
   return ok();
 }
 
-Result<TrustedSet> TrustedSet::create(std::string_view root_bytes, UnixSeconds reference_time) {
+Result<TrustedSet> TrustedSet::create(std::string_view root_bytes, UnixSeconds reference_time,
+                                      crypto::AllowedSchemes allowed) {
   MetadataParser parser;
   DSS_TRY(Metadata<Root> md, parser.root(root_bytes));
-  DSS_TRY_STATUS(verify_by_root_role(md.signed_, "root", md.signed_canonical, md.signatures));
-  return TrustedSet(std::move(md.signed_), reference_time);
+  DSS_TRY_STATUS(
+      verify_by_root_role(md.signed_, "root", md.signed_canonical, md.signatures, allowed));
+  return TrustedSet(std::move(md.signed_), reference_time, allowed);
 }
 
 Status TrustedSet::update_root(std::string_view bytes) {
@@ -64,8 +81,9 @@ Status TrustedSet::update_root(std::string_view bytes) {
   MetadataParser parser;
   DSS_TRY(Metadata<Root> md, parser.root(bytes));
   // §5.3.4: signed by a threshold of keys from the trusted root, and (§5.3.5) of its own.
-  DSS_TRY_STATUS(verify_by_root_role(root_, "root", md.signed_canonical, md.signatures));
-  DSS_TRY_STATUS(verify_by_root_role(md.signed_, "root", md.signed_canonical, md.signatures));
+  DSS_TRY_STATUS(verify_by_root_role(root_, "root", md.signed_canonical, md.signatures, allowed_));
+  DSS_TRY_STATUS(
+      verify_by_root_role(md.signed_, "root", md.signed_canonical, md.signatures, allowed_));
   // §5.3.5: the version must be exactly N+1 (also catches a file name/content mismatch).
   if (md.signed_.version != root_.version + 1) {
     return make_error(ErrorCode::kBadVersion, "expected root version " +
@@ -87,7 +105,8 @@ Result<TimestampUpdate> TrustedSet::update_timestamp(std::string_view bytes) {
   }
   MetadataParser parser;
   DSS_TRY(Metadata<Timestamp> md, parser.timestamp(bytes));
-  DSS_TRY_STATUS(verify_by_root_role(root_, "timestamp", md.signed_canonical, md.signatures));
+  DSS_TRY_STATUS(
+      verify_by_root_role(root_, "timestamp", md.signed_canonical, md.signatures, allowed_));
   if (timestamp_) {
     // §5.4.3: rollback of the timestamp itself, and (§5.4.3.2) of the snapshot it names.
     if (md.signed_.version < timestamp_->version) {
@@ -132,7 +151,8 @@ Status TrustedSet::update_snapshot(std::string_view bytes, Provenance provenance
   }
   MetadataParser parser;
   DSS_TRY(Metadata<Snapshot> md, parser.snapshot(bytes));
-  DSS_TRY_STATUS(verify_by_root_role(root_, "snapshot", md.signed_canonical, md.signatures));
+  DSS_TRY_STATUS(
+      verify_by_root_role(root_, "snapshot", md.signed_canonical, md.signatures, allowed_));
   if (snapshot_) {
     // §5.5.5: no targets metadata may disappear or roll back.
     for (const auto& [name, old_meta] : snapshot_->meta) {
@@ -229,7 +249,7 @@ Status TrustedSet::verify_signed_by(std::string_view role, std::string_view dele
   if (delegator == "root") {
     const auto it = root_.roles.find("targets");
     return verify_threshold("targets", root_.keys, it->second.keyids, it->second.threshold, message,
-                            signatures);
+                            signatures, allowed_);
   }
   const Targets* parent = targets(delegator);
   if (parent == nullptr) return out_of_order("delegator role is not loaded");
@@ -244,7 +264,7 @@ Status TrustedSet::verify_signed_by(std::string_view role, std::string_view dele
                       std::string(delegator) + " does not delegate to " + std::string(role));
   }
   return verify_threshold(role, parent->delegations->keys, found->keyids, found->threshold, message,
-                          signatures);
+                          signatures, allowed_);
 }
 
 Status TrustedSet::accept_targets(std::string_view role, std::string_view delegator,

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/allowed_schemes.h"
 #include "tuf/metadata.h"
 
 namespace dss::tuf {
@@ -34,8 +35,11 @@ enum class Provenance { kRepository, kLocalStore };
 class TrustedSet {
  public:
   // §5.2: `root_bytes` is the trusted root; it must be signed by its own root threshold.
-  // Its expiry is not checked here (§5.3.10 checks the final root).
-  static Result<TrustedSet> create(std::string_view root_bytes, UnixSeconds reference_time);
+  // Its expiry is not checked here (§5.3.10 checks the final root). Only keys whose scheme
+  // `allowed` lists (crypto.allowed_signature_algorithms) count toward any threshold, for
+  // every role this set ever verifies.
+  static Result<TrustedSet> create(std::string_view root_bytes, UnixSeconds reference_time,
+                                   crypto::AllowedSchemes allowed = {});
 
   // §5.3: the next root, version N+1, signed by the current and by its own root threshold.
   Status update_root(std::string_view bytes);
@@ -83,10 +87,11 @@ class TrustedSet {
   // on the delegator; whether it may be used for a delegator's paths does (find_target).
   [[nodiscard]] const Targets* targets(std::string_view role) const;
   [[nodiscard]] UnixSeconds reference_time() const { return reference_time_; }
+  [[nodiscard]] const crypto::AllowedSchemes& allowed_schemes() const { return allowed_; }
 
  private:
-  TrustedSet(Root root, UnixSeconds reference_time)
-      : root_(std::move(root)), reference_time_(reference_time) {}
+  TrustedSet(Root root, UnixSeconds reference_time, crypto::AllowedSchemes allowed)
+      : root_(std::move(root)), reference_time_(reference_time), allowed_(allowed) {}
   Status check_final_timestamp() const;
   Status check_final_snapshot() const;
   // An accepted targets role, with what re-verifying it against another delegator needs.
@@ -110,6 +115,7 @@ class TrustedSet {
 
   Root root_;
   UnixSeconds reference_time_;
+  crypto::AllowedSchemes allowed_;
   std::optional<Timestamp> timestamp_;
   std::optional<Snapshot> snapshot_;
   std::map<std::string, LoadedTargets, std::less<>> targets_;
@@ -136,9 +142,11 @@ Result<TargetSearch> search_delegations(
 
 // Counts valid signatures over `md_signed` by distinct keys among `keyids` (keys looked up in
 // `keys`); duplicate signatures and several key ids for the same key count once; invalid,
-// unknown-key and empty signatures are ignored. kUnsigned below `threshold`.
+// unknown-key and empty signatures are ignored, and so are keys of a scheme `allowed` does
+// not list (their signatures count toward no threshold). kUnsigned below `threshold`.
 Status verify_threshold(std::string_view role, const std::map<std::string, crypto::PublicKey>& keys,
                         const std::vector<std::string>& keyids, std::int64_t threshold,
-                        std::string_view md_signed, const std::vector<Signature>& signatures);
+                        std::string_view md_signed, const std::vector<Signature>& signatures,
+                        const crypto::AllowedSchemes& allowed);
 
 }  // namespace dss::tuf

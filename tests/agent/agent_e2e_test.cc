@@ -136,6 +136,20 @@ class AgentE2E : public ::testing::Test {
     EXPECT_EQ(current(), "versions/1.0");
   }
 
+  // The owner loosens `key` to `value` in the agent's state, acknowledging the risk.
+  void owner_loosens(const std::string& key, const std::string& value) {
+    settings::FileSettingsStore store(state_);
+    settings::AuditLogSink audit(state_, clock_, true);
+    settings::SettingsEngine engine(store, audit, clock_);
+    const auto d = settings::find_declaration(key);
+    ASSERT_TRUE(d);
+    const auto parsed = settings::parse_value(**d, value);
+    ASSERT_TRUE(parsed);
+    auto set = engine.set(settings::Actor{"owner", settings::Role::kOwner}, key, value,
+                          settings::Consent{"test", settings::loosening_phrase(key, *parsed)});
+    ASSERT_TRUE(set) << set.error().to_string();
+  }
+
   dss::testing::TempDir dir_{"dss-agent-e2e"};
   fs::path repo_ = dir_.path() / "repo";
   fs::path state_ = dir_.path() / "state";
@@ -336,6 +350,38 @@ TEST_F(AgentE2E, ACycleFailsWhenItsSettingsBecomeUnreadable) {
   EXPECT_EQ(r.result, "failed");
   EXPECT_NE(r.detail.find("settings"), std::string::npos) << r.detail;
   EXPECT_FALSE(a->status()) << "status cannot show settings it cannot read";
+}
+
+// crypto.allowed_signature_algorithms: a repository made with `--scheme rsassa-pss-sha256`
+// signs its metadata with RSA keys, which count toward no threshold on the defaults: neither
+// the release nor the policy bundle is accepted. Once the owner allows rsa-pss, both are.
+TEST_F(AgentE2E, ReleaseSignedWithAnRsaKeyIsRefusedOnTheDefaultsAndInstalledWhenRsaIsAllowed) {
+  std::error_code ec;
+  fs::remove_all(repo_, ec);
+  repo::InitOptions init;
+  init.dir = repo_;
+  init.settings.scheme = crypto::KeyScheme::kRsaPssSha256;
+  auto made = repo::init(init, secrets(), clock_.now());
+  ASSERT_TRUE(made) << made.error().to_string();
+  publish("1.0", build_archive(app_files("1.0")));
+  publish(
+      "policy",
+      R"({"type":"dss-policy-bundle","bundle_version":1,"floors":{"update.check_interval_minutes":15}})",
+      "{}", "policy/bundle.json");
+  auto a = agent();
+  ASSERT_TRUE(a);
+  CycleResult r = a->run_once();
+  EXPECT_EQ(r.result, "failed") << r.detail;
+  EXPECT_EQ(r.code, ErrorCode::kUnsigned) << r.detail;
+  EXPECT_NE(r.detail.find("crypto.allowed_signature_algorithms"), std::string::npos) << r.detail;
+  EXPECT_EQ(current(), "");
+  EXPECT_EQ(a->status()->state.policy_version, 0) << "the RSA-signed policy bundle was applied";
+
+  owner_loosens("crypto.allowed_signature_algorithms", "ecdsa-p256,ed25519,rsa-pss");
+  r = a->run_once();
+  EXPECT_EQ(r.result, "installed") << r.detail;
+  EXPECT_EQ(current(), "versions/1.0");
+  EXPECT_EQ(a->status()->state.policy_version, 1);
 }
 
 // Issue 8: an advisory against the installed version makes the fix install at the next cycle,

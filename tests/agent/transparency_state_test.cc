@@ -105,7 +105,7 @@ class TransparencyStateTest : public ::testing::Test {
 
   // A state that trusts the log's key and keeps `kept` (nullopt: a device that saw no log).
   static TransparencyState trusting(const std::optional<std::string>& kept) {
-    TransparencyState s(kept);
+    TransparencyState s(kept, crypto::AllowedSchemes{});
     EXPECT_TRUE(s.trust_log(logs_->size1.log_target));
     return s;
   }
@@ -121,8 +121,8 @@ dss::testing::TempDir* TransparencyStateTest::dir_ = nullptr;
 Logs* TransparencyStateTest::logs_ = nullptr;
 
 TEST_F(TransparencyStateTest, RepositoryWithoutALogIsAcceptedOnlyUntilThisDeviceSawOne) {
-  EXPECT_TRUE(TransparencyState(std::nullopt).accept_no_log());
-  const TransparencyState seen(logs().size1.checkpoint);
+  EXPECT_TRUE(TransparencyState(std::nullopt, crypto::AllowedSchemes{}).accept_no_log());
+  const TransparencyState seen(logs().size1.checkpoint, crypto::AllowedSchemes{});
   EXPECT_EQ(seen.accept_no_log().error().code, ErrorCode::kTransparencyLogMissing);
 }
 
@@ -183,11 +183,12 @@ TEST_F(TransparencyStateTest, RejectsACheckpointNotSignedByTheKeyTufVouchesFor) 
 }
 
 TEST_F(TransparencyStateTest, KeptCheckpointThatTheNewLogKeyDidNotSignMeansTheLogWasReplaced) {
-  TransparencyState s(logs().size1.checkpoint);
+  TransparencyState s(logs().size1.checkpoint, crypto::AllowedSchemes{});
   auto r = s.trust_log(logs().other.log_target);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kLogForked);
-  EXPECT_EQ(TransparencyState(std::nullopt).trust_log("{").error().code, ErrorCode::kMalformed);
+  EXPECT_EQ(TransparencyState(std::nullopt, crypto::AllowedSchemes{}).trust_log("{").error().code,
+            ErrorCode::kMalformed);
 }
 
 TEST_F(TransparencyStateTest, EntryMustProveItsInclusionInTheKeptCheckpoint) {
@@ -235,8 +236,30 @@ TEST_F(TransparencyStateTest, EntryForANewerTreeIsRefusedNamingTheSizeToReadAgai
   EXPECT_EQ(newer, 0U);
 }
 
+// crypto.allowed_signature_algorithms: checkpoints are signed with Ed25519 (C2SP signed
+// notes); an owner who allows only ECDSA accepts no checkpoint, so nothing checked against the
+// log installs.
+TEST_F(TransparencyStateTest, LogKeyOfADisallowedSchemeIsRefused) {
+  auto ecdsa_only = crypto::AllowedSchemes::parse("ecdsa-p256");
+  ASSERT_TRUE(ecdsa_only);
+  TransparencyState s(std::nullopt, *ecdsa_only);
+  const Status refused = s.trust_log(logs().size1.log_target);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnsupported);
+  EXPECT_NE(refused.error().message.find("crypto.allowed_signature_algorithms"), std::string::npos);
+  EXPECT_EQ(s.update_checkpoint(logs().size1.checkpoint, std::nullopt).error().code,
+            ErrorCode::kFailedPrecondition);
+  auto key = transparency::parse_log_target(logs().size1.log_target);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(
+      transparency::open_log_checkpoint(logs().size1.checkpoint, *key, *ecdsa_only).error().code,
+      ErrorCode::kUnsupported);
+  EXPECT_TRUE(
+      transparency::open_log_checkpoint(logs().size1.checkpoint, *key, crypto::AllowedSchemes{}));
+}
+
 TEST_F(TransparencyStateTest, NothingIsJudgedBeforeTheLogKeyIsTrusted) {
-  TransparencyState s(std::nullopt);
+  TransparencyState s(std::nullopt, crypto::AllowedSchemes{});
   EXPECT_EQ(s.update_checkpoint(logs().size1.checkpoint, std::nullopt).error().code,
             ErrorCode::kFailedPrecondition);
   EXPECT_EQ(s.consistency_needed(logs().size1.checkpoint).error().code,

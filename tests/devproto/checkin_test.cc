@@ -2,6 +2,8 @@
 // reads, and a field outside the protocol's bounds is refused, naming the field.
 #include "devproto/checkin.h"
 
+#include "crypto/allowed_schemes.h"
+
 #include <gtest/gtest.h>
 
 namespace dss::devproto {
@@ -63,13 +65,15 @@ TEST(RequestSignature, TimestampWithALeadingZeroOrASignIsRefused) {
   const std::int64_t now = 1'800'000'000;
   auto sig = sign_request(*key, "POST", kCheckinPath, "dev-1", now, "{}");
   ASSERT_TRUE(sig);
-  EXPECT_TRUE(verify_request(key->public_key(), "POST", kCheckinPath, *sig, "{}", now, 300));
+  const crypto::AllowedSchemes allowed;
+  EXPECT_TRUE(
+      verify_request(key->public_key(), "POST", kCheckinPath, *sig, "{}", now, 300, allowed));
   for (const std::string& bad : {"0" + sig->timestamp, "+" + sig->timestamp, " " + sig->timestamp,
                                 sig->timestamp + " ", std::string("-1")}) {
     RequestSignature changed = *sig;
     changed.timestamp = bad;
-    const Status st = verify_request(key->public_key(), "POST", kCheckinPath, changed, "{}", now,
-                                     300);
+    const Status st =
+        verify_request(key->public_key(), "POST", kCheckinPath, changed, "{}", now, 300, allowed);
     ASSERT_FALSE(st) << bad;
     EXPECT_NE(st.error().message.find("DSS-Timestamp"), std::string::npos) << bad;
   }

@@ -7,8 +7,8 @@ namespace dss::testing {
 
 namespace {
 
-crypto::PrivateKey new_key() {
-  auto key = crypto::PrivateKey::generate(crypto::KeyScheme::kEd25519);
+crypto::PrivateKey new_key(crypto::KeyScheme scheme = crypto::KeyScheme::kEd25519) {
+  auto key = crypto::PrivateKey::generate(scheme);
   DSS_CHECK(key.has_value());
   return std::move(*key);
 }
@@ -42,8 +42,9 @@ RepositorySimulator::RepositorySimulator() {
 }
 
 crypto::PrivateKey RepositorySimulator::add_key(const std::string& role,
-                                                const std::string& delegator) {
-  crypto::PrivateKey key = new_key();
+                                                const std::string& delegator,
+                                                crypto::KeyScheme scheme) {
+  crypto::PrivateKey key = new_key(scheme);
   const std::string keyid = key.public_key().keyid();
   if (delegator == "root") {
     root.keys.emplace(keyid, key.public_key());

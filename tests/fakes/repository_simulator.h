@@ -42,7 +42,8 @@ class RepositorySimulator final : public net::Fetcher {
   std::map<std::string, std::vector<tuf::Signature>> extra_signatures;
 
   // New key for `role`: added to the delegator (root or a targets role) and to signers.
-  crypto::PrivateKey add_key(const std::string& role, const std::string& delegator = "root");
+  crypto::PrivateKey add_key(const std::string& role, const std::string& delegator = "root",
+                             crypto::KeyScheme scheme = crypto::KeyScheme::kEd25519);
   // Replaces all keys of a top-level role with one fresh key.
   void rotate_keys(const std::string& role);
   void publish_root();      // signs `root` with current root signers, appends

@@ -79,6 +79,38 @@ TEST_F(ServerTest, DeviceEnrolsAndChecksInAndForgedOrReplayedCheckinsAreRefused)
   EXPECT_EQ(posture.json()["mfa_adoption_by_factor"]["totp"], 1);
 }
 
+// crypto.allowed_signature_algorithms: device keys are Ed25519. An owner who allows only
+// ECDSA has the server refuse every check-in signed with one, and enrol no such device.
+TEST_F(ServerTest, CheckinSignedWithAKeyOfADisallowedSchemeIsRefused) {
+  auto op = client();
+  owner_signed_in(op);
+  const auto dev = enrol_device(op, "kiosk-3");
+  ASSERT_TRUE(dev);
+  devproto::CheckinReport report;
+  report.installed_version = "1.0";
+  report.channel = "stable";
+  EXPECT_EQ(check_in(*dev, report).status, 200);
+  const auto tightened =
+      op.put("/api/v1/settings/crypto.allowed_signature_algorithms", {{"value", {"ecdsa-p256"}}});
+  ASSERT_EQ(tightened.status, 200) << tightened.body;
+  const auto refused = check_in(*dev, report);
+  EXPECT_EQ(refused.status, 401) << refused.body;
+  EXPECT_EQ(refused.json()["error"]["code"], "bad_signature") << refused.body;
+  EXPECT_NE(refused.body.find("crypto.allowed_signature_algorithms"), std::string::npos)
+      << refused.body;
+  const auto t = op.post("/api/v1/devices/enrolment-tokens");
+  ASSERT_EQ(t.status, 201);
+  auto key = crypto::PrivateKey::generate(crypto::KeyScheme::kEd25519);
+  ASSERT_TRUE(key);
+  auto device = client();
+  device.send_origin(false);
+  const auto enrolled =
+      device.post("/api/v1/devices/enroll",
+                  {{"token", t.json()["token"]},
+                   {"public_key", base64_encode(*hex_decode(key->public_key().public_value()))}});
+  EXPECT_EQ(enrolled.status, 409) << enrolled.body;
+}
+
 // Crash-loop protection (ADR 0038): a device whose installs of a version keep being cut short
 // after the switch reports it, and the fleet view shows it, so an operator sees a device that
 // cannot install. A report without it clears it; a malformed one is refused and changes nothing.

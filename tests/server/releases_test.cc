@@ -45,7 +45,7 @@ class ReleasesTest : public ::testing::Test {
     std::ofstream(repo_dir() / "metadata" / name, std::ios::trunc) << text;
   }
   ErrorCode listing_error() {
-    auto r = read_releases(repo_dir(), kNow);
+    auto r = read_releases(repo_dir(), kNow, crypto::AllowedSchemes{});
     return r ? ErrorCode::kOk : r.error().code;
   }
 
@@ -61,7 +61,7 @@ TEST_F(ReleasesTest, DelegatedReleaseIsListed) {
   d.paths = {"tool/*/*"};
   ASSERT_TRUE(repo::delegate(d, secrets_, kNow));
   add("team", "tool/stable/tool-2.0.tar.zst", "2.0");
-  auto releases = read_releases(repo_dir(), kNow);
+  auto releases = read_releases(repo_dir(), kNow, crypto::AllowedSchemes{});
   ASSERT_TRUE(releases) << releases.error().to_string();
   ASSERT_EQ(releases->size(), 2u);
   EXPECT_EQ((*releases)[1].path, "tool/stable/tool-2.0.tar.zst");

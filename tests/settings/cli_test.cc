@@ -12,6 +12,7 @@
 
 #include "fakes/temp_dir.h"
 #include "settings/declarations.h"
+#include "settings/engine.h"
 #include "settings/system.h"
 
 namespace dss::settings {
@@ -113,6 +114,29 @@ TEST_F(SettingsCliTest, CorruptSettingsFileIsRefusedAndKept) {
   EXPECT_EQ(dss("settings set session.idle_timeout_minutes 10"), 1);
   EXPECT_NE(err.find("not a valid settings file"), std::string::npos) << err;
   EXPECT_EQ(slurp(dir / "state" / "settings.json"), R"({"format":"dss-settings-v1","bogus":1})");
+}
+
+// crypto.allowed_signature_algorithms: agents on their defaults refuse RSA signatures, so
+// `dss repo init --scheme rsassa-pss-sha256` refuses to make a repository they would install
+// nothing from, naming the setting; once the owner allows rsa-pss here, it is made.
+TEST_F(SettingsCliTest, RepoInitRefusesASchemeTheAgentsRefuseOnTheirDefaults) {
+  ::setenv("DSS_OFFLINE_PASSPHRASE", "an offline passphrase for this test only", 1);
+  ::setenv("DSS_ONLINE_PASSPHRASE", "an online passphrase for this test, another", 1);
+  const std::string repo = "'" + (dir / "repo").string() + "'";
+  EXPECT_EQ(dss("repo init " + repo + " --scheme rsassa-pss-sha256"), 1);
+  EXPECT_NE(err.find("crypto.allowed_signature_algorithms"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir / "repo" / "metadata" / "1.root.json"));
+  const std::string allowed = "ecdsa-p256,ed25519,rsa-pss";
+  const Declaration& d = **find_declaration("crypto.allowed_signature_algorithms");
+  ASSERT_EQ(dss("settings set crypto.allowed_signature_algorithms " + allowed +
+                " --reason 'RSA agents' --accept-risk '" +
+                loosening_phrase(d.key, *parse_value(d, allowed)) + "'"),
+            0)
+      << err;
+  EXPECT_EQ(dss("repo init " + repo + " --scheme rsassa-pss-sha256"), 0) << err;
+  EXPECT_TRUE(fs::exists(dir / "repo" / "metadata" / "1.root.json"));
+  ::unsetenv("DSS_OFFLINE_PASSPHRASE");
+  ::unsetenv("DSS_ONLINE_PASSPHRASE");
 }
 
 TEST(LooseningGuide, CommittedFileMatchesTheDeclarations) {

@@ -972,6 +972,105 @@ TEST(TrustedSetSignatures, InvalidAndUnknownSignaturesAreIgnored) {
   EXPECT_EQ(trusted_state(unsigned_set), before);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Signature schemes (crypto.allowed_signature_algorithms)
+
+crypto::AllowedSchemes allowing(std::string_view words) {
+  auto a = crypto::AllowedSchemes::parse(words);
+  DSS_CHECK(a.has_value());
+  return *a;
+}
+
+TEST(TrustedSetSchemes, RootSignedWithAnRsaKeyIsRefusedOnTheDefaultsAndAcceptedWhenRsaIsAllowed) {
+  RepositorySimulator sim;
+  for (const std::string& keyid : sim.root.roles["root"].keyids) sim.root.keys.erase(keyid);
+  sim.root.roles["root"].keyids.clear();
+  sim.signers["root"].clear();
+  sim.add_key("root", "root", crypto::KeyScheme::kRsaPssSha256);
+  const std::string root = sim.sign_envelope("root", to_signed_json(sim.root));
+  auto refused = TrustedSet::create(root, kNow);  // the secure default
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnsigned);
+  EXPECT_NE(refused.error().message.find("crypto.allowed_signature_algorithms"), std::string::npos)
+      << refused.error().message;
+  auto accepted = TrustedSet::create(root, kNow, allowing("ecdsa-p256,ed25519,rsa-pss"));
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  EXPECT_EQ(code_of(TrustedSet::create(root, kNow, allowing("ed25519"))), ErrorCode::kUnsigned);
+}
+
+TEST(TrustedSetSchemes, KeyOfADisallowedSchemeCountsTowardNoThreshold) {
+  // Targets threshold 2: one Ed25519 key and one RSA key, both signing. On the defaults the RSA
+  // signature does not count, through the full and the lean path alike.
+  RepositorySimulator sim;
+  sim.compute_metafile_hashes_length = false;  // RSA-PSS signs differently each time
+  sim.add_key("targets", "root", crypto::KeyScheme::kRsaPssSha256);
+  sim.root.roles["targets"].threshold = 2;
+  sim.publish_root();
+  sim.update_snapshot();
+  for (TargetsPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    auto created = TrustedSet::create(sim.signed_roots.back(), kNow);
+    ASSERT_TRUE(created) << created.error().message;
+    TrustedSet set = std::move(*created);
+    ASSERT_TRUE(set.update_timestamp(sim.signed_bytes("timestamp")));
+    ASSERT_TRUE(set.update_snapshot(sim.signed_bytes("snapshot"), Provenance::kRepository));
+    const auto before = trusted_state(set);
+    const Status st = load_targets(set, path, sim.signed_bytes("targets"));
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, ErrorCode::kUnsigned);
+    EXPECT_NE(st.error().message.find("rsassa-pss-sha256"), std::string::npos)
+        << st.error().message;
+    EXPECT_EQ(trusted_state(set), before);
+  }
+  for (TargetsPath path : kBothPaths) {
+    SCOPED_TRACE(path_name(path));
+    auto created = TrustedSet::create(sim.signed_roots.back(), kNow, allowing("ed25519,rsa-pss"));
+    ASSERT_TRUE(created) << created.error().message;
+    TrustedSet set = std::move(*created);
+    ASSERT_TRUE(set.update_timestamp(sim.signed_bytes("timestamp")));
+    ASSERT_TRUE(set.update_snapshot(sim.signed_bytes("snapshot"), Provenance::kRepository));
+    EXPECT_TRUE(load_targets(set, path, sim.signed_bytes("targets")));
+  }
+}
+
+TEST(TrustedSetSchemes, DelegatedKeyOfADisallowedSchemeCountsTowardNoThreshold) {
+  RepositorySimulator sim;
+  sim.compute_metafile_hashes_length = false;  // RSA-PSS signs differently each time
+  sim.add_delegation("targets", delegation("r", "r/*"));
+  sim.add_key("r", "targets", crypto::KeyScheme::kRsaPssSha256);
+  sim.targets.delegations->roles[0].threshold = 2;
+  sim.update_snapshot();
+  for (const bool rsa_allowed : {false, true}) {
+    for (TargetsPath path : kBothPaths) {
+      SCOPED_TRACE(path_name(path) + (rsa_allowed ? " rsa allowed" : " defaults"));
+      auto created =
+          TrustedSet::create(sim.signed_roots.back(), kNow,
+                             rsa_allowed ? allowing("ed25519,rsa-pss") : crypto::AllowedSchemes{});
+      ASSERT_TRUE(created);
+      TrustedSet set = std::move(*created);
+      ASSERT_TRUE(set.update_timestamp(sim.signed_bytes("timestamp")));
+      ASSERT_TRUE(set.update_snapshot(sim.signed_bytes("snapshot"), Provenance::kRepository));
+      ASSERT_TRUE(load_targets(set, path, sim.signed_bytes("targets")));
+      EXPECT_EQ(code_of(load_targets(set, path, sim.signed_bytes("r"), "r", "targets")),
+                rsa_allowed ? ErrorCode::kOk : ErrorCode::kUnsigned);
+    }
+  }
+}
+
+TEST(TrustedSetSchemes, EcdsaKeysAreAcceptedOnTheDefaultsAndRefusedWhenOnlyEd25519IsAllowed) {
+  RepositorySimulator sim;
+  sim.add_key("timestamp", "root", crypto::KeyScheme::kEcdsaP256);
+  sim.root.roles["timestamp"].threshold = 2;
+  sim.publish_root();
+  sim.update_timestamp();
+  auto defaults = TrustedSet::create(sim.signed_roots.back(), kNow);
+  ASSERT_TRUE(defaults);
+  EXPECT_TRUE(defaults->update_timestamp(sim.signed_bytes("timestamp")));
+  auto strict = TrustedSet::create(sim.signed_roots.back(), kNow, allowing("ed25519"));
+  ASSERT_TRUE(strict);
+  EXPECT_EQ(code_of(strict->update_timestamp(sim.signed_bytes("timestamp"))), ErrorCode::kUnsigned);
+}
+
 TEST(TrustedSetFormat, MetadataOfAnotherRoleIsWrongType) {
   RepositorySimulator sim;  // its snapshot names targets.json without hashes: bytes get parsed
   const std::string root = sim.signed_roots[0];
