@@ -286,6 +286,7 @@ int SettingsCommands::run() {
     }
     auto state = store.load();
     if (!state) return fail(state.error());
+    for (const std::string& w : state->retired_warnings) std::cerr << "WARNING: " << w << "\n";
     if (s.doctor->parsed()) {
       RealSystemProbe probe;
       const DomainPaths paths{*s.state_dir, s.key_dir};

@@ -166,6 +166,7 @@ Result<std::unique_ptr<Service>> Service::start(ServiceOptions options) {
   // Settings that cannot be read stop the start, naming what is wrong (never a silent default).
   DSS_TRY(const auto settings_state, impl->settings_store->load());
   const settings::Snapshot settings(settings_state);
+  for (const std::string& w : settings_state.retired_warnings) say("dss server: WARNING: " + w);
   audit::AuditLogOptions audit_options;
   audit_options.product_version = o.product_version;
   audit_options.fail_closed = settings::audit_fail_closed(settings_state);

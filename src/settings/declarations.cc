@@ -143,12 +143,6 @@ std::vector<Declaration> build_table() {
       "Changes can happen with no record of who made them, so a breach or a mistake cannot be "
       "traced or proven.",
       kOwnerOnly));
-  t.push_back(integer(
-      "audit.retention_days", 400, 30, 3650, D::kHigherIsStricter, "days",
-      "How long audit records are kept before they may be deleted.",
-      "Evidence needed for an investigation, an insurer or a regulator may be gone by the time "
-      "it is needed.",
-      kSecurity));
   // --- Updates
   t.push_back(integer(
       "update.check_interval_minutes", 60, 5, 1440, D::kLowerIsStricter, "minutes",
@@ -317,6 +311,19 @@ const std::vector<Declaration>& declarations() {
     return t;
   }();
   return table;
+}
+
+const RetiredSetting* find_retired_setting(std::string_view key) {
+  static constexpr RetiredSetting kRetired[] = {
+      {"audit.retention_days",
+       "the audit log is append-only and verified end to end, so DSS never deletes records; "
+       "keep them as long as you need in the export destination (`dss audit export`, your "
+       "SIEM). ADR 0042"},
+  };
+  for (const RetiredSetting& r : kRetired) {
+    if (r.key == key) return &r;
+  }
+  return nullptr;
 }
 
 Result<const Declaration*> find_declaration(std::string_view key) {

@@ -88,6 +88,16 @@ const std::vector<Declaration>& declarations();
 // kUnknownSetting naming `key` if no declaration has it.
 Result<const Declaration*> find_declaration(std::string_view key);
 
+// A setting DSS declared once and no longer does. A settings file or policy bundle written
+// before it was retired may still name it: the value is ignored with a warning, never an
+// error, so a stored value cannot stop the server or the agent from starting.
+struct RetiredSetting {
+  std::string_view key;
+  std::string_view why;  // one sentence, with the ADR that retired it
+};
+// nullptr when `key` was never retired.
+const RetiredSetting* find_retired_setting(std::string_view key);
+
 // "higher is stricter", "on is stricter", "earlier in the list is stricter", ...
 std::string strictness_text(const Declaration& d);
 // The allowed values in words, e.g. "a whole number from 12 to 128 (characters)".

@@ -106,6 +106,7 @@ Result<PolicyBundle> bundle_from_json(json::Element e) {
   DSS_TRY(json::Element floors_e, json::field(o, "floors", "policy bundle"));
   DSS_TRY(json::Object floors, json::get_object(floors_e, "policy bundle.floors"));
   for (auto f : floors) {
+    if (find_retired_setting(f.key) != nullptr) continue;  // pins nothing any more
     DSS_TRY(const Declaration* d, find_declaration(f.key));
     if (!d->policy_may_pin_floor) {
       return make_error(ErrorCode::kPermissionDenied,
@@ -148,6 +149,14 @@ Result<SettingsState> parse_settings(std::string_view text) {
   DSS_TRY(json::Element values_e, json::field(o, "values", "settings file"));
   DSS_TRY(json::Object values, json::get_object(values_e, "settings file.values"));
   for (auto f : values) {
+    if (const RetiredSetting* r = find_retired_setting(f.key)) {
+      state.retired_warnings.push_back("the settings file holds a value for " +
+                                       std::string(r->key) +
+                                       ", a setting DSS no longer has; it is ignored and "
+                                       "dropped at the next change (" +
+                                       std::string(r->why) + ")");
+      continue;
+    }
     DSS_TRY(const Declaration* d, find_declaration(f.key));
     const std::string where = std::string(d->key);
     DSS_TRY(json::Object entry, json::get_object(f.value, where));

@@ -59,17 +59,23 @@ struct SettingsState {
   std::map<std::string, LocalValue, std::less<>> local;
   std::optional<AppliedPolicy> policy;
   UnixSeconds last_reminder = 0;  // last periodic "settings.chime" audit event
+  // Not stored: one warning per value the file holds for a retired setting
+  // (find_retired_setting). Those values are ignored, and dropped at the next save.
+  std::vector<std::string> retired_warnings;
 };
 
 // Parses a settings file. Empty text is a fresh state. Fails as a whole on any unknown key,
 // wrong type, value out of range, or a stored value looser than the stored policy's floor.
+// A value (or a stored policy's floor) for a retired setting is ignored, with a warning in
+// retired_warnings.
 Result<SettingsState> parse_settings(std::string_view text);
 // Canonical JSON followed by a newline; parse_settings(serialize_settings(s)) == s.
 std::string serialize_settings(const SettingsState& state);
 
 // Parses and validates a policy bundle's bytes. The caller has verified them through TUF.
 // kMalformed for bad JSON or schema, kUnknownSetting, kInvalidValue, and kPermissionDenied
-// for a floor on a setting whose declaration does not let the policy pin one.
+// for a floor on a setting whose declaration does not let the policy pin one. A floor for a
+// retired setting (one a provider's older bundle may still pin) is ignored.
 Result<PolicyBundle> parse_policy_bundle(std::string_view bytes);
 std::string serialize_policy_bundle(const PolicyBundle& bundle);
 

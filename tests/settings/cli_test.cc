@@ -139,6 +139,20 @@ TEST_F(SettingsCliTest, RepoInitRefusesASchemeTheAgentsRefuseOnTheirDefaults) {
   ::unsetenv("DSS_ONLINE_PASSPHRASE");
 }
 
+// A settings file from before audit.retention_days was removed (ADR 0042) still works, with a
+// warning, instead of stopping every command.
+TEST_F(SettingsCliTest, SettingsFileWithARetiredSettingIsReadWithAWarning) {
+  fs::create_directories(dir / "state");
+  {
+    std::ofstream f(dir / "state" / "settings.json");
+    f << R"({"format":"dss-settings-v1","template":{"name":"strict","set_by":"","set_at":"1970-01-01T00:00:00Z"},"values":{"audit.retention_days":{"value":800,"set_by":"local:a","set_at":"2027-01-01T00:00:00Z","reason":""}}})";
+  }
+  EXPECT_EQ(dss("settings list"), 0) << err;
+  EXPECT_NE(err.find("audit.retention_days"), std::string::npos) << err;
+  EXPECT_EQ(dss("settings set session.idle_timeout_minutes 10"), 0) << err;
+  EXPECT_EQ(slurp(dir / "state" / "settings.json").find("audit.retention_days"), std::string::npos);
+}
+
 TEST(LooseningGuide, CommittedFileMatchesTheDeclarations) {
   const fs::path guide = fs::path(DSS_SOURCE_ROOT) / "docs" / "loosening-guide.md";
   ASSERT_TRUE(fs::exists(guide)) << guide;

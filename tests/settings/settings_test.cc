@@ -272,6 +272,40 @@ TEST(SettingsFile, RejectsAStoredValueBelowTheStoredFloor) {
   EXPECT_EQ(parse_settings(text).error().code, ErrorCode::kBelowFloor);
 }
 
+// audit.retention_days was removed (ADR 0042). A file written before still holds it: the server
+// and the agent must start on it, with a warning, and the next save drops it.
+TEST(SettingsFile, StoredValueForARetiredSettingIsIgnoredWithAWarningAndDroppedAtTheNextSave) {
+  EXPECT_FALSE(find_declaration("audit.retention_days"));
+  ASSERT_NE(find_retired_setting("audit.retention_days"), nullptr);
+  std::string text = file_with_value("audit.retention_days", "400");
+  text.pop_back();
+  text +=
+      R"(,"policy":{"bundle":{"type":"dss-policy-bundle","bundle_version":1,"floors":{"audit.retention_days":400}},"source":"x","applied_at":"2027-01-01T00:00:00Z"}})";
+  auto s = parse_settings(text);
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_TRUE(s->local.empty());
+  ASSERT_EQ(s->retired_warnings.size(), 1U);
+  EXPECT_NE(s->retired_warnings[0].find("audit.retention_days"), std::string::npos);
+  EXPECT_NE(s->retired_warnings[0].find("dss audit export"), std::string::npos);
+  ASSERT_TRUE(s->policy);
+  EXPECT_TRUE(s->policy->bundle.floors.empty());
+  const std::string saved = serialize_settings(*s);
+  EXPECT_EQ(saved.find("audit.retention_days"), std::string::npos);
+  auto again = parse_settings(saved);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->retired_warnings.empty());
+  // A key that was never declared is still refused as a whole.
+  EXPECT_EQ(parse_settings(file_with_value("audit.retention_dayz", "400")).error().code,
+            ErrorCode::kUnknownSetting);
+}
+
+TEST(PolicyBundle, FloorOnARetiredSettingIsIgnored) {
+  auto b = parse_policy_bundle(bundle(2, R"("audit.retention_days":400,"tls.min_version":"1.3")"));
+  ASSERT_TRUE(b) << b.error().to_string();
+  EXPECT_EQ(b->floors.size(), 1U);
+  EXPECT_TRUE(b->floors.contains("tls.min_version"));
+}
+
 TEST(SettingsFile, RoundTripsEveryField) {
   SettingsState s;
   s.template_name = "compatible";
