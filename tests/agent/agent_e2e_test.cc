@@ -352,6 +352,34 @@ TEST_F(AgentE2E, ACycleFailsWhenItsSettingsBecomeUnreadable) {
   EXPECT_FALSE(a->status()) << "status cannot show settings it cannot read";
 }
 
+// update.auto_install off: a verified release is announced, and waits.
+TEST_F(AgentE2E, AutoInstallOffLeavesAVerifiedReleaseWaiting) {
+  owner_loosens("update.auto_install", "off");
+  auto a = agent();
+  ASSERT_TRUE(a);
+  publish("1.0", build_archive(app_files("1.0")));
+  const CycleResult r = a->run_once();
+  EXPECT_EQ(r.result, "none") << r.detail;
+  EXPECT_NE(r.detail.find("update.auto_install"), std::string::npos) << r.detail;
+  EXPECT_EQ(current(), "");
+}
+
+// update.allow_downgrade on: the owner's loosening lets a rollback below the highest committed
+// version through without the provider's signed allowance.
+TEST_F(AgentE2E, OwnerAllowingDowngradesLetsARollbackThroughWithoutTheProvidersAllowance) {
+  auto a = agent();
+  ASSERT_TRUE(a);
+  publish("2.0", build_archive(app_files("2.0")));
+  ASSERT_EQ(a->run_once().result, "installed");
+  publish("3.0", build_archive(app_files("3.0")));
+  ASSERT_EQ(a->run_once().result, "installed");
+  EXPECT_EQ(a->rollback("2.0").error().code, ErrorCode::kDowngradeRefused);
+  owner_loosens("update.allow_downgrade", "on");
+  auto allowed = a->rollback("2.0");
+  ASSERT_TRUE(allowed) << allowed.error().to_string();
+  EXPECT_EQ(current(), "versions/2.0");
+}
+
 // crypto.allowed_signature_algorithms: a repository made with `--scheme rsassa-pss-sha256`
 // signs its metadata with RSA keys, which count toward no threshold on the defaults: neither
 // the release nor the policy bundle is accepted. Once the owner allows rsa-pss, both are.

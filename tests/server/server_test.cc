@@ -13,6 +13,7 @@
 #include "fakes/temp_dir.h"
 #include "identity/totp.h"
 #include "server/server_fixture.h"
+#include "settings/engine.h"
 
 namespace dss::server {
 namespace {
@@ -272,6 +273,43 @@ TEST_F(ServerTest, SessionsExpireUnderAFakeClock) {
     if (d.get("/api/v1/auth/me").status == 401) break;
   }
   EXPECT_EQ(d.get("/api/v1/auth/me").status, 401);
+}
+
+// auth.password_min_length, tightened by the owner: a new password shorter than the new
+// minimum is refused, though the default (15) would take it.
+TEST_F(ServerTest, TightenedMinimumPasswordLengthAppliesToNewPasswords) {
+  auto owner = client();
+  const SecretBytes secret = owner_signed_in(owner);
+  reauth(owner, kOwnerPassword, secret);
+  const std::string pw = "quiet river, 48 stones";  // 22 characters
+  const auto tightened = owner.put("/api/v1/settings/auth.password_min_length", {{"value", 30}});
+  ASSERT_EQ(tightened.status, 200) << tightened.body;
+  const auto refused =
+      owner.post("/api/v1/users", {{"username", "sam"}, {"password", pw}, {"job", "viewer"}});
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_EQ(refused.json()["error"]["code"], "weak_password");
+  EXPECT_EQ(user_count(), 1);
+  const auto reset = owner.put(
+      "/api/v1/settings/auth.password_min_length",
+      {{"value", 15},
+       {"confirm", settings::loosening_phrase("auth.password_min_length", std::int64_t{15})}});
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  const auto created =
+      owner.post("/api/v1/users", {{"username", "sam"}, {"password", pw}, {"job", "viewer"}});
+  EXPECT_EQ(created.status, 201) << created.body;
+}
+
+// session.idle_timeout_minutes, tightened to 15: a session unused for 16 minutes has expired,
+// though the default (30) would keep it.
+TEST_F(ServerTest, TightenedIdleTimeoutEndsSessionsSooner) {
+  auto c = client();
+  owner_signed_in(c);
+  const auto tightened = c.put("/api/v1/settings/session.idle_timeout_minutes", {{"value", 15}});
+  ASSERT_EQ(tightened.status, 200) << tightened.body;
+  clock_.advance_s(16 * 60);
+  const auto idle = c.get("/api/v1/auth/me");
+  EXPECT_EQ(idle.status, 401);
+  EXPECT_EQ(idle.json()["error"]["code"], "session_expired");
 }
 
 TEST_F(ServerTest, UsersListAndRevokeTheirSessionsAndLogoutEndsTheSession) {

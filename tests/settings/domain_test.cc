@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <vector>
+
 #include "fakes/settings_fakes.h"
 #include "settings/chime.h"
 
@@ -46,6 +49,14 @@ TEST_F(DomainTest, TlsLibraryWithoutTheRequiredVersionFails) {
   probe.tls13 = false;
   EXPECT_EQ(status_of("tls"), CheckStatus::kFail);
   EXPECT_EQ(enforce(), ErrorCode::kDomainCheckFailed);
+}
+
+// tls.min_version: the TLS check asks the library for the configured minimum version.
+TEST_F(DomainTest, TlsCheckAsksTheLibraryForTheConfiguredMinimumVersion) {
+  probe.tls13 = false;  // a library that has TLS 1.2 only
+  EXPECT_EQ(status_of("tls"), CheckStatus::kFail);
+  owner_sets("tls.min_version", std::string("1.2"));
+  EXPECT_EQ(status_of("tls"), CheckStatus::kPass);
 }
 
 TEST_F(DomainTest, UnencryptedListenerMeansTlsIsNotEnforced) {
@@ -139,6 +150,45 @@ TEST_F(DomainTest, OnlyAnOwnersLooseningGetsPastARefusalAndItChimes) {
   const auto lines = chime_lines(state);
   ASSERT_EQ(lines.size(), 2U);
   EXPECT_NE(lines[1].find("domain.refuse_root"), std::string::npos);
+}
+
+// Each requirement an owner turns off stops refusing the start (and shows as loosened), so the
+// setting changes behaviour; each machine fault below fails with the setting at its default.
+TEST_F(DomainTest, OwnerTurningOffARequirementLoosensItsCheckInsteadOfFailing) {
+  struct Case {
+    const char* key;
+    const char* check;
+    std::function<void(FakeSystemProbe&)> break_machine;
+  };
+  const std::vector<Case> cases = {
+      {"domain.require_tls", "tls", [](FakeSystemProbe& p) { p.tls13 = false; }},
+      {"domain.require_clock_sync", "clock",
+       [](FakeSystemProbe& p) { p.clock_state.synchronised = false; }},
+      {"domain.require_private_directories", "private-dirs",
+       [](FakeSystemProbe& p) { p.paths["/state"].mode = 0755; }},
+      {"domain.require_supported_os", "os",
+       [](FakeSystemProbe& p) { p.os_info.distro_version = "10"; }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.key);
+    probe = FakeSystemProbe{};
+    state = SettingsState{};
+    c.break_machine(probe);
+    EXPECT_EQ(status_of(c.check), CheckStatus::kFail);
+    EXPECT_EQ(enforce(), ErrorCode::kDomainCheckFailed);
+    owner_sets(c.key, false);
+    EXPECT_EQ(status_of(c.check), CheckStatus::kLoosened);
+    EXPECT_EQ(enforce(), ErrorCode::kOk);
+  }
+}
+
+TEST_F(DomainTest, FreeDiskMinimumFollowsTheSetting) {
+  probe.free = 600ULL * 1024 * 1024;  // 600 MiB: below the default 1024
+  EXPECT_EQ(status_of("disk"), CheckStatus::kFail);
+  owner_sets("domain.min_free_disk_mb", std::int64_t{512});
+  EXPECT_EQ(status_of("disk"), CheckStatus::kPass);
+  owner_sets("domain.min_free_disk_mb", std::int64_t{0});
+  EXPECT_EQ(status_of("disk"), CheckStatus::kLoosened);
 }
 
 }  // namespace
