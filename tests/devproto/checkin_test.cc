@@ -2,9 +2,9 @@
 // reads, and a field outside the protocol's bounds is refused, naming the field.
 #include "devproto/checkin.h"
 
-#include "crypto/allowed_schemes.h"
-
 #include <gtest/gtest.h>
+
+#include "crypto/allowed_schemes.h"
 
 namespace dss::devproto {
 namespace {
