@@ -461,8 +461,9 @@ Status Agent::rollback(const std::string& version) {
   Impl& m = *impl_;
   DSS_TRY(Version target, Version::parse(version));
   const AgentState& st = m.installer->state();
+  DSS_TRY(const settings::SettingsState sstate, m.settings_state());
   // The provider must still list the version on the channel (it may have been withdrawn).
-  client::Updater updater(m.updater_config(m.settings_state()), *m.fetcher, *m.metadata, *m.clock);
+  client::Updater updater(m.updater_config(sstate), *m.fetcher, *m.metadata, *m.clock);
   if (auto r = updater.refresh(); !r) {
     return make_error(r.error().code, "cannot confirm that the provider still allows " + version +
                                           " (the repository could not be refreshed: " +
@@ -478,7 +479,6 @@ Status Agent::rollback(const std::string& version) {
                       version + " is no longer published on channel " + m.options.channel +
                           "; the provider does not allow it");
   }
-  DSS_TRY(const settings::SettingsState sstate, m.settings_state());
   const auto highest = Version::parse(st.highest_committed);
   if (highest && target < *highest && !found->release.allow_downgrade &&
       !settings::Snapshot(sstate).get(settings::key::kUpdateAllowDowngrade)) {
