@@ -3,10 +3,13 @@
 // per rule of the authenticator and the dispatcher, each named after it.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "audit/audit_log.h"
 #include "fakes/memory_store.h"
 #include "fakes/settings_fakes.h"
 #include "fakes/temp_dir.h"
+#include "identity/password.h"
 #include "identity/token.h"
 #include "server/app_internal.h"
 #include "settings/chime.h"
@@ -49,14 +52,16 @@ class Dispatch : public ::testing::Test {
     owner_id_ = *id;
   }
 
-  // A session of the owner in `state`, created `age_s` ago; returns its token.
-  std::string session(SessionState state, std::int64_t age_s = 0) {
+  // A session of the owner in `state`, created `age_s` ago and last used `idle_s` ago (when
+  // it was created, if not given); returns its token.
+  std::string session(SessionState state, std::int64_t age_s = 0,
+                      std::optional<std::int64_t> idle_s = std::nullopt) {
     const std::string token = identity::generate_token(identity::kSessionTokenPrefix);
     SessionRecord s;
     s.user_id = owner_id_;
     s.state = state;
     s.created_ms = clock_.now_ms() - age_s * 1000;
-    s.last_seen_ms = s.created_ms;
+    s.last_seen_ms = clock_.now_ms() - idle_s.value_or(age_s) * 1000;
     s.reauth_ms = s.created_ms;
     EXPECT_TRUE(store_.create_session(identity::token_hash(token), s));
     return token;
@@ -168,6 +173,65 @@ TEST_F(Dispatch, TheIdleTimeoutIsThePublishedSettingsValue) {
   ASSERT_TRUE(app_->reload_settings());
   clock_.advance_s(6 * 60);
   EXPECT_EQ(code_of(with_cookie(http::verb::get, "/api/v1/roles", token)), "session_expired");
+}
+
+// session.absolute_lifetime_hours: a session in use all along still ends at the published
+// lifetime (12 hours by default, 4 once the owner shortens it).
+TEST_F(Dispatch, TheAbsoluteSessionLifetimeIsThePublishedSettingsValue) {
+  const std::string token = session(SessionState::kActive, 5 * 3600, /*idle_s=*/60);
+  EXPECT_EQ(with_cookie(http::verb::get, "/api/v1/roles", token).result(), http::status::ok);
+  ASSERT_TRUE(engine_.set({"local:olive", settings::Role::kOwner},
+                          "session.absolute_lifetime_hours", "4", {"shorter", std::nullopt}));
+  ASSERT_TRUE(app_->reload_settings());
+  const Response r = with_cookie(http::verb::get, "/api/v1/roles", token);
+  EXPECT_EQ(r.result(), http::status::unauthorized);
+  EXPECT_EQ(code_of(r), "session_expired");
+}
+
+// auth.max_failed_logins_per_hour: the account locks at the published limit. Five failures in
+// the hour, past their back-off, are under the default 10 and at a tightened 5.
+TEST_F(Dispatch, TheFailedSignInLimitIsThePublishedSettingsValue) {
+  auto hash = identity::hash_password("the owner's real and long password");
+  ASSERT_TRUE(hash);
+  ASSERT_TRUE(store_.set_password_hash(owner_id_, *hash));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store_.record_failure("user:olive", clock_.now_ms()));
+  clock_.advance_s(10 * 60);  // past the back-off of the failures beyond the free ones
+  const std::string wrong = R"({"username":"olive","password":"a wrong password, but long"})";
+  Response r = call(http::verb::post, "/api/v1/auth/login", wrong);
+  EXPECT_EQ(r.result(), http::status::unauthorized) << r.body();  // a fifth failure, not locked
+  clock_.advance_s(10 * 60);
+  ASSERT_TRUE(engine_.set({"local:olive", settings::Role::kOwner},
+                          "auth.max_failed_logins_per_hour", "5", {"stricter", std::nullopt}));
+  ASSERT_TRUE(app_->reload_settings());
+  r = call(http::verb::post, "/api/v1/auth/login", wrong);
+  EXPECT_EQ(r.result(), http::status::too_many_requests) << r.body();
+  EXPECT_EQ(code_of(r), "locked_out");
+}
+
+// auth.mfa_required: an account with no privileged role may skip setting up a second factor
+// only while the owner has loosened the setting; a privileged account never may.
+TEST_F(Dispatch, OnlyAnUnprivilegedAccountSkipsMfaAndOnlyWhileMfaRequiredIsLoosened) {
+  auto hash = identity::hash_password("a viewer's real and long password");
+  ASSERT_TRUE(hash);
+  UserRecord viewer;
+  viewer.name = "vic";
+  viewer.roles = {"viewer"};
+  viewer.password_hash = *hash;
+  ASSERT_TRUE(store_.create_user(viewer));
+  ASSERT_TRUE(store_.set_password_hash(owner_id_, *hash));
+  const auto state_after_login = [&](const std::string& name) {
+    const Response r =
+        call(http::verb::post, "/api/v1/auth/login",
+             json{{"username", name}, {"password", "a viewer's real and long password"}}.dump());
+    const auto j = json::parse(r.body(), nullptr, false);
+    return j.is_object() && j.contains("state") ? j["state"].get<std::string>() : r.body();
+  };
+  EXPECT_EQ(state_after_login("vic"), "mfa_enrolment");
+  ASSERT_TRUE(engine_.set({"local:olive", settings::Role::kOwner}, "auth.mfa_required", "off",
+                          {"test", settings::loosening_phrase("auth.mfa_required", false)}));
+  ASSERT_TRUE(app_->reload_settings());
+  EXPECT_EQ(state_after_login("vic"), "active");
+  EXPECT_EQ(state_after_login("olive"), "mfa_enrolment");
 }
 
 TEST_F(Dispatch, ACookieChangeNeedsOurOriginAndTheCsrfToken) {

@@ -14,6 +14,7 @@
 #include "identity/totp.h"
 #include "server/server_fixture.h"
 #include "settings/engine.h"
+#include "settings/system.h"
 
 namespace dss::server {
 namespace {
@@ -392,6 +393,20 @@ TEST_F(ServerTest, Tls12IsRefusedWhileTheSettingIsAtItsSecureDefault) {
   EXPECT_EQ(c.get("/api/v1/health").status, 0);  // the handshake fails
   auto d = client();
   EXPECT_EQ(d.get("/api/v1/health").status, 200);
+}
+
+// tls.min_version loosened to 1.2 by the owner: the same server then accepts a TLS 1.2 client.
+TEST_F(ServerTest, Tls12IsAcceptedOnceTheOwnerLoosensTheMinimumVersion) {
+  stop();
+  settings::FileSettingsStore store(dir_.path() / "state");
+  settings::SettingsState state;
+  state.local["tls.min_version"] =
+      settings::LocalValue{std::string("1.2"), "local:alice", clock_.now(), "old clients"};
+  ASSERT_TRUE(store.save(state));
+  start();
+  auto c = client();
+  c.set_tls_max_12(true);
+  EXPECT_EQ(c.get("/api/v1/health").status, 200);
 }
 
 TEST_F(ServerTest, OversizedHeadersGet431) {
