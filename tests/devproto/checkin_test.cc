@@ -69,7 +69,7 @@ TEST(RequestSignature, TimestampWithALeadingZeroOrASignIsRefused) {
   EXPECT_TRUE(
       verify_request(key->public_key(), "POST", kCheckinPath, *sig, "{}", now, 300, allowed));
   for (const std::string& bad : {"0" + sig->timestamp, "+" + sig->timestamp, " " + sig->timestamp,
-                                sig->timestamp + " ", std::string("-1")}) {
+                                 sig->timestamp + " ", std::string("-1")}) {
     RequestSignature changed = *sig;
     changed.timestamp = bad;
     const Status st =
