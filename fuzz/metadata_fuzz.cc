@@ -62,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         for (const dss::crypto::AllowedSchemes& allowed :
              {dss::crypto::AllowedSchemes{}, dss::crypto::AllowedSchemes::every_supported(),
-              *dss::crypto::AllowedSchemes::parse("ed25519")}) {
+              *dss::crypto::AllowedSchemes::from_words({"ed25519"})}) {
           for (std::size_t i = 0; i < fd.roles.size(); ++i) {
             const auto& fr = fd.roles[i];
             const auto& lr = ld.roles[i];

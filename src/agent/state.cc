@@ -80,15 +80,13 @@ Result<AgentState> load_agent_state(const std::filesystem::path& dir) {
     s.failed = j.at("failed").get<std::set<std::string>>();
     for (const auto& [version, i] : j.at("interrupted").items()) {
       // Before ADR 0038 the value was the bare count.
-      if (i.is_number_integer()) {
-        s.interrupted[version] = InterruptedInstall{i.get<int>(), 0};
-      } else {
-        s.interrupted[version] =
-            InterruptedInstall{i.at("count").get<int>(), i.at("retry_after").get<UnixSeconds>()};
-      }
-    }
-    for (const auto& [version, i] : s.interrupted) {
-      if (i.count < 0 || i.retry_after < 0) return bad();
+      const InterruptedInstall read =
+          i.is_number_integer() ? InterruptedInstall{i.get<int>(), 0}
+                                : InterruptedInstall{i.at("count").get<int>(),
+                                                     i.at("retry_after").get<UnixSeconds>()};
+      // A negative count would read as "never interrupted" and lift the crash-loop guard.
+      if (read.count < 0 || read.retry_after < 0) return bad();
+      s.interrupted[version] = read;
     }
     const json& l = j.at("last");
     s.last.result = l.at("result").get<std::string>();

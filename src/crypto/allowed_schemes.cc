@@ -67,20 +67,6 @@ AllowedSchemes AllowedSchemes::from_setting(const std::set<std::string, std::les
   return parsed ? *parsed : AllowedSchemes{};
 }
 
-Result<AllowedSchemes> AllowedSchemes::parse(std::string_view text) {
-  std::set<std::string, std::less<>> words;
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    std::string_view word = text.substr(0, comma);
-    while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
-    while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
-    if (!word.empty()) words.emplace(word);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return from_words(words);
-}
-
 bool AllowedSchemes::allows(KeyScheme scheme) const { return (bits_ & bit(scheme)) != 0; }
 
 bool AllowedSchemes::allows(const PublicKey& key) const {

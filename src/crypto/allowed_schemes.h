@@ -41,8 +41,6 @@ class AllowedSchemes {
   // Its declaration admits only the words above, so from_words fails only on an empty set or
   // a declaration out of step with this file: then the secure default (fail closed).
   static AllowedSchemes from_setting(const std::set<std::string, std::less<>>& words);
-  // The setting's text form: words separated by commas ("ecdsa-p256,ed25519").
-  static Result<AllowedSchemes> parse(std::string_view text);
 
   [[nodiscard]] bool allows(KeyScheme scheme) const;
   // A usable key whose scheme is allowed. An unusable key (unknown scheme) is never allowed.

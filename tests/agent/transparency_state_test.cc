@@ -240,7 +240,7 @@ TEST_F(TransparencyStateTest, EntryForANewerTreeIsRefusedNamingTheSizeToReadAgai
 // notes); an owner who allows only ECDSA accepts no checkpoint, so nothing checked against the
 // log installs.
 TEST_F(TransparencyStateTest, LogKeyOfADisallowedSchemeIsRefused) {
-  auto ecdsa_only = crypto::AllowedSchemes::parse("ecdsa-p256");
+  auto ecdsa_only = crypto::AllowedSchemes::from_words({"ecdsa-p256"});
   ASSERT_TRUE(ecdsa_only);
   TransparencyState s(std::nullopt, *ecdsa_only);
   const Status refused = s.trust_log(logs().size1.log_target);

@@ -46,11 +46,16 @@ TEST(AllowedSchemes, EveryWordTheSettingAllowsMapsToOneScheme) {
 }
 
 TEST(AllowedSchemes, UnknownWordOrEmptyListIsAnInvalidValue) {
-  EXPECT_EQ(AllowedSchemes::parse("ed25519,md5").error().code, ErrorCode::kInvalidValue);
-  EXPECT_EQ(AllowedSchemes::parse("").error().code, ErrorCode::kInvalidValue);
-  EXPECT_EQ(AllowedSchemes::parse("rsassa-pss-sha256").error().code, ErrorCode::kInvalidValue)
+  EXPECT_EQ(AllowedSchemes::from_words({"ed25519", "md5"}).error().code, ErrorCode::kInvalidValue);
+  EXPECT_EQ(AllowedSchemes::from_words({}).error().code, ErrorCode::kInvalidValue);
+  EXPECT_EQ(AllowedSchemes::from_words({"rsassa-pss-sha256"}).error().code,
+            ErrorCode::kInvalidValue)
       << "the TUF name is not the setting's word";
-  auto parsed = AllowedSchemes::parse(" rsa-pss , ed25519 ");
+  // The text a person types is the settings module's to parse (settings::parse_value).
+  const settings::Declaration& d = **settings::find_declaration(kAllowedSchemesSetting);
+  auto typed = settings::parse_value(d, " rsa-pss , ed25519 ");
+  ASSERT_TRUE(typed);
+  auto parsed = AllowedSchemes::from_words(std::get<settings::Members>(*typed));
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->to_string(), "ed25519,rsa-pss");
 }
@@ -62,8 +67,8 @@ TEST(AllowedSchemes, KeyOutsideTheListIsRefusedNamingTheSetting) {
   EXPECT_EQ(refused.error().code, ErrorCode::kUnsupported);
   EXPECT_NE(refused.error().message.find("crypto.allowed_signature_algorithms"), std::string::npos);
   EXPECT_NE(refused.error().message.find("rsa-pss"), std::string::npos);
-  EXPECT_TRUE(AllowedSchemes::parse("rsa-pss")->check(rsa, "the test key"));
-  EXPECT_FALSE(AllowedSchemes::parse("ecdsa-p256")->allows(key_of(KeyScheme::kEd25519)));
+  EXPECT_TRUE(AllowedSchemes::from_words({"rsa-pss"})->check(rsa, "the test key"));
+  EXPECT_FALSE(AllowedSchemes::from_words({"ecdsa-p256"})->allows(key_of(KeyScheme::kEd25519)));
 }
 
 }  // namespace

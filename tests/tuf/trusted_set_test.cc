@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -975,8 +976,8 @@ TEST(TrustedSetSignatures, InvalidAndUnknownSignaturesAreIgnored) {
 // ---------------------------------------------------------------------------------------------
 // Signature schemes (crypto.allowed_signature_algorithms)
 
-crypto::AllowedSchemes allowing(std::string_view words) {
-  auto a = crypto::AllowedSchemes::parse(words);
+crypto::AllowedSchemes allowing(std::set<std::string, std::less<>> words) {
+  auto a = crypto::AllowedSchemes::from_words(words);
   DSS_CHECK(a.has_value());
   return *a;
 }
@@ -993,9 +994,9 @@ TEST(TrustedSetSchemes, RootSignedWithAnRsaKeyIsRefusedOnTheDefaultsAndAcceptedW
   EXPECT_EQ(refused.error().code, ErrorCode::kUnsigned);
   EXPECT_NE(refused.error().message.find("crypto.allowed_signature_algorithms"), std::string::npos)
       << refused.error().message;
-  auto accepted = TrustedSet::create(root, kNow, allowing("ecdsa-p256,ed25519,rsa-pss"));
+  auto accepted = TrustedSet::create(root, kNow, allowing({"ecdsa-p256", "ed25519", "rsa-pss"}));
   ASSERT_TRUE(accepted) << accepted.error().message;
-  EXPECT_EQ(code_of(TrustedSet::create(root, kNow, allowing("ed25519"))), ErrorCode::kUnsigned);
+  EXPECT_EQ(code_of(TrustedSet::create(root, kNow, allowing({"ed25519"}))), ErrorCode::kUnsigned);
 }
 
 TEST(TrustedSetSchemes, KeyOfADisallowedSchemeCountsTowardNoThreshold) {
@@ -1024,7 +1025,8 @@ TEST(TrustedSetSchemes, KeyOfADisallowedSchemeCountsTowardNoThreshold) {
   }
   for (TargetsPath path : kBothPaths) {
     SCOPED_TRACE(path_name(path));
-    auto created = TrustedSet::create(sim.signed_roots.back(), kNow, allowing("ed25519,rsa-pss"));
+    auto created =
+        TrustedSet::create(sim.signed_roots.back(), kNow, allowing({"ed25519", "rsa-pss"}));
     ASSERT_TRUE(created) << created.error().message;
     TrustedSet set = std::move(*created);
     ASSERT_TRUE(set.update_timestamp(sim.signed_bytes("timestamp")));
@@ -1043,9 +1045,9 @@ TEST(TrustedSetSchemes, DelegatedKeyOfADisallowedSchemeCountsTowardNoThreshold) 
   for (const bool rsa_allowed : {false, true}) {
     for (TargetsPath path : kBothPaths) {
       SCOPED_TRACE(path_name(path) + (rsa_allowed ? " rsa allowed" : " defaults"));
-      auto created =
-          TrustedSet::create(sim.signed_roots.back(), kNow,
-                             rsa_allowed ? allowing("ed25519,rsa-pss") : crypto::AllowedSchemes{});
+      auto created = TrustedSet::create(
+          sim.signed_roots.back(), kNow,
+          rsa_allowed ? allowing({"ed25519", "rsa-pss"}) : crypto::AllowedSchemes{});
       ASSERT_TRUE(created);
       TrustedSet set = std::move(*created);
       ASSERT_TRUE(set.update_timestamp(sim.signed_bytes("timestamp")));
@@ -1066,7 +1068,7 @@ TEST(TrustedSetSchemes, EcdsaKeysAreAcceptedOnTheDefaultsAndRefusedWhenOnlyEd255
   auto defaults = TrustedSet::create(sim.signed_roots.back(), kNow);
   ASSERT_TRUE(defaults);
   EXPECT_TRUE(defaults->update_timestamp(sim.signed_bytes("timestamp")));
-  auto strict = TrustedSet::create(sim.signed_roots.back(), kNow, allowing("ed25519"));
+  auto strict = TrustedSet::create(sim.signed_roots.back(), kNow, allowing({"ed25519"}));
   ASSERT_TRUE(strict);
   EXPECT_EQ(code_of(strict->update_timestamp(sim.signed_bytes("timestamp"))), ErrorCode::kUnsigned);
 }
