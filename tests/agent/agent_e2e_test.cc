@@ -92,6 +92,14 @@ class AgentE2E : public ::testing::Test {
     return a ? std::move(*a) : nullptr;
   }
 
+  // Publishes each version in turn, and `a` installs it.
+  void install_each(Agent& a, std::initializer_list<const char*> versions) {
+    for (const char* v : versions) {
+      publish(v, build_archive(app_files(v)));
+      ASSERT_EQ(a.run_once().result, "installed") << v;
+    }
+  }
+
   // Publishes `archive` as release `version` on the stable channel, with `dss repo` code.
   void publish(const std::string& version, const std::string& archive, std::string custom = "",
                const std::string& path = "") {
@@ -246,10 +254,8 @@ TEST_F(AgentE2E, OversizedArchiveIsRefusedAndTheRootIsUnchanged) {
 TEST_F(AgentE2E, NeverDowngradesBelowTheHighestCommittedVersionWithoutSignedAllowance) {
   auto a = agent();
   ASSERT_TRUE(a);
-  publish("2.0", build_archive(app_files("2.0")));
-  ASSERT_EQ(a->run_once().result, "installed");
-  publish("3.0", build_archive(app_files("3.0")));
-  ASSERT_EQ(a->run_once().result, "installed");
+  install_each(*a, {"2.0", "3.0"});
+  if (HasFatalFailure()) return;
   // 2.0 is kept on disk, but the provider has not allowed going back to it.
   auto refused = a->rollback("2.0");
   ASSERT_FALSE(refused);
@@ -369,10 +375,8 @@ TEST_F(AgentE2E, AutoInstallOffLeavesAVerifiedReleaseWaiting) {
 TEST_F(AgentE2E, OwnerAllowingDowngradesLetsARollbackThroughWithoutTheProvidersAllowance) {
   auto a = agent();
   ASSERT_TRUE(a);
-  publish("2.0", build_archive(app_files("2.0")));
-  ASSERT_EQ(a->run_once().result, "installed");
-  publish("3.0", build_archive(app_files("3.0")));
-  ASSERT_EQ(a->run_once().result, "installed");
+  install_each(*a, {"2.0", "3.0"});
+  if (HasFatalFailure()) return;
   EXPECT_EQ(a->rollback("2.0").error().code, ErrorCode::kDowngradeRefused);
   owner_loosens("update.allow_downgrade", "on");
   auto allowed = a->rollback("2.0");
